@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from accounts import ratelimit
+
+
+class SignInForm(AuthenticationForm):
+    """E-mail and password, with failures counted per account and per address."""
+
+    username = forms.EmailField(
+        label=_("E-mail address"), max_length=254, widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+    )
+    error_messages = {
+        "invalid_login": _("This e-mail address and password do not match an account."),
+        "inactive": _("This account is inactive."),
+        "rate_limited": _("Too many failed attempts. Wait %(minutes)s minutes and try again."),
+    }
+
+    def clean(self) -> dict[str, Any]:
+        email = (self.cleaned_data.get("username") or "").lower()
+        password = self.cleaned_data.get("password")
+        address = ratelimit.client_address(self.request)
+        if email and ratelimit.is_blocked(account=email, address=address):
+            raise forms.ValidationError(
+                self.error_messages["rate_limited"],
+                code="rate_limited",
+                params={"minutes": settings.LOGIN_FAILURE_WINDOW_SECONDS // 60},
+            )
+        if email and password:
+            self.user_cache = authenticate(self.request, username=email, password=password)
+            if self.user_cache is None:
+                ratelimit.record_failure(account=email, address=address)
+                raise self.get_invalid_login_error()
+            self.confirm_login_allowed(self.user_cache)
+            ratelimit.reset(account=email)
+        return self.cleaned_data
+
+
+class TokenForm(forms.Form):
+    token = forms.CharField(
+        label=_("Code"),
+        max_length=16,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True, "spellcheck": "false"}
+        ),
+    )
+
+    def clean_token(self) -> str:
+        token = "".join(self.cleaned_data["token"].split()).replace("-", "").lower()
+        if not token.isalnum():
+            raise forms.ValidationError(_("Enter the code as shown, letters and digits only."))
+        return token
+
+
+class PreferencesForm(forms.Form):
+    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+    full_name = forms.CharField(label=_("Full name"), max_length=150, required=False)

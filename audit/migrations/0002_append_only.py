@@ -1,0 +1,28 @@
+from django.db import migrations
+
+# The function lives in the tenant schema itself, so a schema is self-contained (export/import,
+# cloning) and concurrent tenant migrations never fight over one shared function.
+APPEND_ONLY = """
+CREATE FUNCTION audit_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the access log is append-only (% refused)', TG_OP USING ERRCODE = 'insufficient_privilege';
+END;
+$$;
+CREATE TRIGGER audit_accesslogentry_append_only
+    BEFORE UPDATE OR DELETE ON audit_accesslogentry
+    FOR EACH ROW EXECUTE FUNCTION audit_refuse_change();
+CREATE TRIGGER audit_accesslogentry_no_truncate
+    BEFORE TRUNCATE ON audit_accesslogentry
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_change();
+"""
+
+REMOVE = """
+DROP TRIGGER IF EXISTS audit_accesslogentry_no_truncate ON audit_accesslogentry;
+DROP TRIGGER IF EXISTS audit_accesslogentry_append_only ON audit_accesslogentry;
+DROP FUNCTION IF EXISTS audit_refuse_change();
+"""
+
+
+class Migration(migrations.Migration):
+    dependencies = [("audit", "0001_initial")]
+    operations = [migrations.RunSQL(APPEND_ONLY, REMOVE)]

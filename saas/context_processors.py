@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from saas import hosts
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """Links every page needs: the console (base host) and, on a client host, that client."""
+    route = getattr(request, "route", None)
+    return {
+        "console_home_url": hosts.console_url("/", request=request),
+        "console_logout_url": hosts.console_url("/accounts/logout/", request=request),
+        "current_route": route,
+        "on_client_host": route is not None,
+        "base_domain": settings.BASE_DOMAIN,
+    }

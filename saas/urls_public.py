@@ -1,0 +1,18 @@
+"""URLs of the base host: sign-in, the firm console, the organisation chooser, admin."""
+
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import set_language
+from django_otp.admin import OTPAdminSite
+
+from tenants.access import public
+
+# The Django admin also demands a verified second factor (and platform staff).
+admin.site.__class__ = OTPAdminSite
+
+urlpatterns = [
+    path("accounts/", include("accounts.urls")),
+    path("i18n/setlang/", public(set_language), name="set_language"),
+    path("admin/", admin.site.urls),
+    path("", include("tenants.urls_console")),
+]

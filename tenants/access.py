@@ -1,0 +1,124 @@
+"""Who may reach which view: the one place where authorisation is decided.
+
+Every view declares a policy with one of the decorators below (`public`, `signed_in`, `verified`,
+`allow(*roles)`); `AccessMiddleware` enforces it before the view runs. A view without a policy is
+refused (fail closed), and `tests/test_url_access.py` walks every URL pattern for every role.
+
+Roles are not stored on the user: they follow from memberships and assignments, in context. On a
+client organisation's host they are the user's roles in that organisation; on the console (base
+host) they are the user's roles in their firm.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from django.db.models import Q
+from django.utils import timezone
+
+from tenants.models import Assignment, ClientMembership, Firm, FirmMembership
+
+ViewFunc = TypeVar("ViewFunc", bound=Callable[..., Any])
+
+
+class Role(StrEnum):
+    FIRM_ADMIN = "firm_admin"
+    ADVISER = "adviser"
+    CONTACT_PERSON = "contact_person"
+    INTERNAL_ADVISER = "internal_adviser"
+
+
+class Policy(StrEnum):
+    PUBLIC = "public"  # anybody: sign-in, password reset, language switch
+    SIGNED_IN = "signed_in"  # password given, second factor not yet: 2FA enrolment and check
+    VERIFIED = "verified"  # two factors passed, no particular role
+    ROLES = "roles"  # two factors and one of the listed roles in the current context
+    PLATFORM_STAFF = "platform_staff"  # Django admin, operators of Vertrouwd itself
+
+
+FIRM_STAFF = (Role.FIRM_ADMIN, Role.ADVISER)
+ANY_CLIENT_ROLE = tuple(Role)
+
+
+def _mark(view: ViewFunc, policy: Policy, roles: frozenset[Role] = frozenset()) -> ViewFunc:
+    view.access_policy = (policy, roles)  # type: ignore[attr-defined]
+    return view
+
+
+def public(view: ViewFunc) -> ViewFunc:
+    return _mark(view, Policy.PUBLIC)
+
+
+def signed_in(view: ViewFunc) -> ViewFunc:
+    return _mark(view, Policy.SIGNED_IN)
+
+
+def verified(view: ViewFunc) -> ViewFunc:
+    return _mark(view, Policy.VERIFIED)
+
+
+def allow(*roles: Role) -> Callable[[ViewFunc], ViewFunc]:
+    if not roles:
+        raise ValueError("allow() needs at least one role; use verified() for any signed-in user.")
+
+    def decorate(view: ViewFunc) -> ViewFunc:
+        return _mark(view, Policy.ROLES, frozenset(roles))
+
+    return decorate
+
+
+def policy_of(view: Callable[..., Any]) -> tuple[Policy, frozenset[Role]] | None:
+    return getattr(view, "access_policy", None)
+
+
+def _current(queryset: Any, day: datetime.date) -> Any:
+    return queryset.filter(starts_on__lte=day).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day))
+
+
+def roles_in_client(user: Any, *, client_id: int, firm_id: int, day: datetime.date | None = None) -> frozenset[Role]:
+    """The user's roles in one client organisation today (causes two or three queries)."""
+    if not user.is_authenticated or not user.is_active:
+        return frozenset()
+    day = day or timezone.localdate()
+    roles: set[Role] = set()
+    firm_roles = set(FirmMembership.objects.filter(user=user, firm_id=firm_id).values_list("role", flat=True))
+    if Role.FIRM_ADMIN in firm_roles:
+        roles.add(Role.FIRM_ADMIN)
+    if Role.ADVISER in firm_roles and _current(
+        Assignment.objects.filter(adviser=user, client_id=client_id), day
+    ).exists():
+        roles.add(Role.ADVISER)
+    roles |= {
+        Role(role) for role in ClientMembership.objects.filter(user=user, client_id=client_id).values_list("role", flat=True)
+    }
+    return frozenset(roles)
+
+
+def firms_of(user: Any) -> list[Firm]:
+    """Firms in which the user holds a firm role, oldest membership first."""
+    if not user.is_authenticated:
+        return []
+    firm_ids = list(
+        FirmMembership.objects.filter(user=user).order_by("created_at", "pk").values_list("firm_id", flat=True)
+    )
+    firms = {firm.pk: firm for firm in Firm.objects.filter(pk__in=firm_ids)}
+    return [firms[pk] for pk in dict.fromkeys(firm_ids)]
+
+
+def roles_in_firm(user: Any, firm: Firm | None) -> frozenset[Role]:
+    if firm is None or not user.is_authenticated or not user.is_active:
+        return frozenset()
+    return frozenset(
+        Role(role) for role in FirmMembership.objects.filter(user=user, firm=firm).values_list("role", flat=True)
+    )
+
+
+def assigned_client_ids(user: Any, *, firm: Firm, day: datetime.date | None = None) -> set[int]:
+    """Client organisations of `firm` the adviser is assigned to today (one query)."""
+    day = day or timezone.localdate()
+    return set(
+        _current(Assignment.objects.filter(adviser=user, client__firm=firm), day).values_list("client_id", flat=True)
+    )

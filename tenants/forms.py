@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tenants.models import Assignment, ClientMembership, ClientOrganisation, FirmMembership
+from tenants.validators import validate_slug_label
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def _reasonable_date(value: datetime.date | None) -> None:
+    if value is None:
+        return
+    today = timezone.localdate()
+    if not (today.replace(year=today.year - 50) <= value <= today.replace(year=today.year + 50)):
+        raise forms.ValidationError(_("Enter a date within fifty years of today."))
+
+
+class ClientForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    slug = forms.CharField(
+        label=_("Short name (web address)"),
+        max_length=40,
+        validators=[validate_slug_label],
+        help_text=_("Lower-case letters, digits and hyphens; becomes part of the organisation's address."),
+    )
+    sector = forms.ChoiceField(label=_("Sector"), choices=ClientOrganisation.Sector.choices)
+    employee_count = forms.IntegerField(label=_("Number of employees"), min_value=1, max_value=1_000_000)
+    contract_starts_on = forms.DateField(label=_("Contract starts"), widget=DateInput(), validators=[_reasonable_date])
+    contract_ends_on = forms.DateField(
+        label=_("Contract ends"), required=False, widget=DateInput(), validators=[_reasonable_date]
+    )
+
+    def clean_slug(self) -> str:
+        return self.cleaned_data["slug"].strip().lower()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        starts, ends = data.get("contract_starts_on"), data.get("contract_ends_on")
+        if starts and ends and ends < starts:
+            self.add_error("contract_ends_on", _("The contract ends before it starts."))
+        return data
+
+
+class ClientEditForm(ClientForm):
+    status = forms.ChoiceField(
+        label=_("Status"),
+        choices=[
+            (ClientOrganisation.Status.ACTIVE, ClientOrganisation.Status.ACTIVE.label),
+            (ClientOrganisation.Status.SUSPENDED, ClientOrganisation.Status.SUSPENDED.label),
+        ],
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        del self.fields["slug"]
+
+
+class AssignmentForm(forms.Form):
+    adviser = forms.ModelChoiceField(label=_("Adviser"), queryset=None, empty_label=None)
+    kind = forms.ChoiceField(label=_("Kind"), choices=Assignment.Kind.choices)
+    starts_on = forms.DateField(label=_("From"), widget=DateInput(), validators=[_reasonable_date])
+    ends_on = forms.DateField(label=_("Until"), required=False, widget=DateInput(), validators=[_reasonable_date])
+
+    def __init__(self, *args: Any, advisers: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["adviser"].queryset = advisers
+        self.fields["adviser"].label_from_instance = lambda user: user.get_full_name()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        starts, ends = data.get("starts_on"), data.get("ends_on")
+        if starts and ends and ends < starts:
+            self.add_error("ends_on", _("The period ends before it starts."))
+        return data
+
+
+ROLE_CHOICES = [*FirmMembership.Role.choices, *ClientMembership.Role.choices]
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail address"), max_length=254)
+    full_name = forms.CharField(label=_("Full name"), max_length=150, required=False)
+    role = forms.ChoiceField(label=_("Role"), choices=ROLE_CHOICES)
+    client = forms.ModelChoiceField(
+        label=_("Client organisation"),
+        queryset=None,
+        required=False,
+        help_text=_("Only for contact persons and internal advisers."),
+    )
+
+    def __init__(self, *args: Any, clients: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["client"].queryset = clients
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        role, client = data.get("role"), data.get("client")
+        if role in ClientMembership.Role.values and client is None:
+            self.add_error("client", _("Choose the client organisation for this role."))
+        if role in FirmMembership.Role.values and client is not None:
+            self.add_error("client", _("Firm roles are not tied to one client organisation; leave this empty."))
+        return data

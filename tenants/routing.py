@@ -1,0 +1,99 @@
+"""Host name → client organisation, without a SQL query per request once warm.
+
+The stock django-tenants middleware queries `Domain` on every request. We cache the answer in the
+`routing` cache (Redis in production, shared by all processes; local memory in development),
+including "no such host" for a short while so random hosts cannot hammer the database.
+Entries are dropped on commit whenever a domain or a client organisation changes
+(`Domain.save/delete`, `ClientOrganisation.save`), so a suspended client stops resolving at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import caches
+
+_MISSING = "-"
+_NEGATIVE_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class Route:
+    client_id: int
+    schema_name: str
+    firm_id: int
+    firm_slug: str
+    name: str
+    slug: str
+
+
+def normalise_host(raw_host: str) -> str:
+    """Lower-case host without port or trailing dot."""
+    host = raw_host.strip().lower()
+    if host.startswith("["):  # IPv6 literal
+        return host.split("]")[0] + "]"
+    host = host.rsplit(":", 1)[0] if ":" in host else host
+    return host.rstrip(".")
+
+
+def _key(host: str) -> str:
+    return f"host:{host}"
+
+
+def _client_key(client_id: int) -> str:
+    return f"client-hosts:{client_id}"
+
+
+def route_for_host(host: str) -> Route | None:
+    """Return the active client organisation served on `host`, or None. Cached."""
+    cache = caches["routing"]
+    cached = cache.get(_key(host))
+    if cached == _MISSING:
+        return None
+    if cached is not None:
+        return Route(**cached)
+    route = _load_route(host)
+    if route is None:
+        cache.set(_key(host), _MISSING, _NEGATIVE_SECONDS)
+        return None
+    cache.set(_key(host), route.__dict__, settings.TENANT_ROUTING_CACHE_SECONDS)
+    hosts = set(cache.get(_client_key(route.client_id)) or ())
+    hosts.add(host)
+    cache.set(_client_key(route.client_id), sorted(hosts), settings.TENANT_ROUTING_CACHE_SECONDS)
+    return route
+
+
+def _load_route(host: str) -> Route | None:
+    from tenants.models import ClientOrganisation, Domain
+
+    domain = (
+        Domain.objects.select_related("tenant__firm")
+        .filter(domain=host, tenant__status=ClientOrganisation.Status.ACTIVE)
+        .first()
+    )
+    if domain is None:
+        return None
+    client = domain.tenant
+    return Route(
+        client_id=client.pk,
+        schema_name=client.schema_name,
+        firm_id=client.firm_id,
+        firm_slug=client.firm.slug,
+        name=client.name,
+        slug=client.slug,
+    )
+
+
+def forget_host(host: str) -> None:
+    caches["routing"].delete(_key(host))
+
+
+def forget_client(client_id: int) -> None:
+    """Drop every cached host of a client (after its status or schema changed)."""
+    from tenants.models import Domain
+
+    cache = caches["routing"]
+    hosts = set(cache.get(_client_key(client_id)) or ())
+    hosts |= set(Domain.objects.filter(tenant_id=client_id).values_list("domain", flat=True))
+    cache.delete_many([_key(host) for host in hosts] + [_client_key(client_id)])
