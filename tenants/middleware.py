@@ -11,7 +11,6 @@ from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotFound, HttpResponseRedirect
 from django.template import loader
 from django.urls import reverse
-from django.utils.functional import SimpleLazyObject
 
 from saas import hosts
 from tenants import access
@@ -87,8 +86,9 @@ class AccessMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.firm = SimpleLazyObject(lambda: _current_firm(request))  # type: ignore[attr-defined]
-        request.roles = SimpleLazyObject(lambda: _context_roles(request))  # type: ignore[attr-defined]
+        # Filled in by process_view once the user is known to be signed in and verified.
+        request.firm = None  # type: ignore[attr-defined]
+        request.roles = frozenset()  # type: ignore[attr-defined]
         return self.get_response(request)
 
     def process_view(
@@ -120,6 +120,9 @@ class AccessMiddleware:
                 hosts.console_url(reverse(step, urlconf=settings.PUBLIC_SCHEMA_URLCONF), request=request,
                                   next=request.build_absolute_uri())
             )
+        if not on_client_host:
+            request.firm = _current_firm(request)  # type: ignore[attr-defined]
+        request.roles = _context_roles(request)  # type: ignore[attr-defined]
         # A client organisation's host is closed to anybody without a role there, whatever the view.
         if on_client_host and not request.roles:  # type: ignore[attr-defined]
             raise Http404

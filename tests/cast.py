@@ -1,0 +1,106 @@
+"""The fixed cast every test can use (built once per test session, committed).
+
+Firm A ("acme") has two clients: `a1` (adviser_a primary, adviser_a_backup backup) and `a2`
+(nobody assigned). Firm B ("bravo") has `b1` (adviser_b). Everybody has a confirmed authenticator.
+Each test runs in a transaction that is rolled back, so tests may change the cast freely.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.models import User
+from tenants import services
+from tenants.models import ClientOrganisation, Firm
+
+PASSWORD = "correct horse battery staple"
+
+USERS = {
+    # key: (email, role, firm slug or None, client slug or None)
+    "admin_a": ("admin@acme.test", "firm_admin", "acme", None),
+    "adviser_a": ("adviser@acme.test", "adviser", "acme", None),
+    "adviser_a_backup": ("backup@acme.test", "adviser", "acme", None),
+    "adviser_a_unassigned": ("idle@acme.test", "adviser", "acme", None),
+    "contact_a1": ("hr@client-a1.test", "contact_person", None, "a1"),
+    "internal_a1": ("internal@client-a1.test", "internal_adviser", None, "a1"),
+    "contact_a2": ("hr@client-a2.test", "contact_person", None, "a2"),
+    "admin_b": ("admin@bravo.test", "firm_admin", "bravo", None),
+    "adviser_b": ("adviser@bravo.test", "adviser", "bravo", None),
+    "contact_b1": ("hr@client-b1.test", "contact_person", None, "b1"),
+}
+
+
+def build_cast() -> None:
+    acme = services.firm_create(slug="acme", name="Acme Vertrouwenspersonen")
+    bravo = services.firm_create(slug="bravo", name="Bravo Advies")
+    start = timezone.localdate() - datetime.timedelta(days=30)
+    clients = {
+        "a1": services.client_create(firm=acme, slug="a1", name="Zorggroep Noord", employee_count=420,
+                                     sector="healthcare", contract_starts_on=start),
+        "a2": services.client_create(firm=acme, slug="a2", name="Gemeente Zuid", employee_count=900,
+                                     sector="government", contract_starts_on=start),
+        "b1": services.client_create(firm=bravo, slug="b1", name="Bouwbedrijf West", employee_count=120,
+                                     sector="industry", contract_starts_on=start),
+    }
+    firms = {"acme": acme, "bravo": bravo}
+    users = {}
+    for key, (email, role, firm_slug, client_slug) in USERS.items():
+        users[key] = services.user_create(
+            email=email,
+            full_name=key.replace("_", " ").title(),
+            password=PASSWORD,
+            role=role,
+            firm=firms[firm_slug] if firm_slug else None,
+            client=clients[client_slug] if client_slug else None,
+        )
+        TOTPDevice.objects.create(user=users[key], name="Authenticator", confirmed=True)
+    services.assignment_create(client=clients["a1"], adviser=users["adviser_a"], starts_on=start)
+    services.assignment_create(client=clients["a1"], adviser=users["adviser_a_backup"], kind="backup", starts_on=start)
+    services.assignment_create(client=clients["b1"], adviser=users["adviser_b"], starts_on=start)
+
+
+@dataclass
+class Cast:
+    acme: Firm
+    bravo: Firm
+    a1: ClientOrganisation
+    a2: ClientOrganisation
+    b1: ClientOrganisation
+    users: dict[str, User]
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.__dict__["users"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @staticmethod
+    def host(client: ClientOrganisation) -> str:
+        return client.domains.get(is_primary=True).domain
+
+
+def load_cast() -> Cast:
+    return Cast(
+        acme=Firm.objects.get(slug="acme"),
+        bravo=Firm.objects.get(slug="bravo"),
+        a1=ClientOrganisation.objects.get(firm__slug="acme", slug="a1"),
+        a2=ClientOrganisation.objects.get(firm__slug="acme", slug="a2"),
+        b1=ClientOrganisation.objects.get(firm__slug="bravo", slug="b1"),
+        users={key: User.objects.get(email=email) for key, (email, *_rest) in USERS.items()},
+    )
+
+
+def sign_in(client: Any, user: User, *, verified: bool = True) -> None:
+    """Sign the test client in; `verified` also passes the second factor (as otp_login does)."""
+    client.force_login(user)
+    if verified:
+        device = TOTPDevice.objects.get(user=user, confirmed=True)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()

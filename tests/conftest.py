@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.core.cache import caches
+from django.test import Client
+
+from tenants import provisioning
+from tests.cast import build_cast, load_cast
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):  # noqa: PT004 — extends pytest-django's
+    """After the test database exists: the template schema and the fixed cast, committed once."""
+    with django_db_blocker.unblock():
+        provisioning.forget_template_state()
+        provisioning.ensure_template()
+        from tenants.models import Firm
+
+        if not Firm.objects.filter(slug="acme").exists():
+            build_cast()
+
+
+@pytest.fixture(autouse=True)
+def _clear_caches():
+    for alias in settings.CACHES:
+        caches[alias].clear()
+    yield
+
+
+@pytest.fixture
+def cast(db):
+    return load_cast()
+
+
+@pytest.fixture
+def console():
+    """A test client on the console host."""
+    return Client(HTTP_HOST=settings.BASE_DOMAIN)
+
+
+@pytest.fixture
+def client_for():
+    """Factory: a test client on a client organisation's host."""
+
+    def make(organisation) -> Client:
+        return Client(HTTP_HOST=organisation.domains.get(is_primary=True).domain)
+
+    return make
