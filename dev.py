@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Vertrouwd's two entry points for a fresh machine with only Python 3.11+.
+
+    python3 dev.py start   # set up, migrate, load demo data, run on http://vertrouwd.localhost:8000
+    python3 dev.py test    # set up, then lint, check migrations and run the whole test suite
+
+Both create `.venv` and install the project into it first (only when pyproject.toml changed).
+Without DATABASE_URL an embedded PostgreSQL keeps its data under `.data/`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+PYTHON = VENV / "bin" / "python"
+
+
+def say(message: str) -> None:
+    print(f"\033[1m==> {message}\033[0m", flush=True)
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> None:
+    result = subprocess.run(args, cwd=ROOT, env={**os.environ, **(env or {})})
+    if result.returncode != 0:
+        sys.exit(result.returncode)
+
+
+def ensure_environment() -> None:
+    if sys.version_info < (3, 11):
+        sys.exit("Vertrouwd needs Python 3.11 or newer.")
+    if not PYTHON.exists():
+        say("Creating .venv")
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    stamp = VENV / ".installed"
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if not stamp.exists() or stamp.read_text() != wanted:
+        say("Installing dependencies (first run takes a minute)")
+        run(str(PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", ".[dev]")
+        stamp.write_text(wanted)
+
+
+def manage(*args: str, env: dict[str, str] | None = None) -> None:
+    run(str(PYTHON), "manage.py", *args, env=env)
+
+
+def start(port: str) -> None:
+    ensure_environment()
+    env = {"DEBUG": os.environ.get("DEBUG", "1"), "PUBLIC_PORT": port}
+    say("Migrating the database")
+    manage("migrate_schemas", "--executor=standard", "-v", "0", env=env)
+    say("Loading demo data (kept when it already exists)")
+    manage("seed_demo", "--clients", "5", "--cases-per-client", "40", "--if-empty", env=env)
+    say(f"Vertrouwd runs at http://vertrouwd.localhost:{port}/  (stop with Ctrl+C)")
+    manage("runserver", f"127.0.0.1:{port}", env=env)
+
+
+def test(extra: list[str]) -> None:
+    ensure_environment()
+    bin_dir = VENV / "bin"
+    say("ruff check")
+    run(str(bin_dir / "ruff"), "check", ".")
+    say("ruff format --check")
+    run(str(bin_dir / "ruff"), "format", "--check", ".")
+    say("makemigrations --check")
+    manage("makemigrations", "--check", "--dry-run", env={"VERTROUWD_TESTING": "1"})
+    if not Path("/usr/bin/chromium").exists() and not os.environ.get("CHROMIUM_PATH"):
+        say("No chromium found: the browser tests will be SKIPPED (apt-get install chromium to run them)")
+    say("pytest")
+    run(str(bin_dir / "pytest"), *extra)
+
+
+def main() -> None:
+    if len(sys.argv) < 2 or sys.argv[1] not in {"start", "test"}:
+        sys.exit(__doc__)
+    if sys.argv[1] == "start":
+        start(os.environ.get("PORT", "8000"))
+    else:
+        test(sys.argv[2:])
+
+
+if __name__ == "__main__":
+    main()
