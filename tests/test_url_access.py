@@ -1,0 +1,282 @@
+"""Every URL pattern x every role x own / foreign tenant: the expected status, nothing more.
+
+Patterns are read from the resolvers, so a new view is walked automatically; a pattern whose
+parameters this test cannot fill makes it fail, so nobody adds a view that escapes the walk.
+The roles each cast member holds where are written out below by hand (the oracle), not derived
+from the code under test.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django.urls.exceptions import NoReverseMatch
+from django.urls.resolvers import RoutePattern
+
+from tenants.access import Policy, policy_of
+from tests.cast import sign_in
+
+# Who holds which role where (console = the firm console of the user's own firm).
+ORACLE: dict[str, dict[str, set[str]]] = {
+    "admin_a": {"console": {"firm_admin"}, "a1": {"firm_admin"}, "a2": {"firm_admin"}},
+    "adviser_a": {"console": {"adviser"}, "a1": {"adviser"}},
+    "adviser_a_backup": {"console": {"adviser"}, "a1": {"adviser"}},
+    "adviser_a_unassigned": {"console": {"adviser"}},
+    "contact_a1": {"a1": {"contact_person"}},
+    "internal_a1": {"a1": {"internal_adviser"}},
+    "contact_a2": {"a2": {"contact_person"}},
+    "admin_b": {"console": {"firm_admin"}, "b1": {"firm_admin"}},
+    "adviser_b": {"console": {"adviser"}, "b1": {"adviser"}},
+    "contact_b1": {"b1": {"contact_person"}},
+}
+FIRM_OF = {
+    "admin_a": "acme",
+    "adviser_a": "acme",
+    "adviser_a_backup": "acme",
+    "adviser_a_unassigned": "acme",
+    "admin_b": "bravo",
+    "adviser_b": "bravo",
+}
+VISITORS = ["anonymous", "unverified", *ORACLE]
+
+# The status an allowed GET gives, where it is not 200.
+ALLOWED_GET_STATUS = {
+    "home": 302,  # sends people on to the console or their organisation
+    "accounts:logout": 405,  # POST only
+    "set_language": 302,
+    "client_assign": 405,
+    "assignment_end": 405,
+    "accounts:two_factor_setup": 200,  # verified users may replace their authenticator
+    "accounts:two_factor_verify": 302,  # already verified: on to the next page
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    pattern: Any
+
+
+def _walk(patterns: list[Any], namespace: str = "") -> list[Route]:
+    routes: list[Route] = []
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            routes += _walk(entry.url_patterns, inner)
+        elif isinstance(entry, URLPattern):
+            if not entry.name and namespace.startswith("admin:"):
+                continue  # the admin's unnamed catch-all redirects to its named change views
+            assert entry.name, (
+                f"URL pattern {entry.pattern} has no name, so the access walk cannot reach it"
+            )
+            routes.append(Route(f"{namespace}{entry.name}", entry.pattern))
+    return routes
+
+
+def _parameter_names(route: Route) -> list[str]:
+    if isinstance(route.pattern, RoutePattern):
+        return list(route.pattern.converters)
+    return list(re.compile(route.pattern.regex.pattern).groupindex)
+
+
+def _fill(name: str, *, own: dict[str, int], foreign: dict[str, int], kind: str, route: str) -> Any:
+    """Value for one URL parameter: an object of the visitor's own firm, or of the other firm."""
+    objects = own if kind == "own" else foreign
+    if name in objects:
+        return objects[name]
+    generic = {
+        "uidb64": "MQ",
+        "token": "set-password",
+        "app_label": "tenants",
+        "object_id": "1",
+        "content_type_id": 1,
+        "url": "x",
+    }
+    if name in generic:
+        return generic[name]
+    if route.startswith("admin:") and name in {"pk", "id"}:
+        return 1
+    raise AssertionError(
+        f"The access walk does not know how to fill URL parameter {name!r}: add it here."
+    )
+
+
+def _url(route: Route, urlconf: str, kwargs: dict[str, Any]) -> str:
+    from django.urls import reverse
+
+    try:
+        return reverse(route.name, urlconf=urlconf, kwargs=kwargs)
+    except NoReverseMatch as error:
+        raise AssertionError(
+            f"Cannot build a URL for {route.name} with {kwargs}: {error}"
+        ) from None
+
+
+def _objects_of(cast, firm_slug: str) -> dict[str, int]:
+    client = cast.a1 if firm_slug == "acme" else cast.b1
+    return {"client_id": client.pk, "assignment_id": client.assignments.first().pk}
+
+
+def _expected(
+    route: Route, urlconf: str, url: str, visitor: str, context: str, kind: str
+) -> tuple[int, str]:
+    """(status, location prefix or '') the walk expects."""
+    match = resolve(url.split("?")[0], urlconf=urlconf)
+    if "admin" in match.namespaces:
+        policy, roles = Policy.PLATFORM_STAFF, frozenset()
+    else:
+        declared = policy_of(match.func)
+        assert declared is not None, f"{route.name} declares no access policy"
+        policy, roles = declared
+    allowed_status = ALLOWED_GET_STATUS.get(route.name, 200)
+    on_client_host = context != "console"
+    login = f"http://{settings.BASE_DOMAIN}/accounts/login/"
+    if policy is Policy.PUBLIC:
+        return allowed_status, ""
+    if visitor == "anonymous":
+        return 302, login
+    if visitor == "unverified":
+        if policy is Policy.SIGNED_IN and not on_client_host:
+            # Unverified: the check page shows; set-up sends a user who has a device to the check.
+            return {
+                "accounts:two_factor_verify": (200, ""),
+                "accounts:two_factor_setup": (302, "/accounts/2fa/verify/"),
+            }.get(route.name, (allowed_status, ""))
+        return 302, f"http://{settings.BASE_DOMAIN}/accounts/2fa/verify/"
+    held = ORACLE[visitor].get(context, set())
+    if on_client_host and not held:
+        return 404, ""
+    if policy is Policy.PLATFORM_STAFF:
+        return 404, ""  # nobody in the cast is platform staff
+    if policy in (Policy.VERIFIED, Policy.SIGNED_IN):
+        return allowed_status, ""
+    if not (held & {role.value for role in roles}):
+        return 404, ""
+    if kind == "foreign" and allowed_status != 405:  # POST-only views answer 405 before any lookup
+        return 404, ""
+    return allowed_status, ""
+
+
+def _client_for(visitor: str, cast, host: str) -> Client:
+    http = Client(HTTP_HOST=host)
+    if visitor == "unverified":
+        sign_in(http, cast.adviser_a, verified=False)
+    elif visitor != "anonymous":
+        sign_in(http, cast.users[visitor])
+    return http
+
+
+@pytest.mark.parametrize("visitor", VISITORS)
+def test_every_url_for_every_visitor_and_tenant(visitor, cast):
+    failures: list[str] = []
+    checked = 0
+    contexts = [("console", settings.BASE_DOMAIN, settings.PUBLIC_SCHEMA_URLCONF)] + [
+        (key, cast.host(getattr(cast, key)), settings.ROOT_URLCONF) for key in ("a1", "a2", "b1")
+    ]
+    firm = FIRM_OF.get(visitor, "acme")
+    own = _objects_of(cast, firm)
+    foreign = _objects_of(cast, "bravo" if firm == "acme" else "acme")
+    for context, host, urlconf in contexts:
+        http = _client_for(visitor, cast, host)
+        for route in _walk(get_resolver(urlconf).url_patterns):
+            parameters = _parameter_names(route)
+            for kind in ("own", "foreign") if parameters else ("own",):
+                kwargs = {
+                    name: _fill(name, own=own, foreign=foreign, kind=kind, route=route.name)
+                    for name in parameters
+                }
+                url = _url(route, urlconf, kwargs)
+                status, location = _expected(route, urlconf, url, visitor, context, kind)
+                response = http.get(url)
+                checked += 1
+                problem = response.status_code != status or (
+                    location and not response.get("Location", "").startswith(location)
+                )
+                if problem:
+                    failures.append(
+                        f"{visitor} GET {host}{url} ({route.name}, {kind}): expected {status} {location}, "
+                        f"got {response.status_code} {response.get('Location', '')}"
+                    )
+    assert checked > 40
+    assert not failures, "\n".join(failures)
+
+
+def test_posts_by_outsiders_change_nothing(cast):
+    """The writing console views, posted by every visitor without the firm-admin role: all refused."""
+    from tenants.models import Assignment, ClientOrganisation
+
+    before = (
+        ClientOrganisation.objects.count(),
+        Assignment.objects.count(),
+        list(Assignment.objects.order_by("pk").values_list("ends_on", flat=True)),
+    )
+    everybody = [
+        "anonymous",
+        "unverified",
+        "adviser_a",
+        "contact_a1",
+        "internal_a1",
+        "admin_b",
+        "adviser_b",
+    ]
+    posts = [
+        (
+            "/console/clients/new/",
+            everybody[:-2] + ["adviser_b"],
+            {
+                "name": "X",
+                "slug": "evil",
+                "sector": "other",
+                "employee_count": 5,
+                "contract_starts_on": "2026-01-01",
+            },
+        ),
+        (
+            f"/console/clients/{cast.a1.pk}/assign/",
+            everybody,
+            {"adviser": cast.adviser_a_unassigned.pk, "kind": "primary", "starts_on": "2026-01-01"},
+        ),
+        (f"/console/assignments/{cast.a1.assignments.first().pk}/end/", everybody, {}),
+    ]
+    for path, visitors, data in posts:
+        for visitor in visitors:
+            http = _client_for(visitor, cast, settings.BASE_DOMAIN)
+            response = http.post(path, data)
+            assert response.status_code in (302, 404), (visitor, path, response.status_code)
+            if response.status_code == 302:
+                assert "/accounts/" in response["Location"], (visitor, path)
+    after = (
+        ClientOrganisation.objects.count(),
+        Assignment.objects.count(),
+        list(Assignment.objects.order_by("pk").values_list("ends_on", flat=True)),
+    )
+    assert after == before
+
+
+def test_every_view_declares_a_policy():
+    for urlconf in (settings.PUBLIC_SCHEMA_URLCONF, settings.ROOT_URLCONF):
+        for route in _walk(get_resolver(urlconf).url_patterns):
+            if route.name.startswith("admin:"):
+                continue
+            callback = next(
+                entry.callback
+                for entry in _flat(get_resolver(urlconf).url_patterns)
+                if entry.pattern is route.pattern
+            )
+            assert policy_of(callback) is not None, route.name
+
+
+def _flat(patterns: list[Any]) -> list[URLPattern]:
+    result: list[URLPattern] = []
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            result += _flat(entry.url_patterns)
+        else:
+            result.append(entry)
+    return result
