@@ -13,6 +13,20 @@ from accounts.models import User
 BACKUP_CODE_COUNT = 10
 
 
+def device_matching_token(*, user: User, token: str) -> TOTPDevice | StaticDevice | None:
+    """The confirmed device that accepts `token`: six digits go to the authenticator, anything
+    else to the backup codes, so a backup code never counts as a failed authenticator attempt."""
+    if token.isdigit() and len(token) == 6:
+        devices = TOTPDevice.objects.filter(user=user, confirmed=True)
+    else:
+        devices = StaticDevice.objects.filter(user=user, confirmed=True)
+    with transaction.atomic():
+        for device in devices.select_for_update():
+            if device.verify_token(token):
+                return device
+    return None
+
+
 def totp_device_pending(*, user: User) -> TOTPDevice:
     """The unconfirmed authenticator device being enrolled, created on first call."""
     device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()

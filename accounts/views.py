@@ -17,7 +17,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
-from django_otp import match_token, user_has_device
+from django_otp import user_has_device
 
 from accounts import ratelimit, services
 from accounts.forms import PreferencesForm, SignInForm, TokenForm
@@ -109,7 +109,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
                 % {"minutes": settings.LOGIN_FAILURE_WINDOW_SECONDS // 60},
             )
         else:
-            device = match_token(user, form.cleaned_data["token"])
+            device = services.device_matching_token(user=user, token=form.cleaned_data["token"])
             if device is not None:
                 otp_login(request, device)
                 ratelimit.reset(account=account)

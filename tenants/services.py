@@ -154,9 +154,9 @@ def user_create(
         if user is None:
             user = User.objects.create_user(email, password, full_name=(full_name or "").strip()[:150])
         if role in FIRM_ROLES:
-            _, created = FirmMembership.objects.get_or_create(user=user, firm=firm, role=role)
+            created = FirmMembership.objects.get_or_create(user=user, firm=firm, role=role)[1]
         else:
-            _, created = ClientMembership.objects.get_or_create(user=user, client=client, role=role)
+            created = ClientMembership.objects.get_or_create(user=user, client=client, role=role)[1]
         if not created:
             raise ValidationError(_("%(email)s already has this role.") % {"email": email})
     return user

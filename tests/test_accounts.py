@@ -1,0 +1,206 @@
+"""Sign-in, rate limits, second factor (enrolment, check, backup codes), reset and invitations."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.conf import settings
+from django.core import mail
+from django.test import Client
+from django_otp.oath import totp
+from django_otp.plugins.otp_static.models import StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.models import User
+from tenants.models import ClientMembership
+from tests.cast import PASSWORD, sign_in
+
+
+def _code(device: TOTPDevice) -> str:
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+
+
+def _signed_in_user_id(http: Client) -> str | None:
+    return http.session.get("_auth_user_id")
+
+
+def test_sign_in_sends_a_user_with_a_device_to_the_second_factor(cast, console):
+    next_url = f"http://{cast.host(cast.a1)}/"
+    response = console.post(
+        "/accounts/login/", {"username": "ADVISER@acme.test", "password": PASSWORD, "next": next_url}
+    )
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/2fa/verify/?next=http")
+    # Signed in with the password only: data pages still send the user to the check.
+    assert console.get("/console/")["Location"].startswith(f"http://{settings.BASE_DOMAIN}/accounts/2fa/verify/")
+
+
+def test_second_factor_then_next_page_on_the_client_host(cast, console):
+    console.post("/accounts/login/", {"username": "adviser@acme.test", "password": PASSWORD})
+    device = TOTPDevice.objects.get(user=cast.adviser_a)
+    next_url = f"http://{cast.host(cast.a1)}/"
+    response = console.post("/accounts/2fa/verify/", {"token": _code(device), "next": next_url})
+    assert response.status_code == 302 and response["Location"] == next_url
+    assert console.get("/console/").status_code == 200
+
+
+def test_wrong_password_is_refused_and_rate_limited(cast, console, settings):
+    settings.LOGIN_FAILURES_PER_ACCOUNT = 3
+    for _ in range(3):
+        response = console.post("/accounts/login/", {"username": "adviser@acme.test", "password": "wrong"})
+        assert response.status_code == 200
+        assert _signed_in_user_id(console) is None
+    # Now even the right password is refused for a while.
+    response = console.post("/accounts/login/", {"username": "adviser@acme.test", "password": PASSWORD})
+    assert response.status_code == 200
+    assert _signed_in_user_id(console) is None
+    assert "15" in response.content.decode()  # minutes to wait, in the message
+
+
+def test_rate_limit_per_address_covers_many_accounts(cast, console, settings):
+    settings.LOGIN_FAILURES_PER_ADDRESS = 4
+    for number in range(4):
+        console.post("/accounts/login/", {"username": f"nobody{number}@x.test", "password": "x"})
+    console.post("/accounts/login/", {"username": "adviser@acme.test", "password": PASSWORD})
+    assert _signed_in_user_id(console) is None
+
+
+@pytest.mark.parametrize(
+    "username",
+    ["", "not-an-email", "a" * 10_000 + "@x.test", "<script>alert(1)</script>@x.test", "admin@acme.test' OR 1=1--"],
+)
+def test_hostile_sign_in_input_is_refused_plainly(cast, console, username):
+    response = console.post("/accounts/login/", {"username": username, "password": "x" * 5000})
+    assert response.status_code == 200
+    assert _signed_in_user_id(console) is None
+    assert "<script>alert(1)</script>" not in response.content.decode()
+
+
+def test_external_next_is_ignored(cast, console):
+    console.post("/accounts/login/", {"username": "adviser@acme.test", "password": PASSWORD})
+    device = TOTPDevice.objects.get(user=cast.adviser_a)
+    for target in ["https://evil.example/", "//evil.example/", "http://vertrouwd.localhost.evil.example/"]:
+        TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1)  # allow the same code again
+        device.refresh_from_db()
+        response = console.post("/accounts/2fa/verify/", {"token": _code(device), "next": target})
+        assert response.status_code == 302
+        assert not response["Location"].startswith(target)
+        console.logout()
+        console.post("/accounts/login/", {"username": "adviser@acme.test", "password": PASSWORD})
+        device.refresh_from_db()
+
+
+def test_wrong_code_is_refused_and_second_factor_is_rate_limited(cast, console, settings):
+    settings.LOGIN_FAILURES_PER_ACCOUNT = 3
+    console.post("/accounts/login/", {"username": "adviser@acme.test", "password": PASSWORD})
+    for _ in range(3):
+        response = console.post("/accounts/2fa/verify/", {"token": "000000"})
+        assert response.status_code == 200
+    device = TOTPDevice.objects.get(user=cast.adviser_a)
+    response = console.post("/accounts/2fa/verify/", {"token": _code(device)})
+    assert response.status_code == 200  # blocked, even with the right code
+    assert console.get("/console/").status_code == 302
+
+
+def test_enrolment_is_forced_and_issues_backup_codes(cast, console):
+    user = User.objects.create_user("new@acme.test", PASSWORD)
+    ClientMembership.objects.create(user=user, client=cast.a1, role="contact_person")
+    response = console.post("/accounts/login/", {"username": "new@acme.test", "password": PASSWORD})
+    assert response["Location"].startswith("/accounts/2fa/setup/")
+    page = console.get("/accounts/2fa/setup/")
+    assert page.status_code == 200 and b"<svg" in page.content
+    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    secret_on_page = re.search(r'class="secret">([A-Z2-7 ]+)<', page.content.decode()).group(1).replace(" ", "")
+    assert secret_on_page
+    assert console.post("/accounts/2fa/setup/", {"token": "123456"}).status_code == 200
+    assert not TOTPDevice.objects.get(pk=device.pk).confirmed
+    # django-otp throttles after a failure (1 s, doubling); the user would wait a moment.
+    TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_count=0, throttling_failure_timestamp=None)
+    response = console.post("/accounts/2fa/setup/", {"token": _code(device)})
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/2fa/backup-codes/")
+    codes_page = console.get(response["Location"]).content.decode()
+    codes = re.findall(r"<code>([0-9a-f]{8})</code>", codes_page)
+    assert len(codes) == 10
+    assert TOTPDevice.objects.get(pk=device.pk).confirmed
+    # Codes are shown once.
+    assert not re.findall(r"<code>([0-9a-f]{8})</code>", console.get("/accounts/2fa/backup-codes/").content.decode())
+
+
+def test_backup_code_works_once(cast, console):
+    from accounts.services import backup_codes_regenerate
+
+    codes = backup_codes_regenerate(user=cast.contact_a1)
+    console.post("/accounts/login/", {"username": "hr@client-a1.test", "password": PASSWORD})
+    assert console.post("/accounts/2fa/verify/", {"token": codes[0]}).status_code == 302
+    assert StaticToken.objects.filter(device__user=cast.contact_a1).count() == 9
+    console.logout()
+    console.post("/accounts/login/", {"username": "hr@client-a1.test", "password": PASSWORD})
+    assert console.post("/accounts/2fa/verify/", {"token": codes[0]}).status_code == 200  # used up
+
+
+def test_password_reset_by_email(cast, console):
+    response = console.post("/accounts/password-reset/", {"email": "adviser@acme.test"})
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    link = re.search(r"http://\S+/accounts/password-reset/\S+/\S+/", mail.outbox[0].body).group(0)
+    assert link.startswith(f"http://{settings.BASE_DOMAIN}/")
+    path = link.split(settings.BASE_DOMAIN, 1)[1]
+    form_page = console.get(path, follow=True)
+    assert form_page.status_code == 200
+    set_password_url = form_page.redirect_chain[-1][0]
+    new_password = "a new long passphrase 42"
+    done = console.post(set_password_url, {"new_password1": new_password, "new_password2": new_password})
+    assert done.status_code == 302
+    cast.adviser_a.refresh_from_db()
+    assert cast.adviser_a.check_password(new_password)
+
+
+def test_password_reset_for_unknown_address_looks_the_same_and_sends_nothing(cast, console):
+    response = console.post("/accounts/password-reset/", {"email": "nobody@nowhere.test"})
+    assert response.status_code == 302
+    assert mail.outbox == []
+
+
+def test_firm_admin_invites_a_contact_person(cast, console):
+    sign_in(console, cast.admin_a)
+    response = console.post(
+        "/console/people/",
+        {"email": "board@client-a1.test", "full_name": "Board Member", "role": "contact_person", "client": cast.a1.pk},
+    )
+    assert response.status_code == 302
+    user = User.objects.get(email="board@client-a1.test")
+    assert not user.has_usable_password()
+    assert ClientMembership.objects.filter(user=user, client=cast.a1, role="contact_person").exists()
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["board@client-a1.test"]
+    assert "/accounts/invitation/" in mail.outbox[0].body
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"email": "x", "role": "adviser"},
+        {"email": "x@y.test", "role": "contact_person"},  # client missing
+        {"email": "x@y.test", "role": "pope"},
+        {"email": "hr@client-a1.test", "role": "contact_person", "client": "a1"},  # existing role
+        {"email": "x@y.test" + "y" * 300, "role": "adviser"},
+    ],
+)
+def test_bad_invitations_change_nothing(cast, console, data):
+    sign_in(console, cast.admin_a)
+    if data.get("client") == "a1":
+        data = {**data, "client": cast.a1.pk}
+    users, memberships = User.objects.count(), ClientMembership.objects.count()
+    response = console.post("/console/people/", data)
+    assert response.status_code == 200
+    assert (User.objects.count(), ClientMembership.objects.count()) == (users, memberships)
+    assert mail.outbox == []
+
+
+def test_invitation_to_a_foreign_client_is_refused(cast, console):
+    sign_in(console, cast.admin_a)
+    response = console.post(
+        "/console/people/", {"email": "spy@x.test", "role": "contact_person", "client": cast.b1.pk}
+    )
+    assert response.status_code == 200
+    assert not User.objects.filter(email="spy@x.test").exists()
