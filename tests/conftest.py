@@ -47,3 +47,24 @@ def client_for():
         return Client(HTTP_HOST=organisation.domains.get(is_primary=True).domain)
 
     return make
+
+
+@pytest.fixture
+def committed_db(db):
+    """Database access whose writes commit at once, for a worker process or server thread to see.
+
+    `db` makes pytest-django create the test database and lifts its blocker; its rolled-back
+    transaction stays on the original connection, while the test's own queries run on a second
+    connection in autocommit mode. The test must remove what it creates (see tests/live.py).
+    """
+    from django.db import DEFAULT_DB_ALIAS, connections
+
+    original = connections[DEFAULT_DB_ALIAS]
+    separate = connections.create_connection(DEFAULT_DB_ALIAS)
+    assert separate.settings_dict["NAME"] == original.settings_dict["NAME"]
+    connections[DEFAULT_DB_ALIAS] = separate
+    try:
+        yield
+    finally:
+        separate.close()
+        connections[DEFAULT_DB_ALIAS] = original
