@@ -28,12 +28,15 @@ def _signed_in_user_id(http: Client) -> str | None:
 def test_sign_in_sends_a_user_with_a_device_to_the_second_factor(cast, console):
     next_url = f"http://{cast.host(cast.a1)}/"
     response = console.post(
-        "/accounts/login/", {"username": "ADVISER@acme.test", "password": PASSWORD, "next": next_url}
+        "/accounts/login/",
+        {"username": "ADVISER@acme.test", "password": PASSWORD, "next": next_url},
     )
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/2fa/verify/?next=http")
     # Signed in with the password only: data pages still send the user to the check.
-    assert console.get("/console/")["Location"].startswith(f"http://{settings.BASE_DOMAIN}/accounts/2fa/verify/")
+    assert console.get("/console/")["Location"].startswith(
+        f"http://{settings.BASE_DOMAIN}/accounts/2fa/verify/"
+    )
 
 
 def test_second_factor_then_next_page_on_the_client_host(cast, console):
@@ -48,11 +51,15 @@ def test_second_factor_then_next_page_on_the_client_host(cast, console):
 def test_wrong_password_is_refused_and_rate_limited(cast, console, settings):
     settings.LOGIN_FAILURES_PER_ACCOUNT = 3
     for _ in range(3):
-        response = console.post("/accounts/login/", {"username": "adviser@acme.test", "password": "wrong"})
+        response = console.post(
+            "/accounts/login/", {"username": "adviser@acme.test", "password": "wrong"}
+        )
         assert response.status_code == 200
         assert _signed_in_user_id(console) is None
     # Now even the right password is refused for a while.
-    response = console.post("/accounts/login/", {"username": "adviser@acme.test", "password": PASSWORD})
+    response = console.post(
+        "/accounts/login/", {"username": "adviser@acme.test", "password": PASSWORD}
+    )
     assert response.status_code == 200
     assert _signed_in_user_id(console) is None
     assert "15" in response.content.decode()  # minutes to wait, in the message
@@ -68,7 +75,13 @@ def test_rate_limit_per_address_covers_many_accounts(cast, console, settings):
 
 @pytest.mark.parametrize(
     "username",
-    ["", "not-an-email", "a" * 10_000 + "@x.test", "<script>alert(1)</script>@x.test", "admin@acme.test' OR 1=1--"],
+    [
+        "",
+        "not-an-email",
+        "a" * 10_000 + "@x.test",
+        "<script>alert(1)</script>@x.test",
+        "admin@acme.test' OR 1=1--",
+    ],
 )
 def test_hostile_sign_in_input_is_refused_plainly(cast, console, username):
     response = console.post("/accounts/login/", {"username": username, "password": "x" * 5000})
@@ -80,7 +93,11 @@ def test_hostile_sign_in_input_is_refused_plainly(cast, console, username):
 def test_external_next_is_ignored(cast, console):
     console.post("/accounts/login/", {"username": "adviser@acme.test", "password": PASSWORD})
     device = TOTPDevice.objects.get(user=cast.adviser_a)
-    for target in ["https://evil.example/", "//evil.example/", "http://vertrouwd.localhost.evil.example/"]:
+    for target in [
+        "https://evil.example/",
+        "//evil.example/",
+        "http://vertrouwd.localhost.evil.example/",
+    ]:
         TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1)  # allow the same code again
         device.refresh_from_db()
         response = console.post("/accounts/2fa/verify/", {"token": _code(device), "next": target})
@@ -111,20 +128,28 @@ def test_enrolment_is_forced_and_issues_backup_codes(cast, console):
     page = console.get("/accounts/2fa/setup/")
     assert page.status_code == 200 and b"<svg" in page.content
     device = TOTPDevice.objects.get(user=user, confirmed=False)
-    secret_on_page = re.search(r'class="secret">([A-Z2-7 ]+)<', page.content.decode()).group(1).replace(" ", "")
+    secret_on_page = (
+        re.search(r'class="secret">([A-Z2-7 ]+)<', page.content.decode()).group(1).replace(" ", "")
+    )
     assert secret_on_page
     assert console.post("/accounts/2fa/setup/", {"token": "123456"}).status_code == 200
     assert not TOTPDevice.objects.get(pk=device.pk).confirmed
     # django-otp throttles after a failure (1 s, doubling); the user would wait a moment.
-    TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_count=0, throttling_failure_timestamp=None)
+    TOTPDevice.objects.filter(pk=device.pk).update(
+        throttling_failure_count=0, throttling_failure_timestamp=None
+    )
     response = console.post("/accounts/2fa/setup/", {"token": _code(device)})
-    assert response.status_code == 302 and response["Location"].startswith("/accounts/2fa/backup-codes/")
+    assert response.status_code == 302 and response["Location"].startswith(
+        "/accounts/2fa/backup-codes/"
+    )
     codes_page = console.get(response["Location"]).content.decode()
     codes = re.findall(r"<code>([0-9a-f]{8})</code>", codes_page)
     assert len(codes) == 10
     assert TOTPDevice.objects.get(pk=device.pk).confirmed
     # Codes are shown once.
-    assert not re.findall(r"<code>([0-9a-f]{8})</code>", console.get("/accounts/2fa/backup-codes/").content.decode())
+    assert not re.findall(
+        r"<code>([0-9a-f]{8})</code>", console.get("/accounts/2fa/backup-codes/").content.decode()
+    )
 
 
 def test_backup_code_works_once(cast, console):
@@ -150,7 +175,9 @@ def test_password_reset_by_email(cast, console):
     assert form_page.status_code == 200
     set_password_url = form_page.redirect_chain[-1][0]
     new_password = "a new long passphrase 42"
-    done = console.post(set_password_url, {"new_password1": new_password, "new_password2": new_password})
+    done = console.post(
+        set_password_url, {"new_password1": new_password, "new_password2": new_password}
+    )
     assert done.status_code == 302
     cast.adviser_a.refresh_from_db()
     assert cast.adviser_a.check_password(new_password)
@@ -166,12 +193,19 @@ def test_firm_admin_invites_a_contact_person(cast, console):
     sign_in(console, cast.admin_a)
     response = console.post(
         "/console/people/",
-        {"email": "board@client-a1.test", "full_name": "Board Member", "role": "contact_person", "client": cast.a1.pk},
+        {
+            "email": "board@client-a1.test",
+            "full_name": "Board Member",
+            "role": "contact_person",
+            "client": cast.a1.pk,
+        },
     )
     assert response.status_code == 302
     user = User.objects.get(email="board@client-a1.test")
     assert not user.has_usable_password()
-    assert ClientMembership.objects.filter(user=user, client=cast.a1, role="contact_person").exists()
+    assert ClientMembership.objects.filter(
+        user=user, client=cast.a1, role="contact_person"
+    ).exists()
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["board@client-a1.test"]
     assert "/accounts/invitation/" in mail.outbox[0].body
 
