@@ -1,0 +1,218 @@
+"""Dutch by default, English on request, and a Dutch catalogue that is complete and compiled."""
+
+from __future__ import annotations
+
+import gettext
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+LOCALE_DIR = Path(settings.BASE_DIR) / "locale"
+DUTCH_PO = LOCALE_DIR / "nl" / "LC_MESSAGES" / "django.po"
+DUTCH_MO = DUTCH_PO.with_suffix(".mo")
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
+_KEYWORD = re.compile(r'^(msgctxt|msgid_plural|msgid|msgstr(?:\[(\d+)\])?)\s+"(.*)"\s*$')
+
+
+@dataclass
+class PoEntry:
+    msgid: str = ""
+    msgid_plural: str | None = None
+    msgctxt: str | None = None
+    msgstr: dict[int, str] = field(default_factory=dict)
+    flags: set[str] = field(default_factory=set)
+    line: int = 0
+
+    @property
+    def is_translated(self) -> bool:
+        expected = 2 if self.msgid_plural is not None else 1
+        forms = [self.msgstr.get(index, "") for index in range(expected)]
+        return all(form.strip() for form in forms)
+
+
+def _unescape(text: str) -> str:
+    return re.sub(r"\\(.)", lambda match: _ESCAPES.get(match.group(1), match.group(1)), text)
+
+
+def parse_po(text: str) -> list[PoEntry]:
+    """Parse the entries of a .po file, header included, obsolete (#~) entries left out.
+
+    Enough of the format for catalogues written by makemessages: flags, context, plurals and
+    strings continued over several lines.
+    """
+    entries: list[PoEntry] = []
+    entry = PoEntry()
+    target: tuple[str, int | None] | None = None
+    started = False
+
+    def finish() -> None:
+        nonlocal entry, started, target
+        if started:
+            entries.append(entry)
+        entry, started, target = PoEntry(), False, None
+
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            finish()
+        elif line.startswith("#~"):
+            continue
+        elif line.startswith("#,"):
+            entry.flags.update(flag.strip() for flag in line[2:].split(",") if flag.strip())
+        elif line.startswith("#"):
+            continue
+        elif match := _KEYWORD.match(line):
+            keyword, index, value = match.group(1), match.group(2), _unescape(match.group(3))
+            if keyword == "msgid" and started and target is not None and target[0] == "msgstr":
+                finish()  # entries not separated by a blank line
+            if not started:
+                entry.line, started = number, True
+            if keyword.startswith("msgstr"):
+                target = ("msgstr", int(index) if index is not None else 0)
+                entry.msgstr[target[1]] = value
+            else:
+                target = (keyword, None)
+                setattr(entry, keyword, value)
+        elif line.startswith('"') and line.endswith('"') and target is not None:
+            value = _unescape(line[1:-1])
+            if target[0] == "msgstr":
+                entry.msgstr[target[1]] += value
+            else:
+                setattr(entry, target[0], (getattr(entry, target[0]) or "") + value)
+        else:
+            raise ValueError(f"line {number}: cannot parse {raw!r}")
+    finish()
+    return entries
+
+
+def _messages(entries: list[PoEntry]) -> list[PoEntry]:
+    return [entry for entry in entries if entry.msgid != ""]
+
+
+# ---------------------------------------------------------------- the pages
+
+
+@pytest.mark.django_db
+def test_sign_in_page_is_dutch_by_default(console):
+    response = console.get("/accounts/login/")
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert '<html lang="nl">' in body
+    assert "<title>Inloggen · Vertrouwd</title>" in body
+    assert "Wachtwoord vergeten?" in body
+    assert "Forgot your password?" not in body
+
+
+@pytest.mark.django_db
+def test_sign_in_page_is_english_after_choosing_english(console):
+    switched = console.post("/i18n/setlang/", {"language": "en", "next": "/accounts/login/"})
+
+    assert switched.status_code == 302
+    assert switched["Location"] == "/accounts/login/"
+    assert switched.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
+    body = console.get("/accounts/login/").content.decode()
+    assert '<html lang="en">' in body
+    assert "<title>Sign in · Vertrouwd</title>" in body
+    assert "Forgot your password?" in body
+    assert "Wachtwoord vergeten?" not in body
+
+
+@pytest.mark.django_db
+def test_choosing_dutch_again_switches_back(console):
+    console.post("/i18n/setlang/", {"language": "en", "next": "/accounts/login/"})
+    console.post("/i18n/setlang/", {"language": "nl", "next": "/accounts/login/"})
+
+    body = console.get("/accounts/login/").content.decode()
+    assert "Wachtwoord vergeten?" in body
+    assert "Forgot your password?" not in body
+
+
+# ---------------------------------------------------------------- the catalogue
+
+
+def test_po_parser_reads_flags_plurals_and_continued_lines():
+    text = "\n".join(
+        [
+            'msgid ""',
+            'msgstr ""',
+            '"Language: nl\\n"',
+            "",
+            "#: somewhere.py:1",
+            "#, fuzzy, python-format",
+            'msgid "Hello %(name)s"',
+            'msgstr "Hallo "',
+            '"%(name)s"',
+            "",
+            'msgid "%(counter)s client"',
+            'msgid_plural "%(counter)s clients"',
+            'msgstr[0] "%(counter)s klant"',
+            'msgstr[1] ""',
+            "",
+            '#~ msgid "Gone"',
+            '#~ msgstr "Weg"',
+        ]
+    )
+
+    header, greeting, plural = parse_po(text)
+
+    assert header.msgstr == {0: "Language: nl\n"}
+    assert greeting.msgid == "Hello %(name)s"
+    assert greeting.msgstr == {0: "Hallo %(name)s"}
+    assert greeting.flags == {"fuzzy", "python-format"}
+    assert plural.msgid_plural == "%(counter)s clients"
+    assert plural.msgstr == {0: "%(counter)s klant", 1: ""}
+    assert plural.is_translated is False
+
+
+def test_every_dutch_message_is_translated_and_none_is_fuzzy():
+    entries = _messages(parse_po(DUTCH_PO.read_text(encoding="utf-8")))
+
+    untranslated = [f"line {e.line}: {e.msgid!r}" for e in entries if not e.is_translated]
+    fuzzy = [f"line {e.line}: {e.msgid!r}" for e in entries if "fuzzy" in e.flags]
+
+    assert len(entries) > 100  # the real catalogue, not an empty file
+    assert untranslated == []
+    assert fuzzy == []
+
+
+def test_dutch_catalogue_passes_msgfmt_format_checks():
+    msgfmt = shutil.which("msgfmt")
+    if msgfmt is None:
+        pytest.skip("msgfmt (GNU gettext) is not installed")
+
+    result = subprocess.run(
+        [msgfmt, "--check-format", "-o", "/dev/null", str(DUTCH_PO)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_compiled_dutch_catalogue_matches_the_po_file():
+    """The committed .mo holds exactly the .po's translations (compilemessages was run)."""
+    expected: dict[object, str] = {}
+    for entry in _messages(parse_po(DUTCH_PO.read_text(encoding="utf-8"))):
+        if "fuzzy" in entry.flags or not entry.is_translated:
+            continue
+        key = entry.msgid if entry.msgctxt is None else f"{entry.msgctxt}\x04{entry.msgid}"
+        if entry.msgid_plural is None:
+            expected[key] = entry.msgstr[0]
+        else:
+            for index, text in entry.msgstr.items():
+                expected[(key, index)] = text
+
+    with DUTCH_MO.open("rb") as compiled:
+        # gettext offers no public way to list every message; _catalog is stable since 2.x.
+        catalogue = dict(gettext.GNUTranslations(compiled)._catalog)
+    catalogue.pop("", None)  # the header
+
+    assert catalogue == expected
