@@ -23,6 +23,10 @@ SECRET_KEY = env_secret("SECRET_KEY") or (_dev_secret if (DEBUG or TESTING) else
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY (or SECRET_KEY_FILE) is required when DEBUG is off.")
 
+# Master key of the envelope encryption (tenants.crypto); required outside development and tests.
+if not (DEBUG or TESTING) and not (env_secret("MASTER_KEY")):
+    raise ImproperlyConfigured("MASTER_KEY (or MASTER_KEY_FILE) is required when DEBUG is off.")
+
 # Console on the base domain, client organisations on <client>.<firm>.<base domain>.
 # `vertrouwd.localhost` works in browsers without editing /etc/hosts (*.localhost is loopback).
 BASE_DOMAIN = (env_str("BASE_DOMAIN", "vertrouwd.localhost") or "").lower()

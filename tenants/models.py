@@ -88,6 +88,8 @@ class ClientOrganisation(TenantMixin):
     # Hash of the migrations applied in the schema, checked by tenants.tasks.record_schema_state.
     schema_fingerprint = models.CharField(max_length=16, blank=True)
     schema_checked_at = models.DateTimeField(null=True, blank=True)
+    # The client's data key, wrapped with the master key (tenants.crypto). Emptied on offboarding.
+    wrapped_data_key = models.BinaryField(default=b"", editable=False)
 
     class Meta:
         verbose_name = _("client organisation")

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from saas import hosts
-from tenants import provisioning
+from tenants import crypto, provisioning
 from tenants.models import Assignment, ClientMembership, ClientOrganisation, Domain, Firm, FirmMembership
 from tenants.validators import validate_slug_label
 
@@ -90,6 +90,7 @@ def client_create(
         with transaction.atomic():
             clone = provisioning.clone_template_into(client.schema_name)
             client.schema_fingerprint = clone.fingerprint
+            client.wrapped_data_key = crypto.new_wrapped_data_key(client.schema_name)
             client.save()
             Domain.objects.create(domain=host, tenant=client, is_primary=True)
             transaction.on_commit(lambda: _check_schema_later(client))

@@ -61,6 +61,7 @@ def _production_env() -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "saas.settings",
         "DEBUG": "0",
         "SECRET_KEY": "x" * 30 + "Production-Like-Secret-Value-0123456789",
+        "MASTER_KEY": "q1k5p1WmQ3Zk4S0nq8yJm2b7oVq8mQ2yQ0q9x7Zc3fU=",
         "DATABASE_URL": "postgresql://vertrouwd:pw@db.internal:5432/vertrouwd",
         "REDIS_URL": "redis://redis.internal:6379/0",
         "BASE_DOMAIN": "vertrouwd.example.nl",
