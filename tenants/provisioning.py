@@ -91,7 +91,10 @@ def ensure_template(*, verbosity: int = 0) -> str:
     """
     with connection.cursor() as cursor:
         fingerprint = template_fingerprint(cursor)
-        if fingerprint is not None and applied_migrations(cursor, TEMPLATE_SCHEMA) >= expected_migrations():
+        if (
+            fingerprint is not None
+            and applied_migrations(cursor, TEMPLATE_SCHEMA) >= expected_migrations()
+        ):
             return fingerprint
     with transaction.atomic():
         with connection.cursor() as cursor:
@@ -123,124 +126,193 @@ def _clone_script(cursor, fingerprint: str) -> str:
     return script
 
 
+# Objects the cloner does not copy; a template holding any of them is refused rather than cloned
+# into something different. Each row: (kind, name).
+_UNSUPPORTED_OBJECTS = """
+    SELECT 'relation ' || c.relkind::text, c.relname FROM pg_class c
+    WHERE c.relnamespace = %(ns)s::oid AND c.relkind NOT IN ('r', 'i', 'S')
+    UNION ALL
+    SELECT 'standalone sequence', s.relname FROM pg_class s
+    WHERE s.relnamespace = %(ns)s::oid AND s.relkind = 'S' AND NOT EXISTS (
+        SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = s.oid
+        AND d.deptype IN ('i', 'a'))
+    UNION ALL
+    SELECT 'type ' || t.typtype::text, t.typname FROM pg_type t
+    WHERE t.typnamespace = %(ns)s::oid
+      AND (t.typtype IN ('e', 'd', 'r', 'm') OR (t.typtype = 'b' AND t.typcategory <> 'A'))
+    UNION ALL
+    SELECT 'row security or rule', c.relname FROM pg_class c
+    WHERE c.relnamespace = %(ns)s::oid AND (c.relrowsecurity OR c.relhasrules)
+    UNION ALL
+    SELECT 'extended statistics', x.stxname FROM pg_statistic_ext x
+    WHERE x.stxnamespace = %(ns)s::oid
+    UNION ALL
+    SELECT 'routine kind ' || p.prokind::text, p.proname FROM pg_proc p
+    WHERE p.pronamespace = %(ns)s::oid AND (p.prokind NOT IN ('f', 'p') OR EXISTS (
+        SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+        AND d.deptype = 'e'))
+    UNION ALL
+    -- LIKE copies a default bound to the template's own function, type or sequence.
+    SELECT 'default referring to the template', c.relname || '.' || a.attname
+    FROM pg_attrdef ad
+    JOIN pg_class c ON c.oid = ad.adrelid
+    JOIN pg_attribute a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum
+    JOIN pg_depend d ON d.classid = 'pg_attrdef'::regclass AND d.objid = ad.oid
+    WHERE c.relnamespace = %(ns)s::oid AND (
+        (d.refclassid = 'pg_proc'::regclass
+            AND d.refobjid IN (SELECT oid FROM pg_proc WHERE pronamespace = %(ns)s::oid))
+        OR (d.refclassid = 'pg_type'::regclass
+            AND d.refobjid IN (SELECT oid FROM pg_type WHERE typnamespace = %(ns)s::oid))
+        OR (d.refclassid = 'pg_class'::regclass AND d.refobjid <> c.oid
+            AND d.refobjid IN (SELECT oid FROM pg_class WHERE relnamespace = %(ns)s::oid)))
+"""
+
+
 def _generate_clone_script(cursor) -> str:
+    """Read the template from the catalog; return DDL and row copies targeting `__TARGET__.`.
+
+    Order: tables, their rows (so seed rows are copied as they are, before any foreign key or
+    trigger could object or fire), functions, constraints, indexes, triggers, comments.
+    """
     template = TEMPLATE_SCHEMA
+    cursor.execute("SELECT current_setting('search_path'), %s::regnamespace::oid", [template])
+    search_path, namespace = cursor.fetchone()
     # With only pg_catalog on the search path every name the catalog functions print is
     # schema-qualified, so replacing the template's qualifier is exact.
-    cursor.execute("SET LOCAL search_path TO pg_catalog")
-
-    cursor.execute(
-        """
-        SELECT c.relkind, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = %s AND c.relkind NOT IN ('r', 'i', 'S')
-        """,
-        [template],
-    )
-    unsupported = cursor.fetchall()
+    cursor.execute("SELECT set_config('search_path', 'pg_catalog', true)")
+    cursor.execute(_UNSUPPORTED_OBJECTS, {"ns": namespace})
+    unsupported = sorted(cursor.fetchall())
+    statements = [] if unsupported else _template_statements(cursor, namespace)
+    cursor.execute("SELECT set_config('search_path', %s, true)", [search_path])
     if unsupported:
-        raise UnsupportedTemplateObject(f"Cannot clone {unsupported!r}: teach tenants.provisioning.")
-
-    cursor.execute(
-        """
-        SELECT s.relname FROM pg_class s JOIN pg_namespace n ON n.oid = s.relnamespace
-        WHERE n.nspname = %s AND s.relkind = 'S'
-          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = s.oid AND d.deptype IN ('i', 'a'))
-        """,
-        [template],
-    )
-    standalone_sequences = cursor.fetchall()
-    if standalone_sequences:
-        raise UnsupportedTemplateObject(f"Standalone sequences {standalone_sequences!r} are not cloned.")
-
-    statements: list[str] = []
-
-    cursor.execute(
-        """
-        SELECT p.oid, pg_get_functiondef(p.oid) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-        WHERE n.nspname = %s ORDER BY p.proname
-        """,
-        [template],
-    )
-    statements += [definition for _oid, definition in cursor.fetchall()]
-
-    cursor.execute(
-        """
-        SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = %s AND c.relkind = 'r' ORDER BY c.relname
-        """,
-        [template],
-    )
-    tables = [name for (name,) in cursor.fetchall()]
-    for table in tables:
-        statements.append(
-            f'CREATE TABLE __TARGET__."{table}" (LIKE __TEMPLATE__."{table}" INCLUDING DEFAULTS '
-            "INCLUDING IDENTITY INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMMENTS)"
+        raise UnsupportedTemplateObject(
+            f"Cannot clone {unsupported!r} from the template: teach tenants.provisioning."
         )
-
-    # Primary keys, unique and exclusion constraints before foreign keys, which need them.
-    cursor.execute(
-        """
-        SELECT c.relname, con.conname, pg_get_constraintdef(con.oid), con.contype
-        FROM pg_constraint con
-        JOIN pg_class c ON c.oid = con.conrelid
-        JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = %s AND con.contype IN ('p', 'u', 'x', 'c', 'f')
-        ORDER BY CASE con.contype WHEN 'p' THEN 0 WHEN 'u' THEN 1 WHEN 'x' THEN 2 WHEN 'c' THEN 3 ELSE 4 END,
-                 c.relname, con.conname
-        """,
-        [template],
-    )
-    for table, name, definition, _kind in cursor.fetchall():
-        statements.append(f'ALTER TABLE __TARGET__."{table}" ADD CONSTRAINT "{name}" {definition}')
-
-    cursor.execute(
-        """
-        SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i
-        JOIN pg_class c ON c.oid = i.indexrelid
-        JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = %s
-          AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = i.indexrelid)
-        ORDER BY c.relname
-        """,
-        [template],
-    )
-    statements += [definition for (definition,) in cursor.fetchall()]
-
-    cursor.execute(
-        """
-        SELECT pg_get_triggerdef(t.oid) FROM pg_trigger t
-        JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = %s AND NOT t.tgisinternal ORDER BY t.tgname
-        """,
-        [template],
-    )
-    statements += [definition for (definition,) in cursor.fetchall()]
-
-    # Rows: django_migrations plus whatever data migrations seeded (a handful of small tables).
-    for table in tables:
-        cursor.execute(f'SELECT EXISTS (SELECT 1 FROM "{template}"."{table}")')  # noqa: S608
-        if not cursor.fetchone()[0]:
-            continue
-        statements.append(f'INSERT INTO __TARGET__."{table}" SELECT * FROM __TEMPLATE__."{table}"')
-        cursor.execute(
-            """
-            SELECT a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
-            JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE n.nspname = %s AND c.relname = %s AND a.attidentity <> '' AND a.attnum > 0
-            """,
-            [template, table],
-        )
-        for (column,) in cursor.fetchall():
-            statements.append(
-                f"SELECT setval(pg_get_serial_sequence('__TARGET__.\"{table}\"', '{column}'), "
-                f'(SELECT max("{column}") FROM __TARGET__."{table}"))'
-            )
-    cursor.execute("SET LOCAL search_path TO public")
 
     qualifier = re.compile(rf'(?<![\w"]){re.escape(template)}\.|"{re.escape(template)}"\.')
     # Our own references to the template (LIKE, INSERT … SELECT) are placeholders until now.
     script = ";\n".join(qualifier.sub("__TARGET__.", statement) for statement in statements)
     return script.replace("__TEMPLATE__.", f'"{template}".') + ";"
+
+
+def _template_statements(cursor, namespace: int) -> list[str]:
+    statements: list[str] = []
+
+    cursor.execute(
+        "SELECT c.oid, c.relname FROM pg_class c "
+        "WHERE c.relnamespace = %s::oid AND c.relkind = 'r' ORDER BY c.relname",
+        [namespace],
+    )
+    tables = cursor.fetchall()
+    for _oid, table in tables:
+        statements.append(
+            f'CREATE TABLE __TARGET__."{table}" (LIKE __TEMPLATE__."{table}" INCLUDING DEFAULTS '
+            "INCLUDING IDENTITY INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMMENTS "
+            "INCLUDING COMPRESSION)"
+        )
+
+    # Rows: django_migrations plus whatever data migrations seeded (a handful of small tables).
+    for oid, table in tables:
+        cursor.execute(f'SELECT EXISTS (SELECT 1 FROM "{TEMPLATE_SCHEMA}"."{table}")')  # noqa: S608
+        if not cursor.fetchone()[0]:
+            continue
+        cursor.execute(
+            "SELECT a.attname, a.attidentity FROM pg_attribute a WHERE a.attrelid = %s::oid "
+            "AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' ORDER BY a.attnum",
+            [oid],
+        )
+        columns = cursor.fetchall()
+        names = ", ".join(f'"{name}"' for name, _identity in columns)
+        # Identity GENERATED ALWAYS refuses explicit values unless told to keep them.
+        overriding = " OVERRIDING SYSTEM VALUE" if any(i == "a" for _n, i in columns) else ""
+        statements.append(
+            f'INSERT INTO __TARGET__."{table}" ({names}){overriding} '  # noqa: S608 (catalog names)
+            f'SELECT {names} FROM __TEMPLATE__."{table}"'
+        )
+        for name, identity in columns:
+            if identity:
+                statements.append(
+                    f"SELECT setval(pg_get_serial_sequence('__TARGET__.\"{table}\"', '{name}'), "  # noqa: S608
+                    f'(SELECT max("{name}") FROM __TARGET__."{table}"))'
+                )
+
+    cursor.execute(
+        "SELECT pg_get_functiondef(p.oid) FROM pg_proc p WHERE p.pronamespace = %s::oid "
+        "ORDER BY p.proname, p.oid",
+        [namespace],
+    )
+    statements += [definition for (definition,) in cursor.fetchall()]
+
+    # Under their original names (see the module docstring). Foreign keys last: they need the
+    # unique constraint or index they point at.
+    constraint = """
+        SELECT format('ALTER TABLE __TARGET__.%%I ADD CONSTRAINT %%I %%s',
+                      c.relname, con.conname, pg_get_constraintdef(con.oid))
+        FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid
+        WHERE c.relnamespace = %s::oid AND con.contype::text = ANY(%s)
+        ORDER BY array_position(%s, con.contype::text), c.relname, con.conname
+    """
+    cursor.execute(constraint, [namespace, ["p", "u", "x", "c"], ["p", "u", "x", "c"]])
+    statements += [statement for (statement,) in cursor.fetchall()]
+
+    cursor.execute(
+        """
+        SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i
+        JOIN pg_class c ON c.oid = i.indexrelid
+        WHERE c.relnamespace = %s::oid AND NOT EXISTS (
+            SELECT 1 FROM pg_constraint con
+            WHERE con.conindid = i.indexrelid AND con.contype IN ('p', 'u', 'x'))
+        ORDER BY c.relname
+        """,
+        [namespace],
+    )
+    statements += [definition for (definition,) in cursor.fetchall()]
+
+    cursor.execute(constraint, [namespace, ["f"], ["f"]])
+    statements += [statement for (statement,) in cursor.fetchall()]
+
+    cursor.execute(
+        """
+        SELECT pg_get_triggerdef(t.oid) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+        WHERE c.relnamespace = %s::oid AND NOT t.tgisinternal ORDER BY c.relname, t.tgname
+        """,
+        [namespace],
+    )
+    statements += [definition for (definition,) in cursor.fetchall()]
+
+    # LIKE … INCLUDING COMMENTS carries column comments only (we copy no index or constraint
+    # through LIKE); the rest goes here.
+    cursor.execute(
+        """
+        SELECT format('COMMENT ON %%s IS %%L', target, description) FROM (
+            SELECT CASE c.relkind WHEN 'i' THEN 'INDEX ' ELSE 'TABLE ' END
+                   || format('__TARGET__.%%I', c.relname) AS target, d.description
+            FROM pg_class c JOIN pg_description d
+              ON d.classoid = 'pg_class'::regclass AND d.objoid = c.oid AND d.objsubid = 0
+            WHERE c.relnamespace = %s::oid AND c.relkind IN ('r', 'i')
+            UNION ALL
+            SELECT format('CONSTRAINT %%I ON __TARGET__.%%I', con.conname, c.relname),
+                   d.description
+            FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid
+            JOIN pg_description d ON d.classoid = 'pg_constraint'::regclass AND d.objoid = con.oid
+            WHERE c.relnamespace = %s::oid
+            UNION ALL
+            SELECT format('FUNCTION __TARGET__.%%I(%%s)', p.proname,
+                          pg_get_function_identity_arguments(p.oid)), d.description
+            FROM pg_proc p JOIN pg_description d
+              ON d.classoid = 'pg_proc'::regclass AND d.objoid = p.oid
+            WHERE p.pronamespace = %s::oid
+            UNION ALL
+            SELECT format('TRIGGER %%I ON __TARGET__.%%I', t.tgname, c.relname), d.description
+            FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+            JOIN pg_description d ON d.classoid = 'pg_trigger'::regclass AND d.objoid = t.oid
+            WHERE c.relnamespace = %s::oid
+        ) comments ORDER BY 1
+        """,
+        [namespace] * 4,
+    )
+    statements += [statement for (statement,) in cursor.fetchall()]
+    return statements
 
 
 @dataclass(frozen=True)
@@ -253,16 +325,22 @@ def clone_template_into(schema_name: str) -> CloneResult:
     """Create `schema_name` as a copy of the template (structure and seed rows).
 
     Must run inside a transaction (the caller's): if anything after it fails, the schema goes too.
-    Causes a few catalog queries the first time per process, then two statements.
+    Causes a few catalog queries the first time per process and template state, then four
+    statements: the shared lock, the template's fingerprint, CREATE SCHEMA and the DDL batch.
     """
     if not is_valid_schema_name(schema_name):
         raise ValueError(f"Invalid schema name {schema_name!r}.")
     if not connection.in_atomic_block:
         raise RuntimeError("clone_template_into() must run inside transaction.atomic().")
-    fingerprint = ensure_template_fingerprint_cached()
+    ensure_template_fingerprint_cached()
     with connection.cursor() as cursor:
         # Shared: any number of clones at once; a template rebuild waits for them (and vice versa).
         cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [_TEMPLATE_LOCK])
+        # Read under the lock: another process may have migrated the template since we cached
+        # a script, and the client must record the state it was really cloned from.
+        fingerprint = template_fingerprint(cursor)
+        if fingerprint is None:
+            raise RuntimeError(f"The template schema {TEMPLATE_SCHEMA} has disappeared.")
         script = _clone_script(cursor, fingerprint)
         cursor.execute(f'CREATE SCHEMA "{schema_name}"')
         cursor.execute(script.replace("__TARGET__.", f'"{schema_name}".'))
