@@ -14,7 +14,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     return {
         "console_home_url": hosts.console_url("/", request=request),
         "console_logout_url": hosts.console_url("/accounts/logout/", request=request),
-        "current_route": route,
+        # The organisation's name only for people with a role there: the 404 page shown to
+        # everybody else on that host must not confirm which organisation lives there.
+        "current_route": route if route is not None and getattr(request, "roles", None) else None,
         "on_client_host": route is not None,
         "base_domain": settings.BASE_DOMAIN,
     }

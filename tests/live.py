@@ -38,9 +38,8 @@ class LiveFirm:
     firm: Firm
     clients: dict[str, ClientOrganisation] = field(default_factory=dict)
     users: dict[str, User] = field(default_factory=dict)
-
-    def host(self, key: str) -> str:
-        return self.clients[key].domains.get(is_primary=True).domain
+    # Primary host per client key, known without a query (e.g. while Playwright's loop runs).
+    hosts: dict[str, str] = field(default_factory=dict)
 
 
 def create_firm(
@@ -62,6 +61,7 @@ def create_firm(
         live.clients[key] = services.client_create(
             firm=firm, slug=unique_slug(key), name=name, employee_count=50, contract_starts_on=start
         )
+        live.hosts[key] = live.clients[key].domains.get(is_primary=True).domain
     for key, (role, client_key) in (users or {}).items():
         live.users[key] = services.user_create(
             email=f"{key}-{secrets.token_hex(4)}@{firm.slug}.test",
