@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -72,9 +73,11 @@ SHARED_APPS = [
     "tenants",
     "billing",
     "reports",
+    "workindex",
 ]
 TENANT_APPS = [
     "audit",
+    "cases",
 ]
 INSTALLED_APPS = list(dict.fromkeys(SHARED_APPS + TENANT_APPS))
 
@@ -171,6 +174,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "vertrouwd")
 CELERY_TASK_TENANT_CACHE_SECONDS = 60
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Periodic work is defined here, in code; the database scheduler installs it at start.
+CELERY_BEAT_SCHEDULE = {
+    "cases-retention": {"task": "cases.tasks.retention_dispatch", "schedule": crontab(hour=3, minute=15)},
+    "cases-deadline-reminders": {"task": "cases.tasks.deadline_reminders_send", "schedule": crontab(hour=7, minute=0)},
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 if not REDIS_URL and not TESTING:
     logging.getLogger("vertrouwd").warning("No REDIS_URL: background tasks run in-process.")
