@@ -38,8 +38,14 @@ ALLOWED_HOSTS = [BASE_DOMAIN, f".{BASE_DOMAIN}", *env_list("EXTRA_ALLOWED_HOSTS"
 # One sign-in for the console and every client organisation's host.
 SESSION_COOKIE_DOMAIN = f".{BASE_DOMAIN}"
 CSRF_COOKIE_DOMAIN = f".{BASE_DOMAIN}"
+# An Origin header carries the port: without the port variants, the sign-out form on a client
+# host (posting to the console host) fails the CSRF check on a development server's port.
+_origin_ports = ["", f":{PUBLIC_PORT}"] if PUBLIC_PORT else [""]
 CSRF_TRUSTED_ORIGINS = [
-    f"{scheme}://{host}" for scheme in ("http", "https") for host in (BASE_DOMAIN, f"*.{BASE_DOMAIN}")
+    f"{scheme}://{host}{port}"
+    for scheme in ("http", "https")
+    for host in (BASE_DOMAIN, f"*.{BASE_DOMAIN}")
+    for port in _origin_ports
 ]
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG and not TESTING)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -52,7 +58,10 @@ SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "same-origin"
+# Not "same-origin": under it a browser sends `Origin: null` with every cross-origin POST, so the
+# sign-out form on a client host (posting to the console host) always failed the CSRF check.
+# This policy still sends no path to other sites, and nothing from https to http.
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 X_FRAME_OPTIONS = "DENY"
 
 SHARED_APPS = [

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.test import override_settings
 from django_otp.oath import TOTP
 
 from tests.live import PASSWORD, LiveFirm, LiveServer, create_firm, remove_firm, schema_exists
@@ -76,7 +77,15 @@ def world(committed_db) -> Iterator[LiveFirm]:
 @pytest.fixture
 def server(committed_db) -> Iterator[LiveServer]:
     with LiveServer() as running:
-        yield running
+        # What saas.settings adds for PUBLIC_PORT, for this server's random port.
+        port_origins = [
+            f"http://{host}:{running.port}"
+            for host in (settings.BASE_DOMAIN, f"*.{settings.BASE_DOMAIN}")
+        ]
+        with override_settings(
+            CSRF_TRUSTED_ORIGINS=[*settings.CSRF_TRUSTED_ORIGINS, *port_origins]
+        ):
+            yield running
 
 
 def _totp_now(secret_text: str) -> str:
@@ -137,3 +146,14 @@ def test_first_sign_in_sets_up_the_authenticator_and_reaches_the_assigned_client
     assert response.status == 404
     assert "Scholengroep Noord" not in page.content()
     assert page.locator("h1").inner_text() == "Niet gevonden"
+
+    # Signing out on the client's host posts to the console host and ends the shared session.
+    page.goto(server.url(own_host))
+    with page.expect_navigation() as signed_out:
+        page.click("form[action$='/accounts/logout/'] button[type=submit]")
+    assert signed_out.value is not None and signed_out.value.status == 200
+    assert page.url == server.url(settings.BASE_DOMAIN, "/accounts/login/")
+    names = {cookie["name"] for cookie in page.context.cookies()}
+    assert settings.SESSION_COOKIE_NAME not in names
+    page.goto(server.url(own_host))
+    assert page.url.startswith(server.url(settings.BASE_DOMAIN, "/accounts/login/"))
