@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import connection, models
+from django.db import models
 
 from tenants import crypto
 
@@ -28,23 +28,28 @@ class EncryptedTextField(models.BinaryField):
             del kwargs["editable"]
         return name, path, args, kwargs
 
+    def _check_str_default_value(self) -> list[Any]:
+        # A text default (usually "") is right here: it is encrypted on save like any value.
+        return []
+
     def _purpose(self) -> str:
         return f"{self.model._meta.label}.{self.name}"
 
-    def get_db_prep_value(self, value: Any, connection_: Any, prepared: bool = False) -> Any:
+    def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+        # Django passes `connection` by keyword; the key follows the schema it is set to.
         if value is None:
             return None
         if isinstance(value, bytes | memoryview):
-            return super().get_db_prep_value(value, connection_, prepared)
+            return super().get_db_prep_value(value, connection, prepared)
         schema = connection.schema_name
         if schema == "public":
             raise RuntimeError(
                 f"{self._purpose()} can only be written inside a client organisation's schema."
             )
         encrypted = crypto.encrypt_text(str(value), schema_name=schema, purpose=self._purpose())
-        return super().get_db_prep_value(encrypted, connection_, prepared)
+        return super().get_db_prep_value(encrypted, connection, prepared)
 
-    def from_db_value(self, value: Any, expression: Any, connection_: Any) -> str | None:
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> str | None:
         if value is None:
             return None
         return crypto.decrypt_text(

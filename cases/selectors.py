@@ -1,0 +1,265 @@
+"""Reads of case files. Every read of a case goes through `case_get_for_user`.
+
+Who reads a case: an external adviser of the client's firm, assigned to this client organisation
+today (primary or backup). Nobody else — firm admins manage, but do not read narratives; contact
+persons and internal advisers never reach a case. "Missing" and "not yours" both give Http404.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from typing import Any
+
+from django.core.paginator import Page, Paginator
+from django.db import connection
+from django.db.models import Q, QuerySet, Sum
+from django.http import Http404
+from django.utils import timezone
+
+from audit.models import AccessLogEntry
+from audit.services import access_log_write
+from cases.models import (
+    Case,
+    CaseSettings,
+    ConsentRecord,
+    Conversation,
+    FollowUp,
+    InternalRegistration,
+    Note,
+    Referral,
+    Step,
+    Theme,
+    TimeEntry,
+)
+from tenants.models import Assignment, ClientOrganisation, Firm, FirmMembership
+
+CASES_PER_PAGE = 50
+LOG_ENTRIES_PER_PAGE = 100
+# Encrypted columns the lists and the admin pages never need: deferring them avoids decrypting.
+NARRATIVE_FIELDS = ("reporter_identity", "reporter_department")
+
+
+@dataclasses.dataclass(frozen=True)
+class ClientContext:
+    client_id: int
+    firm_id: int
+    schema_name: str
+
+
+def current_client() -> ClientContext:
+    """The client organisation whose schema the connection uses; Http404 on the public schema."""
+    tenant = getattr(connection, "tenant", None)
+    if connection.schema_name == "public" or tenant is None or not getattr(tenant, "pk", None):
+        raise Http404
+    return ClientContext(
+        client_id=tenant.pk, firm_id=tenant.firm_id, schema_name=connection.schema_name
+    )
+
+
+def _current_assignments(day: datetime.date) -> QuerySet[Assignment]:
+    return Assignment.objects.filter(starts_on__lte=day).filter(
+        Q(ends_on__isnull=True) | Q(ends_on__gte=day)
+    )
+
+
+def user_reads_cases(user: Any, *, day: datetime.date | None = None) -> bool:
+    """Whether `user` may read this client's cases today (one query)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    client = current_client()
+    day = day or timezone.localdate()
+    return (
+        _current_assignments(day)
+        .filter(
+            adviser=user,
+            client_id=client.client_id,
+            adviser__firm_memberships__firm_id=client.firm_id,
+            adviser__firm_memberships__role=FirmMembership.Role.ADVISER,
+        )
+        .exists()
+    )
+
+
+def case_get_for_user(user: Any, reference: str, write: bool = False) -> Case:
+    """The case `reference` of the current client, if `user` may read it; else Http404.
+
+    Writes a READ row to the access log (one INSERT) unless `write` is set: a write is logged
+    by the service that makes it. Causes three queries (access, case, themes) plus the log row.
+    """
+    if not user_reads_cases(user):
+        raise Http404
+    reference = (reference or "")[:12]
+    case = Case.objects.filter(reference=reference).prefetch_related("themes").first()
+    if case is None:
+        raise Http404
+    if not write:
+        access_log_write(
+            actor=user,
+            action=AccessLogEntry.Action.READ,
+            object_type="case",
+            object_reference=case.reference,
+        )
+    return case
+
+
+def case_get_for_admin(reference: str) -> Case:
+    """A case's categorical data for firm administration (handover), never its narrative."""
+    case = Case.objects.defer(*NARRATIVE_FIELDS).filter(reference=(reference or "")[:12]).first()
+    if case is None:
+        raise Http404
+    return case
+
+
+def case_list_for_user(
+    user: Any, *, status: str = "open", mine: bool = False, page: int | str = 1
+) -> Page:
+    """One page of the client's cases for an adviser (no narrative; constant number of queries)."""
+    if not user_reads_cases(user):
+        raise Http404
+    cases = Case.objects.defer(*NARRATIVE_FIELDS).prefetch_related("themes")
+    if status == "open":
+        cases = cases.exclude(phase=Case.Phase.CLOSED)
+    elif status == "closed":
+        cases = cases.filter(phase=Case.Phase.CLOSED)
+    if mine:
+        cases = cases.filter(adviser_id=user.pk)
+    return Paginator(cases.order_by("-opened_on", "-id"), CASES_PER_PAGE).get_page(page)
+
+
+@dataclasses.dataclass
+class CasePage:
+    case: Case
+    conversations: list[Conversation]
+    consents: list[ConsentRecord]
+    steps: list[Step]
+    referrals: list[Referral]
+    followups: list[FollowUp]
+    time_entries: list[TimeEntry]
+    notes: list[Note]
+    total_minutes: int
+    billable_minutes: int
+
+
+def case_page(case: Case) -> CasePage:
+    """Everything on a case's page (seven queries, however long the file)."""
+    time_entries = list(case.time_entries.all())
+    return CasePage(
+        case=case,
+        conversations=list(case.conversations.all()),
+        consents=list(case.consents.all()),
+        steps=list(case.steps.select_related("consent")),
+        referrals=list(case.referrals.select_related("consent")),
+        followups=list(case.followups.all()),
+        time_entries=time_entries,
+        notes=list(case.notes.all()),
+        total_minutes=sum(entry.minutes for entry in time_entries),
+        billable_minutes=sum(entry.minutes for entry in time_entries if entry.billable),
+    )
+
+
+def _in_case(model: Any, case: Case, object_id: Any) -> Any:
+    try:
+        return model.objects.get(case=case, pk=int(object_id))
+    except (model.DoesNotExist, TypeError, ValueError):
+        raise Http404 from None
+
+
+def consent_in_case(case: Case, consent_id: Any) -> ConsentRecord:
+    """A consent record of this case (Http404 for another case's, or a missing one)."""
+    return _in_case(ConsentRecord, case, consent_id)
+
+
+def step_in_case(case: Case, step_id: Any) -> Step:
+    return _in_case(Step, case, step_id)
+
+
+def followup_in_case(case: Case, followup_id: Any) -> FollowUp:
+    return _in_case(FollowUp, case, followup_id)
+
+
+def themes_available() -> QuerySet[Theme]:
+    return Theme.objects.filter(is_active=True).order_by("position", "code")
+
+
+def advisers_of_client(*, day: datetime.date | None = None) -> list[Any]:
+    """Advisers assigned to the current client today, who may take over its cases (one query)."""
+    from accounts.models import User
+
+    client = current_client()
+    day = day or timezone.localdate()
+    ids = _current_assignments(day).filter(client_id=client.client_id).values("adviser_id")
+    return list(
+        User.objects.filter(
+            pk__in=ids,
+            is_active=True,
+            firm_memberships__firm_id=client.firm_id,
+            firm_memberships__role=FirmMembership.Role.ADVISER,
+        )
+        .distinct()
+        .order_by("full_name", "email")
+    )
+
+
+def people_by_id(ids: set[int]) -> dict[int, Any]:
+    """Users by id, to show names next to plain ids in case files (one query)."""
+    from accounts.models import User
+
+    return {user.pk: user for user in User.objects.filter(pk__in={i for i in ids if i})}
+
+
+def retention_months() -> int:
+    """Months after closure that this client's case files are kept (client setting, else firm)."""
+    override = CaseSettings.objects.values_list("retention_months", flat=True).first()
+    if override is not None:
+        return override
+    client = current_client()
+    return Firm.objects.filter(pk=client.firm_id).values_list("retention_months", flat=True).get()
+
+
+def case_settings() -> CaseSettings:
+    return CaseSettings.objects.first() or CaseSettings()
+
+
+def case_admin_list(*, page: int | str = 1) -> Page:
+    """Case references for firm administrators: phase, handler and dates only (no narrative)."""
+    cases = Case.objects.only(
+        "reference",
+        "case_type",
+        "phase",
+        "adviser_id",
+        "opened_on",
+        "closed_on",
+        "retention_until",
+        "erased_at",
+        "destroyed_at",
+        "version",
+    ).order_by("-opened_on", "-id")
+    return Paginator(cases, CASES_PER_PAGE).get_page(page)
+
+
+def access_log_page(*, reference: str = "", page: int | str = 1) -> Page:
+    """Who did what to which case reference, when — never content."""
+    entries = AccessLogEntry.objects.all()
+    if reference:
+        entries = entries.filter(object_reference=reference[:40])
+    return Paginator(entries.order_by("-at", "-id"), LOG_ENTRIES_PER_PAGE).get_page(page)
+
+
+def internal_registrations_of(user: Any) -> QuerySet[InternalRegistration]:
+    """The internal adviser's own registrations, newest first."""
+    return InternalRegistration.objects.filter(registered_by_id=user.pk).prefetch_related("themes")
+
+
+def minutes_this_month(*, adviser_id: int, day: datetime.date | None = None) -> dict[str, int]:
+    day = day or timezone.localdate()
+    month = day.replace(day=1)
+    totals = TimeEntry.objects.filter(
+        adviser_id=adviser_id, worked_on__gte=month, worked_on__lte=day
+    ).aggregate(minutes=Sum("minutes"), billable=Sum("minutes", filter=Q(billable=True)))
+    return {"minutes": totals["minutes"] or 0, "billable": totals["billable"] or 0}
+
+
+def client_of_current() -> ClientOrganisation:
+    client = current_client()
+    return ClientOrganisation.objects.select_related("firm").get(pk=client.client_id)
