@@ -34,15 +34,19 @@ CHROMIUM_ARGS = [
 RESULTS = Path(settings.BASE_DIR) / "test-results"
 TIMEOUT_MS = 15_000
 
-pytestmark = pytest.mark.browser
+pytestmark = [
+    pytest.mark.browser,
+    # Checked before any fixture runs, so nothing is built for a browser that is not there.
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(), reason="chromium not installed: browser tests skipped"
+    ),
+]
 
 
 @pytest.fixture
 def chromium_page() -> Iterator:
     """A fresh page in the system's Chromium (never a downloaded one)."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip("chromium not installed: browser tests skipped")
-    from playwright.sync_api import sync_playwright
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
