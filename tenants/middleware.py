@@ -15,10 +15,20 @@ from django.urls import reverse
 from saas import hosts
 from tenants import access
 from tenants.access import Policy, Role
+from tenants.migration_runner import schema_is_current
 from tenants.models import ClientOrganisation
 from tenants.routing import normalise_host, route_for_host
 
 logger = logging.getLogger(__name__)
+
+
+def _maintenance_response() -> HttpResponse:
+    # The client's schema is behind the code (a deploy's migration has not reached it, or failed
+    # for it): serving it could read or write a structure the code does not expect.
+    response = HttpResponse(loader.render_to_string("maintenance.html"), status=503)
+    response["Retry-After"] = "120"
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _unknown_host_response(request: HttpRequest) -> HttpResponse:
@@ -50,6 +60,12 @@ class TenantRoutingMiddleware:
         route = route_for_host(host)
         if route is None:
             return _unknown_host_response(request)
+        if not schema_is_current(
+            schema_name=route.schema_name,
+            fingerprint=route.schema_fingerprint,
+            client_id=route.client_id,
+        ):
+            return _maintenance_response()
         tenant = ClientOrganisation(
             id=route.client_id, schema_name=route.schema_name, firm_id=route.firm_id, name=route.name, slug=route.slug
         )

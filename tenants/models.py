@@ -88,6 +88,10 @@ class ClientOrganisation(TenantMixin):
     # Hash of the migrations applied in the schema, checked by tenants.tasks.record_schema_state.
     schema_fingerprint = models.CharField(max_length=16, blank=True)
     schema_checked_at = models.DateTimeField(null=True, blank=True)
+    # Why `migrate_tenants` last failed for this schema (empty once it succeeds); the client is
+    # served a maintenance page until its schema is current (tenants.migration_runner).
+    migration_error = models.TextField(blank=True, editable=False)
+    migration_failed_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The client's data key, wrapped with the master key (tenants.crypto). Emptied on offboarding.
     wrapped_data_key = models.BinaryField(default=b"", editable=False)
 

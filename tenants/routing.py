@@ -26,6 +26,9 @@ class Route:
     firm_slug: str
     name: str
     slug: str
+    # Hash of the schema's applied migrations; compared per request with what the code expects
+    # (tenants.migration_runner.schema_is_current). Default: entries cached before it existed.
+    schema_fingerprint: str = ""
 
 
 def normalise_host(raw_host: str) -> str:
@@ -82,6 +85,7 @@ def _load_route(host: str) -> Route | None:
         firm_slug=client.firm.slug,
         name=client.name,
         slug=client.slug,
+        schema_fingerprint=client.schema_fingerprint,
     )
 
 
