@@ -88,6 +88,8 @@ TENANT_APPS = [
     "audit",
     "cases",
 ]
+# Benchmarks only (bench/migrations.py adds a throw-away tenant app); empty in deployments.
+TENANT_APPS += env_list("VERTROUWD_EXTRA_TENANT_APPS", [])
 INSTALLED_APPS = list(dict.fromkeys(SHARED_APPS + TENANT_APPS))
 
 TENANT_MODEL = "tenants.ClientOrganisation"
@@ -217,7 +219,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Overridable so a read-only image can carry the collected files anywhere (Dockerfile).
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")) or "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
