@@ -140,3 +140,27 @@ def decrypt_text(ciphertext: bytes, *, schema_name: str, purpose: str) -> str:
         raise
     except Exception:
         raise DecryptionError("This text does not decrypt for this client and field.") from None
+
+
+def encrypt_bytes(plaintext: bytes, *, schema_name: str, purpose: str) -> bytes:
+    """Encrypt raw bytes (e.g. an attachment) for one client, bound to `purpose` like texts."""
+    nonce = secrets.token_bytes(_NONCE_BYTES)
+    sealed = AESGCM(data_key(schema_name)).encrypt(
+        nonce, bytes(plaintext), f"{schema_name}:{purpose}".encode()
+    )
+    return _VERSION + nonce + sealed
+
+
+def decrypt_bytes(ciphertext: bytes, *, schema_name: str, purpose: str) -> bytes:
+    blob = bytes(ciphertext)
+    if not blob or blob[:1] != _VERSION:
+        raise DecryptionError("Not a Vertrouwd ciphertext.")
+    nonce, sealed = blob[1 : 1 + _NONCE_BYTES], blob[1 + _NONCE_BYTES :]
+    try:
+        return AESGCM(data_key(schema_name)).decrypt(
+            nonce, sealed, f"{schema_name}:{purpose}".encode()
+        )
+    except DecryptionError:
+        raise
+    except Exception:
+        raise DecryptionError("These bytes do not decrypt for this client and purpose.") from None
