@@ -118,6 +118,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "tenants.middleware.AccessMiddleware",
+    "billing.middleware.SubscriptionAccessMiddleware",  # read-only when the subscription lapsed
 ]
 
 TEMPLATES = [
@@ -231,6 +232,19 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG or TESTING
+
+# Billing (billing/, docs/stripe.md): keys and prices from the environment, never from code.
+STRIPE_SECRET_KEY = env_secret("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = env_secret("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_WEBHOOK_TOLERANCE_SECONDS = env_int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", 300, minimum=1)
+STRIPE_MAX_NETWORK_RETRIES = env_int("STRIPE_MAX_NETWORK_RETRIES", 2, minimum=0)
+STRIPE_PRICE_PER_CLIENT = env_str("STRIPE_PRICE_PER_CLIENT", "")  # price id, per client per month
+STRIPE_PRICE_TIERS = env_str("STRIPE_PRICE_TIERS", "")  # optional "10:price_a,50:price_b,:price_c"
+BILLING_TRIAL_DAYS = env_int("BILLING_TRIAL_DAYS", 30, minimum=0)
+BILLING_PAST_DUE_GRACE_DAYS = env_int("BILLING_PAST_DUE_GRACE_DAYS", 14, minimum=0)
+BILLING_QUANTITY_SYNC_DELAY_SECONDS = env_int("BILLING_QUANTITY_SYNC_DELAY_SECONDS", 60, minimum=1)
+# A firm's default annual fee per client by employee count: "upper bound:EUR", last unbounded.
+BILLING_CLIENT_FEE_TIERS = env_str("BILLING_CLIENT_FEE_TIERS", "10:150,50:350,100:600,250:1000,:1500")
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")

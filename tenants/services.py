@@ -94,11 +94,19 @@ def client_create(
             client.save()
             Domain.objects.create(domain=host, tenant=client, is_primary=True)
             transaction.on_commit(lambda: _check_schema_later(client))
+            transaction.on_commit(lambda: _billing_client_count_changed(firm.pk))
     except IntegrityError:
         # A concurrent creation took the slug or host between our check and our insert.
         raise ValidationError(_("The address %(host)s is already taken.") % {"host": host}) from None
     logger.info("Provisioned client %s (%s) for firm %s", client.pk, client.schema_name, firm.slug)
     return client
+
+
+def _billing_client_count_changed(firm_id: int) -> None:
+    """Let the firm's subscription quantity follow its active clients (batched, see billing)."""
+    from billing.services import quantity_sync_request
+
+    quantity_sync_request(firm_id)
 
 
 def _check_schema_later(client: ClientOrganisation) -> None:
@@ -115,11 +123,14 @@ def client_update(*, client: ClientOrganisation, **fields: Any) -> ClientOrganis
         raise ValueError(f"Cannot change {sorted(unknown)} here.")
     if fields.get("status") == ClientOrganisation.Status.OFFBOARDED:
         raise ValidationError(_("Offboarding is a separate step that destroys the client's data."))
+    status_before = client.status
     for name, value in fields.items():
         setattr(client, name, value)
     client.full_clean(validate_unique=False)
     with transaction.atomic():
         client.save(update_fields=list(fields))
+        if client.status != status_before:
+            transaction.on_commit(lambda: _billing_client_count_changed(client.firm_id))
     return client
 
 

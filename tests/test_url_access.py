@@ -54,6 +54,9 @@ ALLOWED_GET_STATUS = {
     "assignment_end": 405,
     "accounts:two_factor_setup": 200,  # verified users may replace their authenticator
     "accounts:two_factor_verify": 302,  # already verified: on to the next page
+    "billing:checkout": 405,  # POST only
+    "billing:portal": 405,
+    "billing:webhook": 405,  # POST only, public (Stripe signs it)
 }
 
 
