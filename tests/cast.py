@@ -63,6 +63,29 @@ def build_cast() -> None:
     services.assignment_create(client=clients["a1"], adviser=users["adviser_a"], starts_on=start)
     services.assignment_create(client=clients["a1"], adviser=users["adviser_a_backup"], kind="backup", starts_on=start)
     services.assignment_create(client=clients["b1"], adviser=users["adviser_b"], starts_on=start)
+    _build_cases(clients, users)
+
+
+def _build_cases(clients: dict[str, ClientOrganisation], users: dict[str, User]) -> None:
+    """One case each in a1 and a2 (the same reference, …-0001) and in b1 (…-0100): the access
+    walk uses a reference of the other firm's client as one that is foreign everywhere."""
+    from django_tenants.utils import tenant_context
+
+    from cases import services as case_services
+    from cases.models import CaseCounter, Theme
+
+    for client_key, adviser_key in [("a1", "adviser_a"), ("a2", "adviser_a"), ("b1", "adviser_b")]:
+        with tenant_context(clients[client_key]):
+            if client_key == "b1":
+                CaseCounter.objects.create(year=timezone.localdate().year, last_number=99)
+            case_services.case_open(
+                actor=users[adviser_key],
+                case_type="undesirable_behaviour",
+                themes=[Theme.objects.get(code="bullying")],
+                reporter_role="employee",
+                accused_relation="colleague",
+                channel="phone",
+            )
 
 
 @dataclass
@@ -83,6 +106,15 @@ class Cast:
     @staticmethod
     def host(client: ClientOrganisation) -> str:
         return client.domains.get(is_primary=True).domain
+
+    def case_reference(self, client_key: str) -> str:
+        """The reference of the cast's case in a client: a1, a2 or b1 (one query)."""
+        from django_tenants.utils import tenant_context
+
+        from cases.models import Case
+
+        with tenant_context(getattr(self, client_key)):
+            return Case.objects.order_by("-pk").values_list("reference", flat=True)[0]
 
 
 def load_cast() -> Cast:

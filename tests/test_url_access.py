@@ -57,6 +57,15 @@ ALLOWED_GET_STATUS = {
     "billing:checkout": 405,  # POST only
     "billing:portal": 405,
     "billing:webhook": 405,  # POST only, public (Stripe signs it)
+    # Case handling: every form posts to its own POST-only view.
+    **{
+        f"cases:{name}": 405
+        for name in (
+            "settings", "phase", "plan", "conversation_add", "consent_add", "consent_withdraw",
+            "step_add", "step_done", "referral_add", "followup_add", "followup_done", "time_add",
+            "note_add",
+        )
+    },
 }
 
 
@@ -123,7 +132,12 @@ def _url(route: Route, urlconf: str, kwargs: dict[str, Any]) -> str:
 
 def _objects_of(cast, firm_slug: str) -> dict[str, int]:
     client = cast.a1 if firm_slug == "acme" else cast.b1
-    return {"client_id": client.pk, "assignment_id": client.assignments.first().pk}
+    return {
+        "client_id": client.pk,
+        "assignment_id": client.assignments.first().pk,
+        # a1 and a2 hold a case with this reference, b1 does not; and the other way round.
+        "reference": cast.case_reference("a1" if firm_slug == "acme" else "b1"),
+    }
 
 
 def _expected(
