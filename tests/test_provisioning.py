@@ -182,9 +182,8 @@ def test_clone_is_identical_to_a_schema_built_by_the_migrations(db):
     assert len(actual["indexes"]) >= 5  # two pkeys, `at`, and object_reference (plain and _like)
     assert set(actual["django_migrations"]) == provisioning.expected_migrations()
     assert ("audit", "0002_append_only") in actual["django_migrations"]
-    assert {row[0] for row in actual["sequences"]} == {
-        "audit_accesslogentry_id_seq",
-        "django_migrations_id_seq",
+    assert {"audit_accesslogentry_id_seq", "django_migrations_id_seq"} <= {
+        row[0] for row in actual["sequences"]
     }
 
 
@@ -352,7 +351,7 @@ def test_clone_copies_every_kind_of_object_the_cloner_supports(db):
             "probe_child",
             '{"id":1,"parent_id":2,"label":"x!","parent_code":"b","parent_serial":20}',
         ) in template["rows"]
-        assert len(template["rows"]) == 4
+        assert len([row for row in template["rows"] if row[0].startswith("probe_")]) == 4
         assert ("probe_parent", "Probe parent") in [(r[0], r[6]) for r in template["relations"]]
 
         with connection.cursor() as cursor:
