@@ -1,0 +1,245 @@
+"""Time the creation of a client organisation with 0, 100 and 1,000 tenants already present.
+
+    .venv/bin/python bench/provisioning.py [--sizes 0,100,1000] [--samples 7] [--stock-samples 3]
+                                           [--keep]
+
+Compares our way (`tenants.services.client_create`: clone the template schema, ~4 statements)
+with stock django-tenants (save the tenant, then `create_schema`, which replays every migration),
+in one run, in a database of its own (`vertrouwd_bench`) on the same server as the app: the
+embedded PostgreSQL under `.data/` when DATABASE_URL is unset, else the server DATABASE_URL names.
+The tenant count grows between levels through our fast path. Prints median and p95 per level and
+checks the goal: under 300 ms median at 1,000 tenants, and at least 10x faster than stock.
+Exits 1 when the goal is missed. Drops the bench database at the end unless --keep.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import math
+import os
+import secrets
+import statistics
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DATABASE = "vertrouwd_bench"
+GOAL_MEDIAN_MS = 300.0
+GOAL_SPEEDUP = 10.0
+GOAL_TENANTS = 1000
+
+
+def maintenance_conninfo() -> tuple[dict[str, str], str]:
+    """Return how to reach the server's `postgres` database, and DATABASE_URL for the bench one.
+
+    Without DATABASE_URL this starts (or attaches to) the embedded server, which stays up while
+    this process holds it.
+    """
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        parts = urlsplit(url)
+        bench_url = urlunsplit(parts._replace(path=f"/{BENCH_DATABASE}"))
+        return {"conninfo": urlunsplit(parts._replace(path="/postgres"))}, bench_url
+    from saas.embedded_db import embedded_database
+
+    data_dir = Path(os.environ.get("VERTROUWD_DATA_DIR", ROOT / ".data")).resolve()
+    embedded = embedded_database(data_dir)
+    host = embedded["HOST"]
+    bench_url = f"postgresql://{embedded['USER']}@{quote(host, safe='')}/{BENCH_DATABASE}"
+    return {"host": host, "user": embedded["USER"], "dbname": "postgres"}, bench_url
+
+
+def recreate_database(server: dict[str, str]) -> None:
+    import psycopg
+
+    with psycopg.connect(**server, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
+
+
+def drop_database(server: dict[str, str]) -> None:
+    import psycopg
+
+    with psycopg.connect(**server, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
+
+
+def setup_django(bench_url: str) -> None:
+    os.environ["DATABASE_URL"] = bench_url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "saas.settings"
+    # Production settings (DEBUG off: it would log every query) with throwaway keys.
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+    os.environ.setdefault("MASTER_KEY", base64.b64encode(secrets.token_bytes(32)).decode())
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def p95(samples: list[float]) -> float:
+    """Nearest-rank 95th percentile (with fewer than 20 samples: the slowest)."""
+    ordered = sorted(samples)
+    return ordered[math.ceil(0.95 * len(ordered)) - 1]
+
+
+class Bench:
+    def __init__(self) -> None:
+        from tenants import services
+
+        self.firm = services.firm_create(slug="bench", name="Bench Advies")
+        self.counter = 0
+
+    def _next_slug(self, prefix: str) -> str:
+        self.counter += 1
+        return f"{prefix}{self.counter}"
+
+    def create_ours(self) -> float:
+        from tenants import services
+
+        started = time.perf_counter()
+        services.client_create(
+            firm=self.firm, slug=self._next_slug("o"), name="Ours", employee_count=100
+        )
+        return (time.perf_counter() - started) * 1000
+
+    def create_stock(self) -> float:
+        """Stock django-tenants: save the tenant, replay the migrations, add the domain."""
+        from saas import hosts
+        from tenants import provisioning
+        from tenants.models import ClientOrganisation, Domain
+
+        slug = self._next_slug("s")
+        started = time.perf_counter()
+        tenant = ClientOrganisation(
+            firm=self.firm,
+            slug=slug,
+            name="Stock",
+            employee_count=100,
+            schema_name=provisioning.new_schema_name(),
+        )
+        # What TenantMixin.save() does when auto_create_schema is on (ours has it off).
+        tenant.save()
+        tenant.create_schema(check_if_exists=True, verbosity=0)
+        Domain.objects.create(
+            domain=hosts.client_host(client_slug=slug, firm_slug=self.firm.slug),
+            tenant=tenant,
+            is_primary=True,
+        )
+        return (time.perf_counter() - started) * 1000
+
+
+def load_average() -> str:
+    """The 1-minute load average: other work on the machine slows both ways down."""
+    return f"{os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else "unknown"
+
+
+def tenant_count() -> int:
+    from tenants.models import ClientOrganisation
+
+    return ClientOrganisation.objects.count()
+
+
+def run(sizes: list[int], samples: int, stock_samples: int) -> bool:
+    from django.core.management import call_command
+
+    from tenants import provisioning
+
+    started = time.perf_counter()
+    call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
+    provisioning.forget_template_state()
+    provisioning.ensure_template()
+    print(
+        f"Set up {BENCH_DATABASE} and the template in {time.perf_counter() - started:.1f} s "
+        f"(load average {load_average()})"
+    )
+
+    bench = Bench()
+    rows = []
+    for level in sorted(sizes):
+        growing = time.perf_counter()
+        grown = 0
+        while tenant_count() < level:
+            bench.create_ours()
+            grown += 1
+            if grown % 100 == 0:
+                print(f"  … {tenant_count()} tenants", file=sys.stderr, flush=True)
+        if grown:
+            print(f"Grew to {level} tenants in {time.perf_counter() - growing:.1f} s")
+        before = tenant_count()
+        ours: list[float] = []
+        stock: list[float] = []
+        # Interleaved, so both see the same catalog size and machine load.
+        for index in range(max(samples, stock_samples)):
+            if index < samples:
+                ours.append(bench.create_ours())
+            if index < stock_samples:
+                stock.append(bench.create_stock())
+        rows.append((level, before, ours, stock))
+
+    print()
+    print(
+        f"Client creation, ms ({samples} samples ours, {stock_samples} stock; p95 by nearest rank)"
+    )
+    header = ("tenants", "ours median", "ours p95", "stock median", "stock p95", "stock/ours")
+    print("{:>9} {:>12} {:>9} {:>13} {:>10} {:>11}".format(*header))
+    for _level, before, ours, stock in rows:
+        ours_median = statistics.median(ours)
+        stock_median = statistics.median(stock) if stock else float("nan")
+        print(
+            f"{before:>9} {ours_median:>12.1f} {p95(ours):>9.1f} {stock_median:>13.1f} "
+            f"{(p95(stock) if stock else float('nan')):>10.1f} {stock_median / ours_median:>10.1f}x"
+        )
+
+    at_goal = [row for row in rows if row[0] == GOAL_TENANTS]
+    if not at_goal:
+        print(f"\nGoal not checked: no level of {GOAL_TENANTS} tenants in --sizes.")
+        return True
+    _level, before, ours, stock = at_goal[0]
+    ours_median = statistics.median(ours)
+    speedup = statistics.median(stock) / ours_median if stock else float("nan")
+    fast = ours_median < GOAL_MEDIAN_MS
+    faster = speedup >= GOAL_SPEEDUP
+    print(
+        f"\nGoal at {before} tenants: median {ours_median:.1f} ms < {GOAL_MEDIAN_MS:.0f} ms "
+        f"{'met' if fast else 'MISSED'}; {speedup:.1f}x >= {GOAL_SPEEDUP:.0f}x faster than stock "
+        f"{'met' if faster else 'MISSED'}"
+    )
+    return fast and faster
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="0,100,1000", help="tenant counts to measure at")
+    parser.add_argument("--samples", type=int, default=7, help="our creations per level")
+    parser.add_argument("--stock-samples", type=int, default=3, help="stock creations per level")
+    parser.add_argument("--keep", action="store_true", help=f"keep the {BENCH_DATABASE} database")
+    options = parser.parse_args()
+    sizes = [int(size) for size in options.sizes.split(",") if size.strip()]
+    if options.samples < 1 or options.stock_samples < 0 or any(size < 0 for size in sizes):
+        parser.error("samples must be at least 1, stock samples and sizes at least 0")
+
+    sys.path.insert(0, str(ROOT))
+    server, bench_url = maintenance_conninfo()
+    recreate_database(server)
+    try:
+        setup_django(bench_url)
+        return 0 if run(sizes, options.samples, options.stock_samples) else 1
+    finally:
+        if options.keep:
+            print(f"Kept the database {BENCH_DATABASE}.")
+        else:
+            from django.conf import settings
+
+            if settings.configured:
+                from django.db import connections
+
+                connections.close_all()
+            drop_database(server)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
