@@ -83,10 +83,12 @@ SHARED_APPS = [
     "billing",
     "reports",
     "workindex",
+    "sparring.public",  # sparring's content-free index, preferences and e-mail outbox
 ]
 TENANT_APPS = [
     "audit",
     "cases",
+    "sparring",
 ]
 # Benchmarks only (bench/migrations.py adds a throw-away tenant app); empty in deployments.
 TENANT_APPS += env_list("VERTROUWD_EXTRA_TENANT_APPS", [])
@@ -190,6 +192,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "cases-retention": {"task": "cases.tasks.retention_dispatch", "schedule": crontab(hour=3, minute=15)},
     "cases-deadline-reminders": {"task": "cases.tasks.deadline_reminders_send", "schedule": crontab(hour=7, minute=0)},
+    "sparring-outbox-sweep": {"task": "sparring.tasks.outbox_sweep", "schedule": crontab(minute="*/2")},
+    "sparring-digest": {"task": "sparring.tasks.digest_send", "schedule": crontab(hour=7, minute=30)},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 if not REDIS_URL and not TESTING:

@@ -15,6 +15,7 @@ urlpatterns = [
     path("i18n/setlang/", public(set_language), name="set_language"),
     path("admin/", admin.site.urls),
     path("billing/", include("billing.urls")),
+    path("sparring/", include("sparring.urls_console")),
     path("", include("workindex.urls")),
     path("", include("cases.urls_console")),
     path("", include("tenants.urls_console")),

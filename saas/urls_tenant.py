@@ -10,4 +10,5 @@ urlpatterns = [
     path("", views.client_home, name="client_home"),
     path("i18n/setlang/", public(set_language), name="set_language"),
     path("cases/", include("cases.urls")),
+    path("sparring/", include("sparring.urls")),
 ]
