@@ -256,8 +256,8 @@ def minutes_this_month(*, adviser_id: int, day: datetime.date | None = None) -> 
     month = day.replace(day=1)
     totals = TimeEntry.objects.filter(
         adviser_id=adviser_id, worked_on__gte=month, worked_on__lte=day
-    ).aggregate(minutes=Sum("minutes"), billable=Sum("minutes", filter=Q(billable=True)))
-    return {"minutes": totals["minutes"] or 0, "billable": totals["billable"] or 0}
+    ).aggregate(total=Sum("minutes"), billable_total=Sum("minutes", filter=Q(billable=True)))
+    return {"minutes": totals["total"] or 0, "billable": totals["billable_total"] or 0}
 
 
 def client_of_current() -> ClientOrganisation:

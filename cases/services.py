@@ -198,13 +198,13 @@ def _minutes(adviser_id: int, day: datetime.date) -> None:
     following = rules.add_months(month, 1)
     totals = TimeEntry.objects.filter(
         adviser_id=adviser_id, worked_on__gte=month, worked_on__lt=following
-    ).aggregate(minutes=Sum("minutes"), billable=Sum("minutes", filter=Q(billable=True)))
+    ).aggregate(total=Sum("minutes"), billable_total=Sum("minutes", filter=Q(billable=True)))
     workindex.minutes_put(
         client_id=current_client().client_id,
         adviser_id=adviser_id,
         month=month,
-        minutes=totals["minutes"] or 0,
-        billable_minutes=totals["billable"] or 0,
+        minutes=totals["total"] or 0,
+        billable_minutes=totals["billable_total"] or 0,
     )
 
 

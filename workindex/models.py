@@ -44,6 +44,12 @@ class CaseworkEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.client_id}:{self.case_reference} ({self.phase})"
 
+    @property
+    def phase_label(self) -> str:
+        from cases.models import Case
+
+        return str(Case.Phase(self.phase).label) if self.phase in Case.Phase.values else self.phase
+
 
 class WorkMinutes(models.Model):
     """Minutes an adviser recorded for one client in one calendar month (for billing and my day)."""
