@@ -21,7 +21,7 @@ from django_otp import user_has_device
 
 from accounts import ratelimit, services
 from accounts.forms import PreferencesForm, SignInForm, TokenForm
-from saas.hosts import is_safe_next
+from saas.hosts import console_url, is_safe_next
 from tenants.access import public, signed_in, verified
 
 
@@ -161,6 +161,19 @@ def preferences(request: HttpRequest) -> HttpResponse:
 
 
 sign_out = public(auth_views.LogoutView.as_view(template_name="accounts/logged_out.html"))
+
+
+class _SignOutToConsole(auth_views.LogoutView):
+    """Sign-out on a client host; continues on the console's sign-in page."""
+
+    def get_success_url(self) -> str:
+        return console_url(reverse("accounts:login", urlconf=settings.PUBLIC_SCHEMA_URLCONF), request=self.request)
+
+    def get_redirect_url(self) -> str:
+        return self.get_success_url()
+
+
+sign_out_here = public(_SignOutToConsole.as_view())
 sign_in = public(SignInView.as_view())
 password_reset = public(
     auth_views.PasswordResetView.as_view(

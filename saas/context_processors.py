@@ -13,7 +13,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     route = getattr(request, "route", None)
     return {
         "console_home_url": hosts.console_url("/", request=request),
-        "console_logout_url": hosts.console_url("/accounts/logout/", request=request),
+        # Each host signs out on itself (see saas/urls_tenant.py); the session is shared.
+        "console_logout_url": "/accounts/logout/",
         # The organisation's name only for people with a role there: the 404 page shown to
         # everybody else on that host must not confirm which organisation lives there.
         "current_route": route if route is not None and getattr(request, "roles", None) else None,

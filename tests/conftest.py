@@ -12,6 +12,11 @@ from tests.cast import build_cast, load_cast
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):  # noqa: PT004 — extends pytest-django's
     """After the test database exists: the template schema and the fixed cast, committed once."""
+    from django.db import connection
+
+    # pytest-django only switches to the test database when a selected test asks for `db`;
+    # never build the cast into a development database.
+    assert connection.settings_dict["NAME"].startswith("test_"), connection.settings_dict["NAME"]
     with django_db_blocker.unblock():
         provisioning.forget_template_state()
         provisioning.ensure_template()
