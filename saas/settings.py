@@ -58,10 +58,10 @@ SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
-# Not "same-origin": under it a browser sends `Origin: null` with every cross-origin POST, so the
-# sign-out form on a client host (posting to the console host) always failed the CSRF check.
-# This policy still sends no path to other sites, and nothing from https to http.
-SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+# same-origin: links to outside never reveal which client organisation (host) they came from.
+# Under it a cross-host POST carries "Origin: null", so every form posts to its own host
+# (each host has its own sign-out, saas/urls_tenant.py).
+SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 SHARED_APPS = [
