@@ -81,7 +81,10 @@ def client_create(
         contract_ends_on=contract_ends_on,
         schema_name=provisioning.new_schema_name(),
     )
-    client.full_clean(validate_unique=False)
+    # Constraints are checked below with messages of our own (Django's name the constraint).
+    client.full_clean(validate_unique=False, validate_constraints=False)
+    if client.contract_ends_on is not None and client.contract_ends_on < client.contract_starts_on:
+        raise ValidationError(_("The contract ends before it starts."))
     if ClientOrganisation.objects.filter(firm=firm, slug=slug).exists():
         raise ValidationError(_("This firm already has a client with the short name “%(slug)s”.") % {"slug": slug})
     if Domain.objects.filter(domain=host).exists():
@@ -126,7 +129,9 @@ def client_update(*, client: ClientOrganisation, **fields: Any) -> ClientOrganis
     status_before = client.status
     for name, value in fields.items():
         setattr(client, name, value)
-    client.full_clean(validate_unique=False)
+    client.full_clean(validate_unique=False, validate_constraints=False)
+    if client.contract_ends_on is not None and client.contract_ends_on < client.contract_starts_on:
+        raise ValidationError(_("The contract ends before it starts."))
     with transaction.atomic():
         client.save(update_fields=list(fields))
         if client.status != status_before:
@@ -149,7 +154,12 @@ def user_create(
     need `client`. Refuses a role the user already has.
     """
     email = (email or "").strip().lower()
+    full_name = (full_name or "").strip()
+    if len(full_name) > 150:
+        raise ValidationError(_("A name can have at most 150 characters."))
     try:
+        if len(email) > 254:
+            raise ValidationError("too long")
         validate_email(email)
     except ValidationError:
         raise ValidationError(_("“%(email)s” is not a valid e-mail address.") % {"email": email}) from None
@@ -164,7 +174,7 @@ def user_create(
     with transaction.atomic():
         user = User.objects.filter(email__iexact=email).first()
         if user is None:
-            user = User.objects.create_user(email, password, full_name=(full_name or "").strip()[:150])
+            user = User.objects.create_user(email, password, full_name=full_name)
         if role in FIRM_ROLES:
             created = FirmMembership.objects.get_or_create(user=user, firm=firm, role=role)[1]
         else:

@@ -209,7 +209,7 @@ def test_create_client_refuses_an_unknown_firm(cast):
 def test_create_client_refuses_a_duplicate_slug_in_the_firm(cast):
     refused(
         "create_client", "--firm", "acme", "--slug", "a1", "--name", "C9", "--employees", "5",
-        match="with this Firm and Short name already exists",
+        match="already has a client with the short name",
     )  # fmt: skip
 
 
