@@ -189,6 +189,11 @@ class StepForm(SubmissionForm):
     involves_third_party = forms.BooleanField(label=_("Involves a third party"), required=False)
 
 
+def _consent_field() -> forms.IntegerField:
+    # A plain id: the view looks it up within the case (Http404 for another case's consent).
+    return forms.IntegerField(label=_("Consent"), required=False, widget=forms.Select)
+
+
 class _ConsentChoiceMixin:
     def consent_choices(self, consents: list[ConsentRecord]) -> list[tuple[str, str]]:
         today = timezone.localdate()
@@ -201,26 +206,22 @@ class _ConsentChoiceMixin:
 
 class StepDoneForm(_ConsentChoiceMixin, forms.Form):
     step_id = forms.IntegerField(widget=forms.HiddenInput)
-    consent_id = forms.TypedChoiceField(
-        label=_("Consent"), required=False, coerce=int, empty_value=None
-    )
+    consent_id = _consent_field()
 
     def __init__(self, *args: Any, consents: list[ConsentRecord], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["consent_id"].choices = self.consent_choices(consents)
+        self.fields["consent_id"].widget.choices = self.consent_choices(consents)
 
 
 class ReferralForm(_ConsentChoiceMixin, SubmissionForm):
     target = forms.ChoiceField(label=_("Referred to"), choices=Referral.Target.choices)
-    consent_id = forms.TypedChoiceField(
-        label=_("Consent"), required=False, coerce=int, empty_value=None
-    )
+    consent_id = _consent_field()
     referred_on = _date_field(_("Date"))
     note = forms.CharField(label=_("Note"), required=False, widget=_textarea(rows=2))
 
     def __init__(self, *args: Any, consents: list[ConsentRecord], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["consent_id"].choices = self.consent_choices(consents)
+        self.fields["consent_id"].widget.choices = self.consent_choices(consents)
         if not self.is_bound:
             self.initial.setdefault("referred_on", timezone.localdate())
 
