@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -28,11 +28,11 @@ logger = logging.getLogger(__name__)
 
 
 INVOICE_STATUS = {
-    "draft": _lazy("Draft"),
-    "open": _lazy("Open"),
-    "paid": _lazy("Paid"),
-    "uncollectible": _lazy("Uncollectible"),
-    "void": _lazy("Void"),
+    "draft": pgettext_lazy("invoice status", "Draft"),
+    "open": pgettext_lazy("invoice status", "Open"),
+    "paid": pgettext_lazy("invoice status", "Paid"),
+    "uncollectible": pgettext_lazy("invoice status", "Uncollectible"),
+    "void": pgettext_lazy("invoice status", "Void"),
 }
 
 
