@@ -90,8 +90,6 @@ TENANT_APPS = [
     "cases",
     "sparring",
 ]
-# Benchmarks only (bench/migrations.py adds a throw-away tenant app); empty in deployments.
-TENANT_APPS += env_list("VERTROUWD_EXTRA_TENANT_APPS", [])
 INSTALLED_APPS = list(dict.fromkeys(SHARED_APPS + TENANT_APPS))
 
 TENANT_MODEL = "tenants.ClientOrganisation"
