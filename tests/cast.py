@@ -33,6 +33,7 @@ USERS = {
     "admin_b": ("admin@bravo.test", "firm_admin", "bravo", None),
     "adviser_b": ("adviser@bravo.test", "adviser", "bravo", None),
     "contact_b1": ("hr@client-b1.test", "contact_person", None, "b1"),
+    "internal_b1": ("internal@client-b1.test", "internal_adviser", None, "b1"),
 }
 
 
@@ -64,6 +65,48 @@ def build_cast() -> None:
     services.assignment_create(client=clients["a1"], adviser=users["adviser_a_backup"], kind="backup", starts_on=start)
     services.assignment_create(client=clients["b1"], adviser=users["adviser_b"], starts_on=start)
     _build_cases(clients, users)
+    _build_sparring(clients, users)
+
+
+# A valid 1x1 PNG: the cast's sparring attachment.
+TINY_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
+
+
+def _build_sparring(clients: dict[str, ClientOrganisation], users: dict[str, User]) -> None:
+    """One sparring thread with an attachment in a1 (internal_a1) and in b1 (internal_b1)."""
+    from django_tenants.utils import tenant_context
+
+    from sparring import services as sparring
+
+    for client_key, author in (("a1", "internal_a1"), ("b1", "internal_b1")):
+        with tenant_context(clients[client_key]):
+            sparring.thread_start(
+                actor=users[author],
+                subject="Een lastige situatie op de afdeling",
+                body="Hoe zouden jullie hiermee omgaan?",
+                uploads=[sparring.Upload(name="schets.png", data=TINY_PNG)],
+            )
+
+
+def sparring_objects(client: ClientOrganisation) -> dict[str, Any]:
+    """Ids of the cast's sparring thread and attachment in `client` (read in its schema)."""
+    from django_tenants.utils import tenant_context
+
+    from sparring.models import Attachment, Thread
+    from sparring.public.models import OutboxEmail
+
+    with tenant_context(client):
+        thread = Thread.objects.order_by("created_at").first()
+        attachment = Attachment.objects.filter(message__thread=thread).first()
+    email = OutboxEmail.objects.filter(client=client).order_by("created_at").first()
+    return {
+        "thread_id": thread.pk if thread else None,
+        "attachment_id": attachment.pk if attachment else None,
+        "email_id": email.pk if email else None,
+    }
 
 
 def _build_cases(clients: dict[str, ClientOrganisation], users: dict[str, User]) -> None:

@@ -20,7 +20,7 @@ from django.urls.exceptions import NoReverseMatch
 from django.urls.resolvers import RoutePattern
 
 from tenants.access import Policy, policy_of
-from tests.cast import sign_in
+from tests.cast import sign_in, sparring_objects
 
 # Who holds which role where (console = the firm console of the user's own firm).
 ORACLE: dict[str, dict[str, set[str]]] = {
@@ -34,6 +34,7 @@ ORACLE: dict[str, dict[str, set[str]]] = {
     "admin_b": {"console": {"firm_admin"}, "b1": {"firm_admin"}},
     "adviser_b": {"console": {"adviser"}, "b1": {"adviser"}},
     "contact_b1": {"b1": {"contact_person"}},
+    "internal_b1": {"b1": {"internal_adviser"}},
 }
 FIRM_OF = {
     "admin_a": "acme",
@@ -42,6 +43,7 @@ FIRM_OF = {
     "adviser_a_unassigned": "acme",
     "admin_b": "bravo",
     "adviser_b": "bravo",
+    "internal_b1": "bravo",
 }
 VISITORS = ["anonymous", "unverified", *ORACLE]
 
@@ -57,6 +59,11 @@ ALLOWED_GET_STATUS = {
     "billing:checkout": 405,  # POST only
     "billing:portal": 405,
     "billing:webhook": 405,  # POST only, public (Stripe signs it)
+    # Sparring: answering, closing and reopening are POST only; a notification link forwards.
+    "sparring:message_add": 405,
+    "sparring:thread_close": 405,
+    "sparring:thread_reopen": 405,
+    "sparring_console:open": 302,
     # Case handling: every form posts to its own POST-only view.
     **{
         f"cases:{name}": 405
@@ -137,6 +144,8 @@ def _objects_of(cast, firm_slug: str) -> dict[str, int]:
         "assignment_id": client.assignments.first().pk,
         # a1 and a2 hold a case with this reference, b1 does not; and the other way round.
         "reference": cast.case_reference("a1" if firm_slug == "acme" else "b1"),
+        # The cast's sparring thread, its attachment and a notification e-mail of this client.
+        **sparring_objects(client),
     }
 
 
