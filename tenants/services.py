@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -237,3 +237,48 @@ def assignment_end(*, assignment: Assignment, ends_on: datetime.date | None = No
     with transaction.atomic():
         assignment.save(update_fields=["ends_on"])
     return assignment
+
+
+def client_offboard(*, client: ClientOrganisation, actor: User | None = None) -> ClientOrganisation:
+    """Offboard a client: destroy its data key (crypto-shredding) and drop its schema. Irreversible.
+
+    With the wrapped data key gone, every copy of the client's encrypted texts, backups included,
+    is unreadable; the schema itself is dropped as well. The public row stays (status offboarded)
+    for the firm's records; its host names go, assignments end today and the work index forgets
+    it. Idempotent: offboarding twice changes nothing the second time.
+    """
+    schema = client.schema_name
+    if not provisioning.is_valid_schema_name(schema):
+        raise ValueError(f"Refusing to drop schema {schema!r}: not a client schema.")
+    today = timezone.localdate()
+    with transaction.atomic():
+        locked = ClientOrganisation.objects.select_for_update().get(pk=client.pk)
+        if locked.status == ClientOrganisation.Status.OFFBOARDED and not bytes(locked.wrapped_data_key):
+            return locked
+        locked.status = ClientOrganisation.Status.OFFBOARDED
+        locked.wrapped_data_key = b""
+        locked.save(update_fields=["status", "wrapped_data_key"])
+        for domain in Domain.objects.filter(tenant=locked):
+            domain.delete()  # one by one: each forgets its cached route
+        running = Assignment.objects.filter(client=locked).filter(Q(ends_on__isnull=True) | Q(ends_on__gt=today))
+        running.filter(starts_on__gt=today).update(ends_on=models.F("starts_on"))
+        running.filter(starts_on__lte=today).update(ends_on=today)
+        from django.apps import apps
+
+        if apps.is_installed("workindex"):
+            from workindex.services import client_forget
+
+            client_forget(client_id=locked.pk)
+        with connection.cursor() as cursor:
+            cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        transaction.on_commit(lambda: crypto.forget_data_key(schema))
+        transaction.on_commit(lambda: _billing_client_count_changed(locked.firm_id))
+    crypto.forget_data_key(schema)
+    logger.warning(
+        "Offboarded client %s (%s): data key destroyed, schema dropped, by %s",
+        locked.pk,
+        schema,
+        getattr(actor, "email", "an operator"),
+    )
+    client.status, client.wrapped_data_key = locked.status, locked.wrapped_data_key
+    return locked
