@@ -30,7 +30,6 @@ from __future__ import annotations
 import datetime
 import logging
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -51,6 +50,7 @@ from tenants.models import Assignment, ClientMembership, FirmMembership
 logger = logging.getLogger(__name__)
 
 SEND_TIMEOUT_SECONDS = 30
+BROKER_CONNECT_SECONDS = 2
 RETRY_BASE_SECONDS = 120
 RETRY_MAX_SECONDS = 6 * 3600
 
@@ -125,28 +125,44 @@ def new_message_notify(
 
 def _dispatch_on_commit(email_ids: list[uuid.UUID], schema_name: str) -> None:
     if email_ids:
-        transaction.on_commit(lambda: [outbox_dispatch(pk, schema_name) for pk in email_ids])
+        transaction.on_commit(lambda: outbox_dispatch(email_ids, schema_name))
 
 
-def outbox_dispatch(email_id: uuid.UUID | str, schema_name: str) -> bool:
-    """Ask a worker to send one outbox e-mail in `schema_name`; False if the broker refused.
+def outbox_dispatch(email_ids: list[uuid.UUID] | list[str], schema_name: str) -> int:
+    """Ask a worker to send these outbox e-mails in `schema_name`; returns how many were queued.
 
-    Never raises: the e-mail's row is committed already and the sweeper will try again.
+    Never raises and never makes the user wait for a broker that is down: one connection
+    attempt (BROKER_CONNECT_SECONDS at most), no publish retries. The rows are committed
+    already; the sweeper queues what did not get through.
     """
+    from saas.celery import app
     from sparring.tasks import outbox_send
 
-    try:
-        outbox_send.apply_async(
-            args=[str(email_id)], headers={"_schema_name": schema_name}, retry=False
-        )
-    except Exception as error:  # the broker is down, or (in-process mode) the send failed
+    queued = 0
+    failure: Exception | None = None
+    with app.connection_for_write(
+        connect_timeout=BROKER_CONNECT_SECONDS, transport_options={"max_retries": 0}
+    ) as broker:
+        for email_id in email_ids:
+            try:
+                outbox_send.apply_async(
+                    args=[str(email_id)],
+                    headers={"_schema_name": schema_name},
+                    connection=broker,
+                    retry=False,
+                )
+            except Exception as error:  # broker down, or (in-process mode) the send failed
+                failure = error
+            else:
+                queued += 1
+    if failure is not None:
         logger.warning(
-            "Sparring e-mail %s not sent now (%s); the outbox sweeper will retry.",
-            email_id,
-            type(error).__name__,
+            "Sparring: %d of %d e-mail(s) not queued (%s); the outbox sweeper will retry.",
+            len(email_ids) - queued,
+            len(email_ids),
+            type(failure).__name__,
         )
-        return False
-    return True
+    return queued
 
 
 def _link(email: OutboxEmail) -> str:
@@ -273,7 +289,6 @@ def outbox_sweep(
     *,
     min_age_seconds: int = 60,
     limit: int = 500,
-    dispatch: Callable[[Any, str], bool] | None = None,
 ) -> int:
     """Re-dispatch pending e-mails older than `min_age_seconds` whose retry time has come.
 
@@ -281,7 +296,6 @@ def outbox_sweep(
     with copies (a copy would be harmless: the claim makes the second one a no-op). Returns how
     many were dispatched.
     """
-    dispatch = dispatch or outbox_dispatch
     now = timezone.now()
     due = list(
         OutboxEmail.objects.filter(
@@ -297,9 +311,10 @@ def outbox_sweep(
     OutboxEmail.objects.filter(pk__in=[pk for pk, _schema in due]).update(
         next_attempt_at=now + datetime.timedelta(seconds=RETRY_BASE_SECONDS)
     )
+    per_schema: dict[str, list[uuid.UUID]] = {}
     for pk, schema in due:
-        dispatch(pk, schema or "public")
-    return len(due)
+        per_schema.setdefault(schema or "public", []).append(pk)
+    return sum(outbox_dispatch(ids, schema) for schema, ids in per_schema.items())
 
 
 def digests_prepare(*, now: datetime.datetime | None = None) -> list[uuid.UUID]:
