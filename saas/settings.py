@@ -89,6 +89,7 @@ TENANT_APPS = [
     "audit",
     "cases",
     "sparring",
+    "boardroom",
 ]
 INSTALLED_APPS = list(dict.fromkeys(SHARED_APPS + TENANT_APPS))
 

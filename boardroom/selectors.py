@@ -1,0 +1,244 @@
+"""Reads for the board's figures, reports and signals, inside one client organisation's schema.
+
+Case rows are read as categorical columns and dates only (never an encrypted field), turned
+into `reports.frames.CaseFrames`, and published per year through `reports.suppression`.
+Published years come from their frozen annual report, so a published year never changes.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Q
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from boardroom.models import Activity, AnnualReport, BoardSignal
+from cases.models import (
+    STANDARD_THEMES,
+    Case,
+    CaseType,
+    Conversation,
+    InternalRegistration,
+    Outcome,
+    Referral,
+    Theme,
+    TimeEntry,
+)
+from reports import frames as report_frames
+from reports.frames import CaseFrames, Vocabulary
+from reports.suppression import Publication
+from tenants.models import ClientOrganisation
+
+PUBLICATION_CACHE_SECONDS = 7 * 24 * 3600
+
+
+def client_current() -> ClientOrganisation:
+    """The client organisation whose schema the connection uses; Http404 on the public schema."""
+    tenant = getattr(connection, "tenant", None)
+    if connection.schema_name == "public" or tenant is None or not getattr(tenant, "pk", None):
+        raise Http404
+    return tenant
+
+
+def threshold_current() -> int:
+    """The anonymity threshold k of the current client's firm (one query)."""
+    client = client_current()
+    return int(
+        ClientOrganisation.objects.filter(pk=client.pk)
+        .values_list("firm__anonymity_threshold", flat=True)
+        .get()
+    )
+
+
+def vocabulary_current() -> Vocabulary:
+    """The categories every table lists: all choices, and every theme in use or active."""
+    themes = list(
+        Theme.objects.filter(Q(is_active=True) | Q(cases__isnull=False))
+        .distinct()
+        .order_by("position", "code")
+        .values_list("code", flat=True)
+    )
+    return Vocabulary(
+        case_type=CaseType.values,
+        reporter_role=Case.ReporterRole.values,
+        accused_relation=Case.AccusedRelation.values,
+        channel=Case.Channel.values,
+        theme=themes,
+        outcome=Outcome.values,
+        referral_target=Referral.Target.values,
+    )
+
+
+def labels_current() -> dict[str, dict[str, str]]:
+    """Category labels in the active language, per table key."""
+    themes = {
+        code: str(STANDARD_THEMES[code]) if standard and code in STANDARD_THEMES else name
+        for code, name, standard in Theme.objects.values_list("code", "name", "is_standard")
+    }
+    by_type = {str(value): str(label) for value, label in CaseType.choices}
+    return {
+        "cases_by_type": by_type,
+        "combined": by_type,
+        "cases_by_role": {str(v): str(label) for v, label in Case.ReporterRole.choices},
+        "cases_by_accused": {str(v): str(label) for v, label in Case.AccusedRelation.choices},
+        "cases_by_channel": {str(v): str(label) for v, label in Case.Channel.choices},
+        "themes": themes,
+        "outcomes": {str(v): str(label) for v, label in Outcome.choices},
+        "referrals": {str(v): str(label) for v, label in Referral.Target.choices},
+        "conversations": {"conversations": _("Conversations")},
+        "hours": {"minutes": _("Hours")},
+    }
+
+
+def case_frames(*, years: Iterable[int]) -> CaseFrames:
+    """Return the categorical rows of the current client's cases touching these years (six
+    queries; no encrypted column is read)."""
+    years = sorted(set(years))
+    if not years:
+        return CaseFrames.empty()
+    start = datetime.date(years[0], 1, 1)
+    end = datetime.date(years[-1], 12, 31)
+    case_rows = list(
+        Case.objects.filter(
+            Q(opened_on__range=(start, end)) | Q(closed_on__range=(start, end))
+        ).values_list(
+            "id",
+            "opened_on",
+            "closed_on",
+            "case_type",
+            "reporter_role",
+            "accused_relation",
+            "channel",
+            "outcome",
+        )
+    )
+    case_ids = [row[0] for row in case_rows]
+    theme_rows = list(
+        Case.themes.through.objects.filter(case_id__in=case_ids).values_list(
+            "case_id", "theme__code"
+        )
+    )
+    referral_rows = list(
+        Referral.objects.filter(referred_on__range=(start, end)).values_list(
+            "case_id", "referred_on", "target"
+        )
+    )
+    minute_rows = list(
+        TimeEntry.objects.filter(worked_on__range=(start, end)).values_list(
+            "case_id", "worked_on", "minutes"
+        )
+    )
+    conversation_rows = list(
+        Conversation.objects.filter(held_on__range=(start, end)).values_list("case_id", "held_on")
+    )
+    internal_rows = list(
+        InternalRegistration.objects.filter(month__range=(start, end)).values_list(
+            "id", "month", "case_type"
+        )
+    )
+    return CaseFrames(
+        cases=report_frames.frame_from_rows("cases", case_rows),
+        themes=report_frames.frame_from_rows("themes", theme_rows),
+        referrals=report_frames.frame_from_rows("referrals", referral_rows),
+        minutes=report_frames.frame_from_rows("minutes", minute_rows),
+        conversations=report_frames.frame_from_rows("conversations", conversation_rows),
+        internal=report_frames.frame_from_rows("internal", internal_rows),
+    )
+
+
+def year_publications(years: Iterable[int], *, k: int | None = None) -> dict[int, Publication]:
+    """Return the published figures of each year: frozen ones for years with a published annual
+    report, else suppressed live from the cases (cached by the figures' fingerprint, so the
+    same figures are never suppressed twice)."""
+    years = sorted(set(years))
+    k = threshold_current() if k is None else k
+    result: dict[int, Publication] = {}
+    for year, figures in AnnualReport.objects.filter(
+        status=AnnualReport.Status.PUBLISHED, year__in=years
+    ).values_list("year", "figures"):
+        result[year] = Publication.from_json(figures["canonical"])
+    live = [year for year in years if year not in result]
+    if not live:
+        return result
+    frames = case_frames(years=live)
+    vocabulary = vocabulary_current()
+    for year in live:
+        tables, links = report_frames.year_tables(frames, year, vocabulary)
+        key = f"reports:publication:{report_frames.tables_fingerprint(tables, links, k)}"
+        cached = cache.get(key)
+        if cached is not None:
+            result[year] = Publication.from_json(cached)
+            continue
+        from reports.suppression import suppress
+
+        publication = suppress(tables, k=k, links=links)
+        cache.set(key, publication.to_json(), PUBLICATION_CACHE_SECONDS)
+        result[year] = publication
+    return result
+
+
+# --- annual reports ----------------------------------------------------------------------------
+
+
+def report_get(year: Any, *, published_only: bool) -> AnnualReport:
+    """The annual report of `year`; Http404 when missing, or not published for `published_only`."""
+    try:
+        year = int(year)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    reports = AnnualReport.objects.all()
+    if published_only:
+        reports = reports.filter(status=AnnualReport.Status.PUBLISHED)
+    report = reports.filter(year=year).first()
+    if report is None:
+        raise Http404
+    return report
+
+
+def report_list(*, published_only: bool) -> list[AnnualReport]:
+    reports = AnnualReport.objects.defer("html", "pdf", "draft_pdf", "figures")
+    if published_only:
+        reports = reports.filter(status=AnnualReport.Status.PUBLISHED)
+    return list(reports.order_by("-year"))
+
+
+def activities_of_year(year: int) -> list[Activity]:
+    return list(Activity.objects.filter(held_on__year=year).order_by("held_on", "id"))
+
+
+# --- signals -----------------------------------------------------------------------------------
+
+
+def signal_list(*, include_drafts: bool) -> list[BoardSignal]:
+    signals = BoardSignal.objects.all()
+    if not include_drafts:
+        signals = signals.exclude(status=BoardSignal.Status.DRAFT)
+    return list(signals.order_by("-sent_at", "-created_at", "-id"))
+
+
+def signal_get(signal_id: Any, *, include_drafts: bool) -> BoardSignal:
+    """One signal; Http404 when missing, or a draft for readers who may not see drafts."""
+    try:
+        signal_id = int(signal_id)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    signals = BoardSignal.objects.all()
+    if not include_drafts:
+        signals = signals.exclude(status=BoardSignal.Status.DRAFT)
+    signal = signals.filter(pk=signal_id).first()
+    if signal is None:
+        raise Http404
+    return signal
+
+
+def signals_of_year(year: int) -> list[BoardSignal]:
+    return list(
+        BoardSignal.objects.exclude(status=BoardSignal.Status.DRAFT)
+        .filter(sent_at__year=year)
+        .order_by("sent_at", "id")
+    )

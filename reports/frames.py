@@ -1,0 +1,373 @@
+"""From case rows to published count tables, in pandas. No database here.
+
+Input: `CaseFrames`, a fixed schema of categorical columns and dates (no free text can be in it:
+`frames_check` refuses any other column). Output: per calendar year one `Publication` — the
+canonical figures of that year, suppressed together — and views for any run of quarters built
+only from shown cells of those (`period_table`).
+
+Why one canonical publication per year: a reader who could ask for arbitrary periods, each
+suppressed on its own, could subtract two answers (Q1-Q3 minus Q1-Q2) and find a hidden Q3
+number. Every figure we show is a cell of a yearly publication or a sum of shown cells.
+
+Tables of one year (columns: its four quarters and the year total):
+  cases_by_type, cases_by_role, cases_by_accused, cases_by_channel — cases opened, by category;
+      one population, so their quarter totals are linked;
+  themes — theme mentions of those cases (a case can have several themes; no column totals);
+  outcomes — cases closed, by outcome (population: closed cases);
+  referrals — referrals made, by whom to;
+  conversations — conversations held (contacts);
+  hours — minutes worked (an amount, hidden where fewer than k cases are behind it);
+  combined — cases of the external adviser and contacts the internal advisers registered, by
+      type (columns: external, internal), linked to cases_by_type.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from reports.periods import Period, Quarter, year_quarters
+from reports.suppression import (
+    TOTAL,
+    Kind,
+    Link,
+    Publication,
+    PublishedTable,
+    Status,
+    Table,
+    shared_column_totals,
+    suppress,
+)
+
+SCHEMA: dict[str, dict[str, str]] = {
+    "cases": {
+        "case_id": "int64",
+        "opened_on": "datetime64[ns]",
+        "closed_on": "datetime64[ns]",
+        "case_type": "object",
+        "reporter_role": "object",
+        "accused_relation": "object",
+        "channel": "object",
+        "outcome": "object",
+    },
+    "themes": {"case_id": "int64", "theme": "object"},
+    "referrals": {"case_id": "int64", "referred_on": "datetime64[ns]", "target": "object"},
+    "minutes": {"case_id": "int64", "worked_on": "datetime64[ns]", "minutes": "int64"},
+    "conversations": {"case_id": "int64", "held_on": "datetime64[ns]"},
+    "internal": {"registration_id": "int64", "month": "datetime64[ns]", "case_type": "object"},
+}
+CASE_DIMENSIONS = {
+    "cases_by_type": "case_type",
+    "cases_by_role": "reporter_role",
+    "cases_by_accused": "accused_relation",
+    "cases_by_channel": "channel",
+}
+PERIOD = "period"
+PREVIOUS = "previous"
+EXTERNAL = "external"
+INTERNAL = "internal"
+
+
+class FrameError(ValueError):
+    """The frames do not follow SCHEMA (a programming error, never user input)."""
+
+
+@dataclass(frozen=True)
+class CaseFrames:
+    cases: pd.DataFrame
+    themes: pd.DataFrame
+    referrals: pd.DataFrame
+    minutes: pd.DataFrame
+    conversations: pd.DataFrame
+    internal: pd.DataFrame
+
+    @classmethod
+    def empty(cls) -> CaseFrames:
+        return cls(**{name: frame_empty(name) for name in SCHEMA})
+
+
+def frame_empty(name: str) -> pd.DataFrame:
+    return pd.DataFrame({column: pd.Series(dtype=dtype) for column, dtype in SCHEMA[name].items()})
+
+
+def frame_from_rows(name: str, rows: Sequence[Sequence[object]]) -> pd.DataFrame:
+    """Build one frame of SCHEMA from row tuples in the schema's column order."""
+    columns = list(SCHEMA[name])
+    frame = pd.DataFrame(list(rows), columns=columns)
+    for column, dtype in SCHEMA[name].items():
+        if dtype.startswith("datetime64"):
+            frame[column] = pd.to_datetime(frame[column])
+        elif dtype == "int64":
+            frame[column] = frame[column].astype("int64")
+        else:
+            frame[column] = frame[column].fillna("").astype(str)
+    return frame
+
+
+def frames_check(frames: CaseFrames) -> None:
+    """Raise FrameError unless every frame has exactly the schema's columns."""
+    for name, columns in SCHEMA.items():
+        frame = getattr(frames, name)
+        if not isinstance(frame, pd.DataFrame) or list(frame.columns) != list(columns):
+            raise FrameError(
+                f"{name}: expected exactly the columns {list(columns)}; reports take no other data."
+            )
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The categories every table lists, in order, including those with no cases."""
+
+    case_type: Sequence[str]
+    reporter_role: Sequence[str]
+    accused_relation: Sequence[str]
+    channel: Sequence[str]
+    theme: Sequence[str]
+    outcome: Sequence[str]
+    referral_target: Sequence[str]
+
+
+def _quarter_labels(dates: pd.Series) -> pd.Series:
+    return dates.dt.year.astype(str) + "-Q" + dates.dt.quarter.astype(str)
+
+
+def _in_year(frame: pd.DataFrame, column: str, year: int) -> pd.DataFrame:
+    return frame[frame[column].dt.year == year]
+
+
+def _crosstab(
+    values: pd.Series, quarters: pd.Series, rows: Sequence[str], year: int
+) -> pd.DataFrame:
+    columns = [quarter.label for quarter in year_quarters(year)]
+    extra = sorted(set(values.dropna()) - set(rows) - {""})
+    index = [*rows, *extra]
+    if values.empty:
+        return pd.DataFrame(0, index=index, columns=columns, dtype="int64")
+    counts = pd.crosstab(values, quarters)
+    return counts.reindex(index=index, columns=columns, fill_value=0).astype("int64")
+
+
+def year_tables(
+    frames: CaseFrames, year: int, vocabulary: Vocabulary
+) -> tuple[list[Table], list[Link]]:
+    """Return the count tables of one calendar year and the links between them."""
+    frames_check(frames)
+    quarters = [quarter.label for quarter in year_quarters(year)]
+    tables: list[Table] = []
+    links: list[Link] = []
+    opened = _in_year(frames.cases, "opened_on", year)
+    opened_quarter = _quarter_labels(opened["opened_on"])
+    for key, column in CASE_DIMENSIONS.items():
+        frame = _crosstab(opened[column], opened_quarter, getattr(vocabulary, column), year)
+        tables.append(Table(key, frame, row_totals=True, column_totals=True))
+    first = next(iter(CASE_DIMENSIONS))
+    for key in list(CASE_DIMENSIONS)[1:]:
+        links += shared_column_totals(first, key, [*quarters, TOTAL])
+
+    themed = frames.themes.merge(opened[["case_id", "opened_on"]], on="case_id")
+    tables.append(
+        Table(
+            "themes",
+            _crosstab(
+                themed["theme"], _quarter_labels(themed["opened_on"]), vocabulary.theme, year
+            ),
+            row_totals=True,
+            column_totals=False,
+        )
+    )
+    closed = frames.cases[frames.cases["closed_on"].notna()]
+    closed = _in_year(closed, "closed_on", year)
+    tables.append(
+        Table(
+            "outcomes",
+            _crosstab(
+                closed["outcome"], _quarter_labels(closed["closed_on"]), vocabulary.outcome, year
+            ),
+            row_totals=True,
+        )
+    )
+    referred = _in_year(frames.referrals, "referred_on", year)
+    tables.append(
+        Table(
+            "referrals",
+            _crosstab(
+                referred["target"],
+                _quarter_labels(referred["referred_on"]),
+                vocabulary.referral_target,
+                year,
+            ),
+            row_totals=True,
+        )
+    )
+    held = _in_year(frames.conversations, "held_on", year)
+    conversations = _crosstab(
+        pd.Series("conversations", index=held.index),
+        _quarter_labels(held["held_on"]),
+        ["conversations"],
+        year,
+    )
+    tables.append(Table("conversations", conversations, row_totals=True, column_totals=False))
+    tables.append(_hours_table(frames, year))
+
+    internal = _in_year(frames.internal, "month", year)
+    external_by_type = opened["case_type"].value_counts()
+    internal_by_type = internal["case_type"].value_counts()
+    types = list(tables[0].frame.index)
+    combined = pd.DataFrame(
+        {
+            EXTERNAL: [int(external_by_type.get(code, 0)) for code in types],
+            INTERNAL: [int(internal_by_type.get(code, 0)) for code in types],
+        },
+        index=types,
+    )
+    tables.append(Table("combined", combined, row_totals=True, column_totals=True))
+    links += [Link(("combined", code, EXTERNAL), (first, code, TOTAL)) for code in types]
+    links.append(Link(("combined", TOTAL, EXTERNAL), (first, TOTAL, TOTAL)))
+    return tables, links
+
+
+def _hours_table(frames: CaseFrames, year: int) -> Table:
+    quarters = [quarter.label for quarter in year_quarters(year)]
+    worked = _in_year(frames.minutes, "worked_on", year)
+    quarter = _quarter_labels(worked["worked_on"])
+    minutes = worked.groupby(quarter)["minutes"].sum().reindex(quarters, fill_value=0)
+    cases = worked.groupby(quarter)["case_id"].nunique().reindex(quarters, fill_value=0)
+    frame = pd.DataFrame([minutes.astype("int64").to_numpy()], index=["minutes"], columns=quarters)
+    guard = pd.DataFrame([cases.astype("int64").to_numpy()], index=["minutes"], columns=quarters)
+    guard[TOTAL] = int(worked["case_id"].nunique())
+    return Table(
+        "hours", frame, row_totals=True, column_totals=False, kind=Kind.AMOUNT, guard=guard
+    )
+
+
+def tables_fingerprint(tables: Sequence[Table], links: Sequence[Link], k: int) -> str:
+    """Return a short hash of the input of a publication (for caching: same input, same output)."""
+    digest = hashlib.sha256(f"v1|k={k}".encode())
+    for table in tables:
+        digest.update(
+            f"|{table.key}|{table.row_totals}|{table.column_totals}|{table.kind}".encode()
+        )
+        digest.update(table.frame.to_csv().encode())
+        if table.guard is not None:
+            digest.update(table.guard.to_csv().encode())
+    for link in links:
+        digest.update(repr((link.first, link.second)).encode())
+    return digest.hexdigest()[:32]
+
+
+def year_publication(frames: CaseFrames, year: int, vocabulary: Vocabulary, k: int) -> Publication:
+    """Return the canonical, suppressed figures of one calendar year."""
+    tables, links = year_tables(frames, year, vocabulary)
+    return suppress(tables, k=k, links=links)
+
+
+# --- views over published years ----------------------------------------------------------------
+
+
+def _combine(parts: list[tuple[PublishedTable, str, str]]) -> tuple[float, Status]:
+    """A sum of published cells: one cell keeps its status; a sum shows only if all parts do."""
+    if len(parts) == 1:
+        table, row, column = parts[0]
+        status = Status(table.status.loc[row, column])
+        return float(table.values.loc[row, column]), status
+    total = 0.0
+    for table, row, column in parts:
+        value = table.shown(row, column)
+        if value is None:
+            return float("nan"), Status.HIDDEN
+        total += value
+    return total, Status.SHOWN
+
+
+def _parts(
+    publications: Mapping[int, Publication], key: str, row: str, period: Period
+) -> list[tuple[PublishedTable, str, str]]:
+    parts = []
+    for year in period.years:
+        table = publications[year][key]
+        in_year = [quarter for quarter in period.quarters if quarter.year == year]
+        if len(in_year) == 4 and TOTAL in table.values.columns:
+            parts.append((table, row, TOTAL))
+        else:
+            parts += [(table, row, quarter.label) for quarter in in_year]
+    return parts
+
+
+def period_table(
+    publications: Mapping[int, Publication], key: str, period: Period, *, compare: bool = True
+) -> PublishedTable:
+    """Return table `key` for a period: a column for the period and one for a year earlier.
+
+    Every number is a published cell or a sum of shown published cells; nothing else.
+    `publications` must hold every year the period (and, with `compare`, a year earlier) covers.
+    """
+    periods = {PERIOD: period}
+    if compare:
+        periods[PREVIOUS] = period.a_year_earlier()
+    reference = publications[period.years[0]][key]
+    rows = list(reference.values.index)
+    values = pd.DataFrame(index=rows, columns=list(periods), dtype=float)
+    status = pd.DataFrame(index=rows, columns=list(periods), dtype=object)
+    for column, chosen in periods.items():
+        for row in rows:
+            value, cell_status = _combine(_parts(publications, key, row, chosen))
+            values.loc[row, column] = value
+            status.loc[row, column] = cell_status
+    return PublishedTable(key=key, kind=reference.kind, k=reference.k, values=values, status=status)
+
+
+def quarter_table(
+    publications: Mapping[int, Publication], key: str, quarters: Sequence[Quarter], row: str
+) -> PublishedTable:
+    """Return one row of table `key` across quarters (e.g. the trend of cases per quarter)."""
+    values = pd.DataFrame(index=[row], columns=[q.label for q in quarters], dtype=float)
+    status = pd.DataFrame(index=[row], columns=[q.label for q in quarters], dtype=object)
+    reference = publications[quarters[0].year][key]
+    for quarter in quarters:
+        table = publications[quarter.year][key]
+        values.loc[row, quarter.label] = table.values.loc[row, quarter.label]
+        status.loc[row, quarter.label] = Status(table.status.loc[row, quarter.label])
+    return PublishedTable(key=key, kind=reference.kind, k=reference.k, values=values, status=status)
+
+
+def theme_rises(
+    publications: Mapping[int, Publication],
+    latest: Quarter,
+    *,
+    before: int = 3,
+    factor: float = 2.0,
+) -> list[tuple[str, float, float]]:
+    """Return themes that rose markedly: shown in `latest` and at least `factor` times the
+    average of the `before` quarters before it, as (theme, latest count, earlier average).
+
+    An earlier "< k" counts as k - 1 (its largest possible value), so a rise is never overstated;
+    a theme with an earlier "x" is left out.
+    """
+    quarters = [latest.shifted(-step) for step in range(before, 0, -1)]
+    found = []
+    table = publications[latest.year]["themes"]
+    for theme in table.values.index:
+        if theme == TOTAL:
+            continue
+        now = table.shown(theme, latest.label)
+        if now is None:
+            continue
+        earlier = []
+        for quarter in quarters:
+            other = publications[quarter.year]["themes"]
+            status = other.status.loc[theme, quarter.label] if theme in other.status.index else None
+            if status == Status.SHOWN:
+                earlier.append(float(other.values.loc[theme, quarter.label]))
+            elif status == Status.BELOW_K:
+                earlier.append(float(other.k - 1))
+            else:
+                break
+        else:
+            average = float(np.mean(earlier))
+            if now >= factor * max(average, 1.0):
+                found.append((str(theme), now, average))
+    return found
