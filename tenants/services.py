@@ -270,6 +270,9 @@ def client_offboard(*, client: ClientOrganisation, actor: User | None = None) ->
 
             client_forget(client_id=locked.pk)
         with connection.cursor() as cursor:
+            # Deferred foreign-key checks of rows written earlier in this transaction would block
+            # the DROP ("pending trigger events"): run them now.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         transaction.on_commit(lambda: crypto.forget_data_key(schema))
         transaction.on_commit(lambda: _billing_client_count_changed(locked.firm_id))
