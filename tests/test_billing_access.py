@@ -176,9 +176,11 @@ def test_an_expired_trial_without_subscription_is_read_only(cast):
 
 
 def test_visitors_without_a_firm_are_not_affected(cast):
-    # Anonymous sign-in attempts on the console belong to no firm.
+    # Signed out, or signed in without a firm role: the access policy answers, not billing.
     _subscription(cast.acme, "canceled")
-    response = _http(None).post(
-        "/accounts/login/", {"username": "nobody@example.test", "password": "x"}
+    anonymous = _http(None).post("/console/clients/new/", {"name": "X"})
+    assert (anonymous.status_code, anonymous["Location"].split("?")[0]) == (
+        302,
+        "http://vertrouwd.localhost/accounts/login/",
     )
-    assert response.status_code == 200
+    assert _http(cast.contact_a1).post("/console/clients/new/", {"name": "X"}).status_code == 404

@@ -12,7 +12,8 @@ import pytest
 from django.conf import settings as django_settings
 from django.test import Client
 
-from billing import services
+from billing import conf, services
+from billing.apps import check_configuration
 from billing.models import FirmSubscription, WebhookEvent
 from billing.tasks import subscription_sync_quantity
 from saas.celery import app as celery_app
@@ -239,6 +240,18 @@ def test_webhook_answers_only_post(webhook_http, cast):
     assert webhook_http.get("/billing/webhook/").status_code == 405
 
 
+def test_webhook_needs_no_csrf_token_but_a_signature(cast, fake):
+    strict = Client(HTTP_HOST=django_settings.BASE_DOMAIN, enforce_csrf_checks=True)
+    response = deliver(
+        strict, fake.event("customer.created", {"id": "cus_x", "object": "customer"})
+    )
+    assert (response.status_code, response.content) == (200, b"ignored")
+    assert (
+        strict.post("/billing/webhook/", data="{}", content_type="application/json").status_code
+        == 400
+    )
+
+
 def test_unknown_event_types_are_recorded_and_ignored(cast, fake, webhook_http):
     response = deliver(
         webhook_http, fake.event("customer.tax_id.created", {"id": "txi_1", "object": "tax_id"})
@@ -253,20 +266,24 @@ def test_events_for_an_unknown_customer_are_acknowledged_and_logged(cast, fake, 
     records: list[logging.LogRecord] = []
     handler = logging.Handler()
     handler.emit = records.append  # type: ignore[method-assign]
-    logging.getLogger("billing.webhooks").addHandler(handler)
+    logger = logging.getLogger("billing.webhooks")
+    logger.addHandler(handler)
     stranger = {
         "id": "sub_stranger",
         "object": "subscription",
         "customer": "cus_stranger",
         "status": "active",
     }
-    response = deliver(webhook_http, fake.event("customer.subscription.updated", stranger))
+    try:
+        response = deliver(webhook_http, fake.event("customer.subscription.updated", stranger))
+    finally:
+        logger.removeHandler(handler)
     assert (response.status_code, response.content) == (200, b"unknown_customer")
     assert not FirmSubscription.objects.exists()
     assert WebhookEvent.objects.get().detail == "cus_stranger"
-    logging.getLogger("billing.webhooks").removeHandler(handler)
     assert [record.levelname for record in records] == ["WARNING"]
     assert "unknown_customer cus_stranger" in records[0].getMessage()
+    assert fake.calls == []  # nothing asked of Stripe for a stranger
 
 
 def test_events_out_of_order_never_move_the_state_backwards(
@@ -358,7 +375,7 @@ def test_a_second_completed_checkout_does_not_replace_the_subscription_in_force(
 
 
 # ------------------------------------------------------------------------------- quantity sync
-def test_offboarding_a_client_sets_the_quantity_with_a_deterministic_key(
+def test_suspending_a_client_sets_the_quantity_with_a_deterministic_key(
     cast, fake, admin_console, webhook_http, django_capture_on_commit_callbacks
 ):
     row = _subscribed(admin_console, fake, webhook_http)
@@ -488,3 +505,35 @@ def test_ten_client_changes_in_a_minute_give_one_update(
     with django_capture_on_commit_callbacks(execute=True):
         tenant_services.client_update(client=cast.a1, status="active")
     assert len(queued_tasks()) == 1
+
+
+# ------------------------------------------------------------------------------- configuration
+def test_price_tiers_pick_the_price_by_client_count(settings):
+    settings.STRIPE_PRICE_TIERS = "10:price_small, 50:price_mid, :price_large"
+    assert [conf.price_for_quantity(n) for n in (0, 10, 11, 50, 51, 5000)] == [
+        "price_small",
+        "price_small",
+        "price_mid",
+        "price_mid",
+        "price_large",
+        "price_large",
+    ]
+    settings.STRIPE_PRICE_TIERS = ""
+    settings.STRIPE_PRICE_PER_CLIENT = "price_flat"
+    assert conf.price_for_quantity(7) == "price_flat"
+
+
+@pytest.mark.parametrize(
+    "raw", ["10:a", "a:b,:c", "10:a,5:b,:c", ":a,:b", "10:,:b", "10", "-1:a,:b"]
+)
+def test_malformed_tier_strings_fail_the_system_check(raw, settings):
+    settings.STRIPE_PRICE_TIERS = raw
+    (error,) = check_configuration(None)
+    assert (error.id, error.obj) == ("billing.E001", "STRIPE_PRICE_TIERS")
+    settings.STRIPE_PRICE_TIERS = ""
+    settings.BILLING_CLIENT_FEE_TIERS = raw.replace("a", "1").replace("b", "x")
+    assert [error.obj for error in check_configuration(None)] == ["BILLING_CLIENT_FEE_TIERS"]
+
+
+def test_the_default_configuration_passes_the_system_check():
+    assert check_configuration(None) == []
