@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 
 from billing import services, stripe_gateway
 from billing.models import FirmSubscription, WebhookEvent
+from billing.selectors import active_client_count
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +90,10 @@ def _apply(
         )
     data = _current(subscription_id, payload)
     services.subscription_apply(row, data, event_created=created)
+    if row.status in services.SYNCABLE and row.quantity != active_client_count(firm_id=row.firm_id):
+        # Clients changed while the firm was at Checkout (or Stripe holds an old count).
+        firm_id = row.firm_id
+        transaction.on_commit(lambda: services.quantity_sync_request(firm_id))
     return Result(
         Outcome.PROCESSED, row.firm_id, f"{subscription_id}: {row.status}, {row.quantity}"
     )

@@ -428,6 +428,24 @@ def test_a_repeated_sync_in_the_same_minute_reuses_the_idempotency_key(
     assert row.quantity == 1
 
 
+def test_clients_changed_during_checkout_are_synced_when_it_completes(
+    cast, fake, admin_console, webhook_http, django_capture_on_commit_callbacks
+):
+    session = _checkout(admin_console, fake)  # 2 active clients
+    cast.a2.status = "suspended"
+    cast.a2.save(update_fields=["status"])
+    completed = fake.complete_checkout(session["id"])
+    with django_capture_on_commit_callbacks(execute=True):
+        assert (
+            deliver(webhook_http, fake.event("checkout.session.completed", completed)).status_code
+            == 200
+        )
+    row = FirmSubscription.objects.get(firm=cast.acme)
+    (update,) = fake.calls_to("post", f"/v1/subscriptions/{row.stripe_subscription_id}")
+    assert update.params["items"][0]["quantity"] == "1"
+    assert (row.status, row.quantity) == ("active", 1)
+
+
 def test_firms_without_a_subscription_sync_nothing(cast, fake, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         tenant_services.client_update(client=cast.a2, status="suspended")
