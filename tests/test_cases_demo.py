@@ -1,0 +1,86 @@
+"""Synthetic demo cases: exact counts, reproducible from the seed, consistent with the rules."""
+
+from __future__ import annotations
+
+import io
+import random
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+
+from cases.demo import seed_cases
+from cases.models import Case, Conversation, TimeEntry
+from tenants.models import ClientOrganisation
+from workindex.models import CaseworkEntry
+
+
+def _seed(cast, seed: int, count: int) -> list[tuple]:
+    with tenant_context(cast.a1):
+        before = set(Case.objects.values_list("pk", flat=True))
+        assert seed_cases(client=cast.a1, count=count, rng=random.Random(seed)) == count
+        new = Case.objects.exclude(pk__in=before).order_by("reference")
+        return [
+            (
+                c.reference,
+                c.case_type,
+                c.opened_on,
+                c.phase,
+                c.outcome,
+                c.reporter_identity,
+                sorted(t.code for t in c.themes.all()),
+            )
+            for c in new.prefetch_related("themes")
+        ]
+
+
+def test_seed_cases_is_exact_and_reproducible(cast):
+    with transaction.atomic():
+        first = _seed(cast, seed=7, count=150)
+        transaction.set_rollback(True)
+    second = _seed(cast, seed=7, count=150)
+    assert first == second and len(first) == 150
+    assert len({row[0] for row in first}) == 150  # unique references
+    today = timezone.localdate()
+    with tenant_context(cast.a1):
+        seeded = Case.objects.filter(reference__in=[row[0] for row in first])
+        assert seeded.filter(phase="closed").exists() and seeded.exclude(phase="closed").exists()
+        for case in seeded.filter(retention_until__lt=today):
+            assert case.destroyed_at is not None and case.reporter_identity == ""
+        assert not seeded.filter(opened_on__gt=today).exists()
+        assert (
+            Conversation.objects.filter(case__in=seeded).count()
+            == TimeEntry.objects.filter(case__in=seeded).count()
+        )
+        open_references = set(seeded.exclude(phase="closed").values_list("reference", flat=True))
+    indexed = set(
+        CaseworkEntry.objects.filter(
+            client=cast.a1, case_reference__in=[row[0] for row in first]
+        ).values_list("case_reference", flat=True)
+    )
+    assert indexed == open_references
+
+
+def test_seed_cases_refuses_the_wrong_schema(cast):
+    with tenant_context(cast.b1), pytest.raises(RuntimeError):
+        seed_cases(client=cast.a1, count=1, rng=random.Random(1))
+
+
+def test_seed_demo_command_seeds_cases_per_client(cast):
+    call_command(
+        "seed_demo",
+        "--clients",
+        "2",
+        "--cases-per-client",
+        "9",
+        "--firm-slug",
+        "democases",
+        stdout=io.StringIO(),
+    )
+    clients = list(ClientOrganisation.objects.filter(firm__slug="democases"))
+    assert len(clients) == 2
+    for client in clients:
+        with tenant_context(client):
+            assert Case.objects.count() == 9
