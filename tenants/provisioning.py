@@ -6,13 +6,21 @@ two clients are created at once. We instead keep one template schema at the late
 copy its structure with plain DDL generated from the catalog:
 
 * tables with `CREATE TABLE … (LIKE template.table INCLUDING DEFAULTS, IDENTITY, …)`;
+* the template's rows (`django_migrations` and any seed data), with identity sequences moved on,
+  copied before any foreign key or trigger exists, so they arrive exactly as they are;
+* functions from `pg_get_functiondef`;
 * constraints and indexes re-created under their *original names* (Django drops named
   constraints and indexes by name in later migrations, so `INCLUDING INDEXES`, which renames
-  them, would break the next migration);
-* functions and triggers from `pg_get_functiondef` / `pg_get_triggerdef`;
-* the template's rows (`django_migrations` and any seed data), with identity sequences moved on.
+  them, would break the next migration); foreign keys last;
+* triggers from `pg_get_triggerdef`, then the comments LIKE does not carry.
 
-The DDL is generated once per process and template state, and runs as one statement batch.
+Object kinds it does not copy (views, enums and other types, standalone sequences, row security,
+rules, extended statistics, aggregates, defaults calling the template's own functions) make it
+refuse the template rather than produce a schema that differs.
+
+The DDL is generated once per process and template state, and runs as one statement batch. Its
+cost is per relation of the template (about 100 ms of server CPU for 17 tables and 44 indexes)
+and does not grow with the number of tenants.
 Only shared advisory locks are taken while cloning, so concurrent creations proceed in parallel;
 rebuilding the template takes the exclusive lock.
 `tests/test_provisioning.py` checks that a clone is identical, object by object, to a schema
