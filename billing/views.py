@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from billing import invoicing, selectors, services, stripe_gateway, webhooks
 from billing.forms import ContractForm, PeriodForm
@@ -71,6 +71,7 @@ def _stripe_details(row: FirmSubscription | None) -> dict[str, Any]:
 
 
 @allow(Role.FIRM_ADMIN)
+@require_safe
 def overview(request: HttpRequest) -> HttpResponse:
     firm = request.firm
     row = selectors.subscription_for(firm=firm)
@@ -152,6 +153,7 @@ def _period_form(request: HttpRequest) -> PeriodForm:
 
 
 @allow(Role.FIRM_ADMIN)
+@require_safe
 def invoicing_overview(request: HttpRequest) -> HttpResponse:
     form = _period_form(request)
     lines = invoicing.lines_for(firm=request.firm, period=form.period) if form.is_valid() else []
@@ -184,16 +186,19 @@ def _export(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 @allow(Role.FIRM_ADMIN)
+@require_safe
 def invoicing_csv(request: HttpRequest) -> HttpResponse:
     return _export(request, "csv")
 
 
 @allow(Role.FIRM_ADMIN)
+@require_safe
 def invoicing_xlsx(request: HttpRequest) -> HttpResponse:
     return _export(request, "xlsx")
 
 
 @allow(Role.FIRM_ADMIN)
+@require_safe
 def statement_pdf(request: HttpRequest, client_id: int) -> HttpResponse:
     client = tenant_selectors.client_get_for_firm(firm=request.firm, client_id=client_id)
     form = _period_form(request)

@@ -425,3 +425,14 @@ def test_only_firm_admins_reach_invoicing(cast):
         sign_in(http, user)
         assert http.get("/billing/invoicing/export.csv").status_code == 404
         assert http.get("/billing/").status_code == 404
+
+
+def test_reading_pages_refuse_posts(cast, admin):
+    for path in (
+        "/billing/",
+        "/billing/invoicing/",
+        "/billing/invoicing/export.csv",
+        "/billing/invoicing/export.xlsx",
+        f"/billing/invoicing/{cast.a1.pk}/statement.pdf",
+    ):
+        assert admin.post(path).status_code == 405, path
