@@ -52,7 +52,7 @@ class MessageIdFileBackend(BaseEmailBackend):
         sent = 0
         for email_message in email_messages:
             message = email_message.message()
-            message_id = str(message["Message-ID"] or "")
+            message_id = str(message["Message-ID"] or "").strip()
             if not message_id:
                 raise ValueError("MessageIdFileBackend needs e-mails with a Message-ID.")
             self._hold("before")
