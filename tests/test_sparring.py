@@ -884,3 +884,15 @@ def test_console_sparring_page_for_advisers_and_firm_admins(cast):
     assert "Zorggroep Noord" in _text(admin_page)
     assert f"/sparring/{thread.pk}/" not in _text(admin_page)
     assert CAST_SUBJECT not in _text(admin_page) and CAST_SUBJECT not in _text(adviser_page)
+
+
+def test_the_advisers_my_day_page_shows_the_sparring_section(cast):
+    thread = _cast_thread(cast)
+
+    page = _http(cast.adviser_a).get("/console/my-day/")
+
+    assert page.status_code == 200
+    text = _text(page)
+    assert 'id="sparring-day-title"' in text
+    assert f"http://{cast.host(cast.a1)}/sparring/{thread.pk}/" in text
+    assert CAST_SUBJECT not in text
