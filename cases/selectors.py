@@ -124,7 +124,28 @@ def case_list_for_user(
         cases = cases.filter(phase=Case.Phase.CLOSED)
     if mine:
         cases = cases.filter(adviser_id=user.pk)
-    return Paginator(cases.order_by("-opened_on", "-id"), CASES_PER_PAGE).get_page(page)
+    result = Paginator(cases.order_by("-opened_on", "-id"), CASES_PER_PAGE).get_page(page)
+    result.object_list = list(result.object_list)
+    label_cases(result.object_list)
+    return result
+
+
+def label_cases(cases: list[Case]) -> None:
+    """Attach display labels (`type_label`, `phase_label`, `theme_labels`) to listed cases.
+
+    Translates each choice once per call, not once per row and field (get_FOO_display hashes
+    and translates every choice on every call, which dominated the list's CPU time).
+    """
+    types = {value: str(label) for value, label in Case._meta.get_field("case_type").choices}
+    phases = {value: str(label) for value, label in Case.Phase.choices}
+    themes: dict[int, str] = {}
+    for case in cases:
+        case.type_label = types.get(case.case_type, case.case_type)
+        case.phase_label = phases.get(case.phase, case.phase)
+        for theme in case.themes.all():
+            if theme.pk not in themes:
+                themes[theme.pk] = str(theme)
+        case.theme_labels = ", ".join(themes[theme.pk] for theme in case.themes.all())
 
 
 @dataclasses.dataclass

@@ -11,8 +11,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Q
+from django.db.models.functions import Least
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from saas import hosts
 from tenants.models import Assignment, ClientOrganisation, Firm
@@ -21,8 +23,14 @@ from workindex.models import CaseworkEntry, WorkMinutes
 CONVERSATION_DAYS_AHEAD = 7
 FOLLOWUP_DAYS_AHEAD = 7
 DEADLINE_DAYS_AHEAD = 14
-MAX_DUE_ITEMS = 200
-MAX_RECENT_CASES = 50
+MAX_DUE_CASES = 100
+DUE_LABELS = {
+    "conversation": _("Planned conversation"),
+    "followup": _("Aftercare follow-up"),
+    "acknowledgement": _("Whistleblower report: acknowledgement due"),
+    "feedback": _("Whistleblower report: feedback due"),
+}
+MAX_RECENT_CASES = 25
 
 
 @dataclass
@@ -42,6 +50,8 @@ class DueItem:
     kind: str  # conversation, followup, acknowledgement, feedback
     due_on: datetime.date
     url: str
+    overdue: bool = False
+    label: str = ""
 
 
 @dataclass
@@ -49,6 +59,8 @@ class MyDay:
     today: datetime.date
     clients: list[ClientDay] = field(default_factory=list)
     due: list[DueItem] = field(default_factory=list)
+    due_cases_total: int = 0
+    due_cases_listed: int = 0
     recent: list[tuple[ClientOrganisation, CaseworkEntry, str]] = field(default_factory=list)
     open_cases: int = 0
     minutes: int = 0
@@ -64,6 +76,24 @@ def case_url(host: str | None, reference: str, request: Any = None) -> str:
         return ""
     path = reverse("cases:detail", urlconf=settings.ROOT_URLCONF, kwargs={"reference": reference})
     return hosts.absolute_url(host, path, request)
+
+
+class _CaseUrls:
+    """Case addresses per client host, reversing the URL pattern once per request."""
+
+    def __init__(self, request: Any) -> None:
+        self.request = request
+        self.pattern = reverse(
+            "cases:detail", urlconf=settings.ROOT_URLCONF, kwargs={"reference": "REFERENCE"}
+        )
+        self.bases: dict[str | None, str] = {}
+
+    def __call__(self, host: str | None, reference: str) -> str:
+        if host is None:
+            return ""
+        if host not in self.bases:
+            self.bases[host] = hosts.absolute_url(host, "", self.request)
+        return self.bases[host] + self.pattern.replace("REFERENCE", reference)
 
 
 def assigned_clients(
@@ -89,7 +119,7 @@ def my_day(
 ) -> MyDay:
     """Open cases, planned conversations, follow-ups and deadlines due, hours this month.
 
-    Causes six queries whatever the number of clients and cases.
+    Causes seven queries whatever the number of clients and cases.
     """
     today = today or timezone.localdate()
     day = MyDay(today=today)
@@ -124,10 +154,18 @@ def my_day(
         | Q(followup_due_on__lte=followup_horizon)
         | Q(acknowledgement_due_on__lte=deadline_horizon)
         | Q(feedback_due_on__lte=deadline_horizon)
-    ).order_by("opened_on")[:MAX_DUE_ITEMS]
-    for entry in due_entries:
+    )
+    # The most urgent first (PostgreSQL's LEAST skips NULLs); the rest is counted, not listed.
+    urgent = due_entries.annotate(
+        first_due=Least(
+            "next_conversation_on", "followup_due_on", "acknowledgement_due_on", "feedback_due_on"
+        )
+    ).order_by("first_due", "client_id", "case_reference")[:MAX_DUE_CASES]
+    urls = _CaseUrls(request)
+    labels = {kind: str(label) for kind, label in DUE_LABELS.items()}  # translated once
+    for entry in urgent:
         client = by_id[entry.client_id]
-        url = case_url(host_of[entry.client_id], entry.case_reference, request)
+        url = urls(host_of[entry.client_id], entry.case_reference)
         for kind, due_on, horizon in (
             ("conversation", entry.next_conversation_on, conversation_horizon),
             ("followup", entry.followup_due_on, followup_horizon),
@@ -142,16 +180,16 @@ def my_day(
                         kind=kind,
                         due_on=due_on,
                         url=url,
+                        overdue=due_on < today,
+                        label=labels[kind],
                     )
                 )
     day.due.sort(key=lambda item: (item.due_on, item.client.name, item.reference))
+    day.due_cases_listed = len(urgent)
+    day.due_cases_total = due_entries.count()
     for entry in mine.order_by("-opened_on", "-id")[:MAX_RECENT_CASES]:
         day.recent.append(
-            (
-                by_id[entry.client_id],
-                entry,
-                case_url(host_of[entry.client_id], entry.case_reference, request),
-            )
+            (by_id[entry.client_id], entry, urls(host_of[entry.client_id], entry.case_reference))
         )
     day.clients = list(rows.values())
     day.open_cases = sum(row.open_cases for row in day.clients)
