@@ -78,6 +78,10 @@ def unread_clear(
 
 
 def client_forget(*, client_id: int) -> None:
-    """Remove every index row of a client (offboarding)."""
+    """Remove a client's index rows and its unsent notifications (offboarding)."""
+    from sparring.public.models import DigestNotice, OutboxEmail
+
     ThreadIndexEntry.objects.filter(client_id=client_id).delete()
     ThreadUnread.objects.filter(client_id=client_id).delete()
+    DigestNotice.objects.filter(client_id=client_id).delete()
+    OutboxEmail.objects.filter(client_id=client_id).delete()

@@ -269,6 +269,10 @@ def client_offboard(*, client: ClientOrganisation, actor: User | None = None) ->
             from workindex.services import client_forget
 
             client_forget(client_id=locked.pk)
+        if apps.is_installed("sparring.public"):
+            from sparring.index import client_forget as sparring_forget
+
+            sparring_forget(client_id=locked.pk)
         with connection.cursor() as cursor:
             # Deferred foreign-key checks of rows written earlier in this transaction would block
             # the DROP ("pending trigger events"): run them now.

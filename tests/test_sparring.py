@@ -896,3 +896,18 @@ def test_the_advisers_my_day_page_shows_the_sparring_section(cast):
     assert 'id="sparring-day-title"' in text
     assert f"http://{cast.host(cast.a1)}/sparring/{thread.pk}/" in text
     assert CAST_SUBJECT not in text
+
+
+def test_offboarding_a_client_forgets_its_threads_and_unsent_emails(cast):
+    thread = _cast_thread(cast)
+    with tenant_context(cast.a1):
+        services.message_add(actor=cast.internal_a1, thread=thread, body="Nog niet verstuurd")
+    assert OutboxEmail.objects.filter(client=cast.a1, status="pending").count() == 2
+
+    tenant_services.client_offboard(client=cast.a1, actor=cast.admin_a)
+
+    assert not ThreadIndexEntry.objects.filter(client=cast.a1).exists()
+    assert not ThreadUnread.objects.filter(client=cast.a1).exists()
+    assert not OutboxEmail.objects.filter(client=cast.a1).exists()
+    assert sparring_my_day(cast.adviser_a) == []
+    assert ThreadIndexEntry.objects.filter(client=cast.b1).count() == 1
