@@ -62,7 +62,7 @@ def _clean_subject(subject: str) -> str:
     if len(subject) > SUBJECT_MAX_LENGTH:
         raise ValidationError(
             {
-                "subject": _("Keep the subject under %(limit)d characters.")
+                "subject": _("The subject can have at most %(limit)d characters.")
                 % {"limit": SUBJECT_MAX_LENGTH}
             }
         )

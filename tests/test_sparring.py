@@ -345,7 +345,11 @@ def test_a_thread_of_another_client_is_not_found(cast):
     [
         ({"subject": "", "body": "Tekst"}, [], "Enter a subject."),
         ({"subject": "Onderwerp", "body": "   "}, [], "Write a message."),
-        ({"subject": "x" * 201, "body": "Tekst"}, [], "Keep the subject under 200 characters."),
+        (
+            {"subject": "x" * 201, "body": "Tekst"},
+            [],
+            "The subject can have at most 200 characters.",
+        ),
         (
             {"subject": "Onderwerp", "body": "x" * 20_001},
             [],
