@@ -281,3 +281,34 @@ def test_erased_and_destroyed_cases_keep_only_ciphertext_of_nothing(cast):
             value not in repr(services.case_export(actor=cast.adviser_a, case=kept))
             for value in planted.values()
         )
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--new-data-key"], "--new-data-key needs --firm and --client, or --all."),
+        (["--rewrap", "--client", "a1"], "--client needs --firm."),
+        (
+            ["--rewrap", "--firm", "nope", "--client", "a1"],
+            "There is no firm with the short name “nope”.",
+        ),
+        (
+            ["--new-data-key", "--firm", "acme", "--client", "b1"],
+            "Firm “acme” has no client with the short name “b1”.",
+        ),
+    ],
+)
+def test_rotate_keys_refuses_bad_arguments_and_changes_nothing(
+    cast, clean_keys, arguments, message
+):
+    from django.core.management.base import CommandError
+
+    before = list(
+        ClientOrganisation.objects.order_by("pk").values_list("wrapped_data_key", flat=True)
+    )
+    with pytest.raises(CommandError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        call_command("rotate_keys", *arguments)
+    after = list(
+        ClientOrganisation.objects.order_by("pk").values_list("wrapped_data_key", flat=True)
+    )
+    assert [bytes(key) for key in after] == [bytes(key) for key in before]
