@@ -205,7 +205,7 @@ def run(sizes: list[int], samples: int, stock_samples: int) -> bool:
         f"Client creation in ms: {samples} samples ours, {stock_samples} stock; p95 by nearest "
         f"rank; {os.cpu_count()} CPUs, load average {load_average()} at the end."
     )
-    print("'ours CPU' is client plus PostgreSQL backend CPU time: what the wall time would be")
+    print("'ours CPU' is client plus PostgreSQL backend CPU time: roughly the wall time")
     print("on an idle machine (nan where the backend's /proc entry cannot be read).")
     header = ("tenants", "ours median", "ours p95", "ours CPU", "stock median", "stock p95")
     print("{:>9} {:>12} {:>9} {:>9} {:>13} {:>10} {:>11}".format(*header, "stock/ours"))
