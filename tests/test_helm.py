@@ -12,13 +12,12 @@ import copy
 from pathlib import Path
 from typing import Any
 
+import helm_python as helm  # dev extra helm-python-sdk
+import kubernetes_validate  # dev extra kubernetes-validate
 import pytest
 import yaml
 from django.conf import settings
 from django.test import Client
-
-helm = pytest.importorskip("helm_python", reason="pip install helm-python-sdk (dev extra)")
-kubernetes_validate = pytest.importorskip("kubernetes_validate")
 
 CHART = Path(settings.BASE_DIR) / "helm"
 KUBERNETES = "1.30.0"
