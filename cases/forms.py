@@ -6,7 +6,6 @@ submit (two clicks, a reload that re-posts) adds nothing the second time.
 
 from __future__ import annotations
 
-import datetime
 import uuid
 from typing import Any
 
@@ -315,10 +314,3 @@ class CaseSettingsForm(forms.Form):
         max_value=120,
         help_text=_("Leave empty to follow the firm's setting."),
     )
-
-
-def parse_month(value: str) -> datetime.date | None:
-    try:
-        return datetime.datetime.strptime(value, "%Y-%m").date()
-    except (TypeError, ValueError):
-        return None

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -29,7 +29,6 @@ from cases.models import (
     Note,
     Referral,
     Step,
-    Theme,
     TimeEntry,
 )
 from tenants.models import Assignment, ClientOrganisation, Firm, FirmMembership
@@ -199,10 +198,6 @@ def followup_in_case(case: Case, followup_id: Any) -> FollowUp:
     return _in_case(FollowUp, case, followup_id)
 
 
-def themes_available() -> QuerySet[Theme]:
-    return Theme.objects.filter(is_active=True).order_by("position", "code")
-
-
 def advisers_of_client(*, day: datetime.date | None = None) -> list[Any]:
     """Advisers assigned to the current client today, who may take over its cases (one query)."""
     from accounts.models import User
@@ -270,15 +265,6 @@ def access_log_page(*, reference: str = "", page: int | str = 1) -> Page:
 def internal_registrations_of(user: Any) -> QuerySet[InternalRegistration]:
     """The internal adviser's own registrations, newest first."""
     return InternalRegistration.objects.filter(registered_by_id=user.pk).prefetch_related("themes")
-
-
-def minutes_this_month(*, adviser_id: int, day: datetime.date | None = None) -> dict[str, int]:
-    day = day or timezone.localdate()
-    month = day.replace(day=1)
-    totals = TimeEntry.objects.filter(
-        adviser_id=adviser_id, worked_on__gte=month, worked_on__lte=day
-    ).aggregate(total=Sum("minutes"), billable_total=Sum("minutes", filter=Q(billable=True)))
-    return {"minutes": totals["total"] or 0, "billable": totals["billable_total"] or 0}
 
 
 def client_of_current() -> ClientOrganisation:

@@ -14,7 +14,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -554,8 +553,3 @@ def internal_registrations(request: HttpRequest) -> HttpResponse:
             return redirect("cases:internal")
     registrations = selectors.internal_registrations_of(request.user)[:200]
     return render(request, "cases/internal.html", {"form": form, "registrations": registrations})
-
-
-def export_url(case: Case, kind: str = "json") -> str:
-    url = reverse("cases:export", kwargs={"reference": case.reference})
-    return f"{url}?format=pdf" if kind == "pdf" else url
