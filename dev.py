@@ -42,7 +42,16 @@ def ensure_environment() -> None:
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if not stamp.exists() or stamp.read_text() != wanted:
         say("Installing dependencies (first run takes a minute)")
-        run(str(PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", ".[dev]")
+        run(
+            str(PYTHON),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-e",
+            ".[dev]",
+        )
         stamp.write_text(wanted)
 
 
@@ -71,7 +80,9 @@ def test(extra: list[str]) -> None:
     say("makemigrations --check")
     manage("makemigrations", "--check", "--dry-run", env={"VERTROUWD_TESTING": "1"})
     if not Path("/usr/bin/chromium").exists() and not os.environ.get("CHROMIUM_PATH"):
-        say("No chromium found: the browser tests will be SKIPPED (apt-get install chromium to run them)")
+        say(
+            "No chromium found: the browser tests will be SKIPPED (apt-get install chromium to run them)"
+        )
     say("pytest")
     run(str(bin_dir / "pytest"), *extra)
 

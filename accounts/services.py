@@ -47,7 +47,9 @@ def totp_device_confirm(*, user: User, device: TOTPDevice) -> list[str]:
 @transaction.atomic
 def backup_codes_regenerate(*, user: User) -> list[str]:
     """Replace all backup codes; each works once. Returns them for showing once."""
-    device, _ = StaticDevice.objects.get_or_create(user=user, name="Backup codes", defaults={"confirmed": True})
+    device, _ = StaticDevice.objects.get_or_create(
+        user=user, name="Backup codes", defaults={"confirmed": True}
+    )
     device.token_set.all().delete()
     codes = [f"{secrets.token_hex(4)}" for _ in range(BACKUP_CODE_COUNT)]
     StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])

@@ -13,7 +13,11 @@ urlpatterns = [
     path("preferences/", views.preferences, name="preferences"),
     path("password-reset/", views.password_reset, name="password_reset"),
     path("password-reset/sent/", views.password_reset_done, name="password_reset_done"),
-    path("password-reset/<uidb64>/<token>/", views.password_reset_confirm, name="password_reset_confirm"),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        views.password_reset_confirm,
+        name="password_reset_confirm",
+    ),
     path("password-reset/done/", views.password_reset_complete, name="password_reset_complete"),
     path("invitation/<uidb64>/<token>/", views.invitation_accept, name="invitation_accept"),
 ]

@@ -78,7 +78,10 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
             request.session["fresh_backup_codes"] = codes
             messages.success(request, _("Two-factor authentication is on."))
             return redirect(_with_next("accounts:backup_codes", request))
-        form.add_error("token", _("This code is not correct. Check the time on your phone and try the newest code."))
+        form.add_error(
+            "token",
+            _("This code is not correct. Check the time on your phone and try the newest code."),
+        )
     secret = base64.b32encode(device.bin_key).decode().rstrip("=")
     context = {
         "form": form,
@@ -153,7 +156,10 @@ def preferences(request: HttpRequest) -> HttpResponse:
         user.save(update_fields=["language", "full_name"])
         response = redirect("accounts:preferences")
         response.set_cookie(
-            settings.LANGUAGE_COOKIE_NAME, user.language, domain=settings.LANGUAGE_COOKIE_DOMAIN, samesite="Lax"
+            settings.LANGUAGE_COOKIE_NAME,
+            user.language,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            samesite="Lax",
         )
         messages.success(request, _("Your preferences are saved."))
         return response
@@ -167,7 +173,9 @@ class _SignOutToConsole(auth_views.LogoutView):
     """Sign-out on a client host; continues on the console's sign-in page."""
 
     def get_success_url(self) -> str:
-        return console_url(reverse("accounts:login", urlconf=settings.PUBLIC_SCHEMA_URLCONF), request=self.request)
+        return console_url(
+            reverse("accounts:login", urlconf=settings.PUBLIC_SCHEMA_URLCONF), request=self.request
+        )
 
     def get_redirect_url(self) -> str:
         return self.get_success_url()
@@ -183,7 +191,9 @@ password_reset = public(
         success_url=reverse_lazy("accounts:password_reset_done"),
     )
 )
-password_reset_done = public(auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_done.html"))
+password_reset_done = public(
+    auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_done.html")
+)
 password_reset_confirm = public(
     auth_views.PasswordResetConfirmView.as_view(
         template_name="accounts/password_reset_confirm.html",
@@ -191,7 +201,9 @@ password_reset_confirm = public(
     )
 )
 password_reset_complete = public(
-    auth_views.PasswordResetCompleteView.as_view(template_name="accounts/password_reset_complete.html")
+    auth_views.PasswordResetCompleteView.as_view(
+        template_name="accounts/password_reset_complete.html"
+    )
 )
 invitation_accept = public(
     auth_views.PasswordResetConfirmView.as_view(

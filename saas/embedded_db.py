@@ -33,8 +33,12 @@ def embedded_database(data_dir: Path) -> dict[str, Any]:
     pgdata.mkdir(parents=True, exist_ok=True)
     if _server is None:
         _server = pgserver.get_server(pgdata, cleanup_mode="stop")
-    with psycopg.connect(host=str(pgdata), dbname="postgres", user="postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]).fetchone()
+    with psycopg.connect(
+        host=str(pgdata), dbname="postgres", user="postgres", autocommit=True
+    ) as conn:
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]
+        ).fetchone()
         if not exists:
             conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
     return {

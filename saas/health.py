@@ -16,7 +16,7 @@ def _database_ok() -> tuple[bool, str]:
             cursor.execute("SELECT 1")
             cursor.fetchone()
         return True, "ok"
-    except Exception as error:  # noqa: BLE001 — any failure means "not ready"
+    except Exception as error:
         return False, type(error).__name__
 
 
@@ -28,7 +28,7 @@ def _broker_ok() -> tuple[bool, str]:
 
         redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1).ping()
         return True, "ok"
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         return False, type(error).__name__
 
 
@@ -43,6 +43,8 @@ class HealthMiddleware:
             database, database_detail = _database_ok()
             broker, broker_detail = _broker_ok()
             ready = database and broker
-            body = json.dumps({"database": database_detail, "broker": broker_detail, "ready": ready})
+            body = json.dumps(
+                {"database": database_detail, "broker": broker_detail, "ready": ready}
+            )
             return HttpResponse(body, status=200 if ready else 503, content_type="application/json")
         return self.get_response(request)

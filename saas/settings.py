@@ -19,7 +19,7 @@ DATA_DIR = Path(env_str("VERTROUWD_DATA_DIR", str(BASE_DIR / ".data"))).resolve(
 DEBUG = env_bool("DEBUG", False)
 TESTING = env_bool("VERTROUWD_TESTING", False)
 
-_dev_secret = "dev-only-insecure-secret-key-do-not-use-in-production-0123456789"
+_dev_secret = "dev-only-insecure-secret-key-do-not-use-in-production-0123456789"  # noqa: S105
 SECRET_KEY = env_secret("SECRET_KEY") or (_dev_secret if (DEBUG or TESTING) else None)
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY (or SECRET_KEY_FILE) is required when DEBUG is off.")
@@ -53,7 +53,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=300)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
+)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
@@ -149,7 +151,9 @@ ASGI_APPLICATION = "saas.asgi.application"
 # Database: DATABASE_URL when set; otherwise an embedded PostgreSQL under DATA_DIR.
 _database_url = env_str("DATABASE_URL")
 if _database_url:
-    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=env_int("CONN_MAX_AGE", 60))}
+    DATABASES = {
+        "default": dj_database_url.parse(_database_url, conn_max_age=env_int("CONN_MAX_AGE", 60))
+    }
     DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
 else:
     from saas.embedded_db import embedded_database
@@ -157,7 +161,9 @@ else:
     DATABASES = {"default": embedded_database(DATA_DIR)}
     DATABASES["default"]["CONN_MAX_AGE"] = 60
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-DATABASES["default"].setdefault("TEST", {})["NAME"] = env_str("TEST_DATABASE_NAME", "test_vertrouwd")
+DATABASES["default"].setdefault("TEST", {})["NAME"] = env_str(
+    "TEST_DATABASE_NAME", "test_vertrouwd"
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache and broker: Redis when REDIS_URL is set; in-process otherwise.
@@ -169,8 +175,11 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_FUNCTION": "django_tenants.cache.make_key",  # per-tenant data never under a global key
         },
-        "routing": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
-                    "KEY_PREFIX": "routing"},
+        "routing": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "routing",
+        },
     }
 else:
     CACHES = {
@@ -178,7 +187,10 @@ else:
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "KEY_FUNCTION": "django_tenants.cache.make_key",
         },
-        "routing": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "routing"},
+        "routing": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "routing",
+        },
     }
 
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
@@ -193,10 +205,22 @@ CELERY_TASK_TENANT_CACHE_SECONDS = 60
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Periodic work is defined here, in code; the database scheduler installs it at start.
 CELERY_BEAT_SCHEDULE = {
-    "cases-retention": {"task": "cases.tasks.retention_dispatch", "schedule": crontab(hour=3, minute=15)},
-    "cases-deadline-reminders": {"task": "cases.tasks.deadline_reminders_send", "schedule": crontab(hour=7, minute=0)},
-    "sparring-outbox-sweep": {"task": "sparring.tasks.outbox_sweep", "schedule": crontab(minute="*/2")},
-    "sparring-digest": {"task": "sparring.tasks.digest_send", "schedule": crontab(hour=7, minute=30)},
+    "cases-retention": {
+        "task": "cases.tasks.retention_dispatch",
+        "schedule": crontab(hour=3, minute=15),
+    },
+    "cases-deadline-reminders": {
+        "task": "cases.tasks.deadline_reminders_send",
+        "schedule": crontab(hour=7, minute=0),
+    },
+    "sparring-outbox-sweep": {
+        "task": "sparring.tasks.outbox_sweep",
+        "schedule": crontab(minute="*/2"),
+    },
+    "sparring-digest": {
+        "task": "sparring.tasks.digest_send",
+        "schedule": crontab(hour=7, minute=30),
+    },
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 if not REDIS_URL and not TESTING:
@@ -204,7 +228,10 @@ if not REDIS_URL and not TESTING:
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -251,7 +278,9 @@ BILLING_TRIAL_DAYS = env_int("BILLING_TRIAL_DAYS", 30, minimum=0)
 BILLING_PAST_DUE_GRACE_DAYS = env_int("BILLING_PAST_DUE_GRACE_DAYS", 14, minimum=0)
 BILLING_QUANTITY_SYNC_DELAY_SECONDS = env_int("BILLING_QUANTITY_SYNC_DELAY_SECONDS", 60, minimum=1)
 # A firm's default annual fee per client by employee count: "upper bound:EUR", last unbounded.
-BILLING_CLIENT_FEE_TIERS = env_str("BILLING_CLIENT_FEE_TIERS", "10:150,50:350,100:600,250:1000,:1500")
+BILLING_CLIENT_FEE_TIERS = env_str(
+    "BILLING_CLIENT_FEE_TIERS", "10:150,50:350,100:600,250:1000,:1500"
+)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")

@@ -4,4 +4,4 @@ import os
 
 os.environ.setdefault("VERTROUWD_TESTING", "1")
 
-from saas.settings import *  # noqa: E402, F403
+from saas.settings import *  # noqa: F403

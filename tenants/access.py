@@ -78,21 +78,29 @@ def _current(queryset: Any, day: datetime.date) -> Any:
     return queryset.filter(starts_on__lte=day).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day))
 
 
-def roles_in_client(user: Any, *, client_id: int, firm_id: int, day: datetime.date | None = None) -> frozenset[Role]:
+def roles_in_client(
+    user: Any, *, client_id: int, firm_id: int, day: datetime.date | None = None
+) -> frozenset[Role]:
     """The user's roles in one client organisation today (causes two or three queries)."""
     if not user.is_authenticated or not user.is_active:
         return frozenset()
     day = day or timezone.localdate()
     roles: set[Role] = set()
-    firm_roles = set(FirmMembership.objects.filter(user=user, firm_id=firm_id).values_list("role", flat=True))
+    firm_roles = set(
+        FirmMembership.objects.filter(user=user, firm_id=firm_id).values_list("role", flat=True)
+    )
     if Role.FIRM_ADMIN in firm_roles:
         roles.add(Role.FIRM_ADMIN)
-    if Role.ADVISER in firm_roles and _current(
-        Assignment.objects.filter(adviser=user, client_id=client_id), day
-    ).exists():
+    if (
+        Role.ADVISER in firm_roles
+        and _current(Assignment.objects.filter(adviser=user, client_id=client_id), day).exists()
+    ):
         roles.add(Role.ADVISER)
     roles |= {
-        Role(role) for role in ClientMembership.objects.filter(user=user, client_id=client_id).values_list("role", flat=True)
+        Role(role)
+        for role in ClientMembership.objects.filter(user=user, client_id=client_id).values_list(
+            "role", flat=True
+        )
     }
     return frozenset(roles)
 
@@ -102,7 +110,9 @@ def firms_of(user: Any) -> list[Firm]:
     if not user.is_authenticated:
         return []
     firm_ids = list(
-        FirmMembership.objects.filter(user=user).order_by("created_at", "pk").values_list("firm_id", flat=True)
+        FirmMembership.objects.filter(user=user)
+        .order_by("created_at", "pk")
+        .values_list("firm_id", flat=True)
     )
     firms = {firm.pk: firm for firm in Firm.objects.filter(pk__in=firm_ids)}
     return [firms[pk] for pk in dict.fromkeys(firm_ids)]
@@ -112,7 +122,10 @@ def roles_in_firm(user: Any, firm: Firm | None) -> frozenset[Role]:
     if firm is None or not user.is_authenticated or not user.is_active:
         return frozenset()
     return frozenset(
-        Role(role) for role in FirmMembership.objects.filter(user=user, firm=firm).values_list("role", flat=True)
+        Role(role)
+        for role in FirmMembership.objects.filter(user=user, firm=firm).values_list(
+            "role", flat=True
+        )
     )
 
 
@@ -120,5 +133,7 @@ def assigned_client_ids(user: Any, *, firm: Firm, day: datetime.date | None = No
     """Client organisations of `firm` the adviser is assigned to today (one query)."""
     day = day or timezone.localdate()
     return set(
-        _current(Assignment.objects.filter(adviser=user, client__firm=firm), day).values_list("client_id", flat=True)
+        _current(Assignment.objects.filter(adviser=user, client__firm=firm), day).values_list(
+            "client_id", flat=True
+        )
     )

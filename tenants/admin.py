@@ -2,7 +2,14 @@
 
 from django.contrib import admin
 
-from tenants.models import Assignment, ClientMembership, ClientOrganisation, Domain, Firm, FirmMembership
+from tenants.models import (
+    Assignment,
+    ClientMembership,
+    ClientOrganisation,
+    Domain,
+    Firm,
+    FirmMembership,
+)
 
 
 @admin.register(Firm)

@@ -83,7 +83,7 @@ def unwrap_data_key(wrapped: bytes, schema_name: str) -> bytes:
     for key in master_keys():
         try:
             return AESGCM(key).decrypt(nonce, sealed, b"wrap:" + schema_name.encode())
-        except Exception:  # noqa: BLE001, S112 — try the next (older) master key
+        except Exception:  # noqa: S112 — try the next (older) master key
             continue
     raise DecryptionError("The data key does not open with any configured master key.")
 

@@ -32,11 +32,17 @@ class ClientForm(forms.Form):
         label=_("Short name (web address)"),
         max_length=40,
         validators=[validate_slug_label],
-        help_text=_("Lower-case letters, digits and hyphens; becomes part of the organisation's address."),
+        help_text=_(
+            "Lower-case letters, digits and hyphens; becomes part of the organisation's address."
+        ),
     )
     sector = forms.ChoiceField(label=_("Sector"), choices=ClientOrganisation.Sector.choices)
-    employee_count = forms.IntegerField(label=_("Number of employees"), min_value=1, max_value=1_000_000)
-    contract_starts_on = forms.DateField(label=_("Contract starts"), widget=DateInput(), validators=[_reasonable_date])
+    employee_count = forms.IntegerField(
+        label=_("Number of employees"), min_value=1, max_value=1_000_000
+    )
+    contract_starts_on = forms.DateField(
+        label=_("Contract starts"), widget=DateInput(), validators=[_reasonable_date]
+    )
     contract_ends_on = forms.DateField(
         label=_("Contract ends"), required=False, widget=DateInput(), validators=[_reasonable_date]
     )
@@ -70,7 +76,9 @@ class AssignmentForm(forms.Form):
     adviser = forms.ModelChoiceField(label=_("Adviser"), queryset=None, empty_label=None)
     kind = forms.ChoiceField(label=_("Kind"), choices=Assignment.Kind.choices)
     starts_on = forms.DateField(label=_("From"), widget=DateInput(), validators=[_reasonable_date])
-    ends_on = forms.DateField(label=_("Until"), required=False, widget=DateInput(), validators=[_reasonable_date])
+    ends_on = forms.DateField(
+        label=_("Until"), required=False, widget=DateInput(), validators=[_reasonable_date]
+    )
 
     def __init__(self, *args: Any, advisers: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -109,5 +117,7 @@ class InviteForm(forms.Form):
         if role in ClientMembership.Role.values and client is None:
             self.add_error("client", _("Choose the client organisation for this role."))
         if role in FirmMembership.Role.values and client is not None:
-            self.add_error("client", _("Firm roles are not tied to one client organisation; leave this empty."))
+            self.add_error(
+                "client", _("Firm roles are not tied to one client organisation; leave this empty.")
+            )
         return data

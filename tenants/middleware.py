@@ -8,7 +8,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotFound, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotFound,
+    HttpResponseRedirect,
+)
 from django.template import loader
 from django.urls import reverse
 
@@ -33,7 +39,9 @@ def _maintenance_response() -> HttpResponse:
 
 def _unknown_host_response(request: HttpRequest) -> HttpResponse:
     # Rendered without a request context: nothing here may touch the database or the session.
-    body = loader.render_to_string("unknown_host.html", {"base_url": hosts.console_url("/", request=None)})
+    body = loader.render_to_string(
+        "unknown_host.html", {"base_url": hosts.console_url("/", request=None)}
+    )
     return HttpResponseNotFound(body)
 
 
@@ -67,7 +75,11 @@ class TenantRoutingMiddleware:
         ):
             return _maintenance_response()
         tenant = ClientOrganisation(
-            id=route.client_id, schema_name=route.schema_name, firm_id=route.firm_id, name=route.name, slug=route.slug
+            id=route.client_id,
+            schema_name=route.schema_name,
+            firm_id=route.firm_id,
+            name=route.name,
+            slug=route.slug,
         )
         tenant._state.adding = False
         connection.set_tenant(tenant)
@@ -83,7 +95,9 @@ class TenantRoutingMiddleware:
 def _context_roles(request: HttpRequest) -> frozenset[Role]:
     route = getattr(request, "route", None)
     if route is not None:
-        return access.roles_in_client(request.user, client_id=route.client_id, firm_id=route.firm_id)
+        return access.roles_in_client(
+            request.user, client_id=route.client_id, firm_id=route.firm_id
+        )
     return access.roles_in_firm(request.user, request.firm)  # type: ignore[attr-defined]
 
 
@@ -116,7 +130,10 @@ class AccessMiddleware:
         else:
             declared = access.policy_of(view_func)
             if declared is None:
-                logger.error("View %s declares no access policy; refused.", getattr(view_func, "__name__", view_func))
+                logger.error(
+                    "View %s declares no access policy; refused.",
+                    getattr(view_func, "__name__", view_func),
+                )
                 raise Http404
             policy, roles = declared
         if policy is Policy.PUBLIC:
@@ -124,17 +141,27 @@ class AccessMiddleware:
         user = request.user
         if not user.is_authenticated:
             return HttpResponseRedirect(
-                hosts.console_url(reverse("accounts:login", urlconf=settings.PUBLIC_SCHEMA_URLCONF),
-                                  request=request, next=request.build_absolute_uri())
+                hosts.console_url(
+                    reverse("accounts:login", urlconf=settings.PUBLIC_SCHEMA_URLCONF),
+                    request=request,
+                    next=request.build_absolute_uri(),
+                )
             )
         on_client_host = getattr(request, "route", None) is not None
         if policy is Policy.SIGNED_IN and not on_client_host:
             return None
         if not user.is_verified():
-            step = "accounts:two_factor_verify" if _has_confirmed_device(user) else "accounts:two_factor_setup"
+            step = (
+                "accounts:two_factor_verify"
+                if _has_confirmed_device(user)
+                else "accounts:two_factor_setup"
+            )
             return HttpResponseRedirect(
-                hosts.console_url(reverse(step, urlconf=settings.PUBLIC_SCHEMA_URLCONF), request=request,
-                                  next=request.build_absolute_uri())
+                hosts.console_url(
+                    reverse(step, urlconf=settings.PUBLIC_SCHEMA_URLCONF),
+                    request=request,
+                    next=request.build_absolute_uri(),
+                )
             )
         if not on_client_host:
             request.firm = _current_firm(request)  # type: ignore[attr-defined]

@@ -23,7 +23,9 @@ MINIMUM_ANONYMITY_THRESHOLD = 3
 class Firm(models.Model):
     """An advisory firm: the paying customer, serving many client organisations."""
 
-    slug = models.SlugField(_("short name"), max_length=40, unique=True, validators=[validate_slug_label])
+    slug = models.SlugField(
+        _("short name"), max_length=40, unique=True, validators=[validate_slug_label]
+    )
     name = models.CharField(_("name"), max_length=200)
     anonymity_threshold = models.PositiveSmallIntegerField(
         _("anonymity threshold (k)"),
@@ -77,13 +79,17 @@ class ClientOrganisation(TenantMixin):
     firm = models.ForeignKey(Firm, on_delete=models.PROTECT, related_name="clients")
     slug = models.SlugField(_("short name"), max_length=40, validators=[validate_slug_label])
     name = models.CharField(_("name"), max_length=200)
-    sector = models.CharField(_("sector"), max_length=20, choices=Sector.choices, default=Sector.OTHER)
+    sector = models.CharField(
+        _("sector"), max_length=20, choices=Sector.choices, default=Sector.OTHER
+    )
     employee_count = models.PositiveIntegerField(
         _("number of employees"), validators=[MinValueValidator(1), MaxValueValidator(1_000_000)]
     )
     contract_starts_on = models.DateField(_("contract starts"), default=datetime.date.today)
     contract_ends_on = models.DateField(_("contract ends"), null=True, blank=True)
-    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE
+    )
     created_at = models.DateTimeField(default=timezone.now)
     # Hash of the migrations applied in the schema, checked by tenants.tasks.record_schema_state.
     schema_fingerprint = models.CharField(max_length=16, blank=True)
@@ -101,7 +107,8 @@ class ClientOrganisation(TenantMixin):
         constraints = [
             models.UniqueConstraint(fields=["firm", "slug"], name="tenants_client_slug_per_firm"),
             models.CheckConstraint(
-                condition=Q(contract_ends_on__isnull=True) | Q(contract_ends_on__gte=models.F("contract_starts_on")),
+                condition=Q(contract_ends_on__isnull=True)
+                | Q(contract_ends_on__gte=models.F("contract_starts_on")),
                 name="tenants_client_contract_period_valid",
             ),
         ]
@@ -125,7 +132,11 @@ class Domain(DomainMixin):
         verbose_name_plural = _("domains")
 
     def save(self, *args: object, **kwargs: object) -> None:
-        previous = Domain.objects.filter(pk=self.pk).values_list("domain", flat=True).first() if self.pk else None
+        previous = (
+            Domain.objects.filter(pk=self.pk).values_list("domain", flat=True).first()
+            if self.pk
+            else None
+        )
         super().save(*args, **kwargs)
         from tenants.routing import forget_host
 
@@ -146,7 +157,9 @@ class FirmMembership(models.Model):
         FIRM_ADMIN = "firm_admin", _("Firm administrator")
         ADVISER = "adviser", _("External adviser")
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="firm_memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="firm_memberships"
+    )
     firm = models.ForeignKey(Firm, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     created_at = models.DateTimeField(default=timezone.now)
@@ -155,7 +168,9 @@ class FirmMembership(models.Model):
         verbose_name = _("firm membership")
         verbose_name_plural = _("firm memberships")
         constraints = [
-            models.UniqueConstraint(fields=["user", "firm", "role"], name="tenants_firm_membership_unique"),
+            models.UniqueConstraint(
+                fields=["user", "firm", "role"], name="tenants_firm_membership_unique"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -167,8 +182,12 @@ class ClientMembership(models.Model):
         CONTACT_PERSON = "contact_person", _("Contact person")
         INTERNAL_ADVISER = "internal_adviser", _("Internal confidential adviser")
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="client_memberships")
-    client = models.ForeignKey(ClientOrganisation, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="client_memberships"
+    )
+    client = models.ForeignKey(
+        ClientOrganisation, on_delete=models.CASCADE, related_name="memberships"
+    )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -176,7 +195,9 @@ class ClientMembership(models.Model):
         verbose_name = _("client membership")
         verbose_name_plural = _("client memberships")
         constraints = [
-            models.UniqueConstraint(fields=["user", "client", "role"], name="tenants_client_membership_unique"),
+            models.UniqueConstraint(
+                fields=["user", "client", "role"], name="tenants_client_membership_unique"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -190,8 +211,12 @@ class Assignment(models.Model):
         PRIMARY = "primary", _("Primary")
         BACKUP = "backup", _("Backup")
 
-    adviser = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assignments")
-    client = models.ForeignKey(ClientOrganisation, on_delete=models.CASCADE, related_name="assignments")
+    adviser = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assignments"
+    )
+    client = models.ForeignKey(
+        ClientOrganisation, on_delete=models.CASCADE, related_name="assignments"
+    )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.PRIMARY)
     starts_on = models.DateField(_("from"), default=datetime.date.today)
     ends_on = models.DateField(_("until"), null=True, blank=True)

@@ -12,18 +12,26 @@ from tenants.access import Role, assigned_client_ids
 from tenants.models import Assignment, ClientMembership, ClientOrganisation, Firm, FirmMembership
 
 
-def client_list_for(*, user: Any, firm: Firm, roles: frozenset[Role]) -> QuerySet[ClientOrganisation]:
+def client_list_for(
+    *, user: Any, firm: Firm, roles: frozenset[Role]
+) -> QuerySet[ClientOrganisation]:
     """Clients a firm admin manages (all of the firm) or an adviser serves (assigned today)."""
-    clients = ClientOrganisation.objects.filter(firm=firm).exclude(status=ClientOrganisation.Status.OFFBOARDED)
+    clients = ClientOrganisation.objects.filter(firm=firm).exclude(
+        status=ClientOrganisation.Status.OFFBOARDED
+    )
     if Role.FIRM_ADMIN not in roles:
         clients = clients.filter(pk__in=assigned_client_ids(user, firm=firm))
     today = timezone.localdate()
-    current = Assignment.objects.filter(starts_on__lte=today).filter(
-        Q(ends_on__isnull=True) | Q(ends_on__gte=today)
-    ).select_related("adviser")
+    current = (
+        Assignment.objects.filter(starts_on__lte=today)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+        .select_related("adviser")
+    )
     return (
         clients.select_related("firm")
-        .prefetch_related("domains", Prefetch("assignments", queryset=current, to_attr="current_assignments"))
+        .prefetch_related(
+            "domains", Prefetch("assignments", queryset=current, to_attr="current_assignments")
+        )
         .order_by("name")
     )
 
@@ -37,7 +45,9 @@ def client_get_for_firm(*, firm: Firm, client_id: int) -> ClientOrganisation:
 
 def assignment_get_for_firm(*, firm: Firm, assignment_id: int) -> Assignment:
     try:
-        return Assignment.objects.select_related("client", "adviser").get(client__firm=firm, pk=assignment_id)
+        return Assignment.objects.select_related("client", "adviser").get(
+            client__firm=firm, pk=assignment_id
+        )
     except Assignment.DoesNotExist:
         raise Http404 from None
 
@@ -45,11 +55,15 @@ def assignment_get_for_firm(*, firm: Firm, assignment_id: int) -> Assignment:
 def firm_people(*, firm: Firm) -> list[dict[str, Any]]:
     """Everybody with a role in the firm or one of its clients, with their roles (two queries)."""
     people: dict[int, dict[str, Any]] = {}
-    for membership in FirmMembership.objects.filter(firm=firm).select_related("user").order_by("user__email"):
+    for membership in (
+        FirmMembership.objects.filter(firm=firm).select_related("user").order_by("user__email")
+    ):
         entry = people.setdefault(membership.user_id, {"user": membership.user, "roles": []})
         entry["roles"].append(membership.get_role_display())
     for membership in (
-        ClientMembership.objects.filter(client__firm=firm).select_related("user", "client").order_by("user__email")
+        ClientMembership.objects.filter(client__firm=firm)
+        .select_related("user", "client")
+        .order_by("user__email")
     ):
         entry = people.setdefault(membership.user_id, {"user": membership.user, "roles": []})
         entry["roles"].append(f"{membership.get_role_display()} — {membership.client.name}")
@@ -60,13 +74,18 @@ def firm_advisers(*, firm: Firm) -> QuerySet[Any]:
     from accounts.models import User
 
     return (
-        User.objects.filter(firm_memberships__firm=firm, firm_memberships__role=FirmMembership.Role.ADVISER)
+        User.objects.filter(
+            firm_memberships__firm=firm, firm_memberships__role=FirmMembership.Role.ADVISER
+        )
         .annotate(
             client_count=Count(
                 "assignments",
                 filter=Q(assignments__client__firm=firm)
                 & Q(assignments__starts_on__lte=timezone.localdate())
-                & (Q(assignments__ends_on__isnull=True) | Q(assignments__ends_on__gte=timezone.localdate())),
+                & (
+                    Q(assignments__ends_on__isnull=True)
+                    | Q(assignments__ends_on__gte=timezone.localdate())
+                ),
             )
         )
         .order_by("email")
@@ -77,14 +96,22 @@ def organisations_of(*, user: Any) -> list[ClientOrganisation]:
     """Every client organisation where the user has any role today, for the chooser page."""
     today = timezone.localdate()
     ids = set(ClientMembership.objects.filter(user=user).values_list("client_id", flat=True))
-    adviser_firms = FirmMembership.objects.filter(user=user, role=FirmMembership.Role.ADVISER).values("firm_id")
+    adviser_firms = FirmMembership.objects.filter(
+        user=user, role=FirmMembership.Role.ADVISER
+    ).values("firm_id")
     ids |= set(
-        Assignment.objects.filter(adviser=user, client__firm_id__in=adviser_firms, starts_on__lte=today)
+        Assignment.objects.filter(
+            adviser=user, client__firm_id__in=adviser_firms, starts_on__lte=today
+        )
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
         .values_list("client_id", flat=True)
     )
-    admin_firms = FirmMembership.objects.filter(user=user, role=FirmMembership.Role.FIRM_ADMIN).values("firm_id")
-    ids |= set(ClientOrganisation.objects.filter(firm_id__in=admin_firms).values_list("pk", flat=True))
+    admin_firms = FirmMembership.objects.filter(
+        user=user, role=FirmMembership.Role.FIRM_ADMIN
+    ).values("firm_id")
+    ids |= set(
+        ClientOrganisation.objects.filter(firm_id__in=admin_firms).values_list("pk", flat=True)
+    )
     return list(
         ClientOrganisation.objects.filter(pk__in=ids, status=ClientOrganisation.Status.ACTIVE)
         .select_related("firm")

@@ -21,7 +21,14 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from saas import hosts
 from tenants import crypto, provisioning
-from tenants.models import Assignment, ClientMembership, ClientOrganisation, Domain, Firm, FirmMembership
+from tenants.models import (
+    Assignment,
+    ClientMembership,
+    ClientOrganisation,
+    Domain,
+    Firm,
+    FirmMembership,
+)
 from tenants.validators import validate_slug_label
 
 logger = logging.getLogger(__name__)
@@ -36,7 +43,9 @@ def _validate_slug(slug: str) -> str:
     return slug
 
 
-def firm_create(*, slug: str, name: str, anonymity_threshold: int = 5, retention_months: int = 12) -> Firm:
+def firm_create(
+    *, slug: str, name: str, anonymity_threshold: int = 5, retention_months: int = 12
+) -> Firm:
     """Create an advisory firm (one INSERT)."""
     slug = _validate_slug(slug)
     name = (name or "").strip()
@@ -44,13 +53,20 @@ def firm_create(*, slug: str, name: str, anonymity_threshold: int = 5, retention
         raise ValidationError(_("A name is required."))
     if Firm.objects.filter(slug=slug).exists():
         raise ValidationError(_("The short name “%(slug)s” is already taken.") % {"slug": slug})
-    firm = Firm(slug=slug, name=name, anonymity_threshold=anonymity_threshold, retention_months=retention_months)
+    firm = Firm(
+        slug=slug,
+        name=name,
+        anonymity_threshold=anonymity_threshold,
+        retention_months=retention_months,
+    )
     firm.full_clean()
     try:
         with transaction.atomic():
             firm.save()
     except IntegrityError:
-        raise ValidationError(_("The short name “%(slug)s” is already taken.") % {"slug": slug}) from None
+        raise ValidationError(
+            _("The short name “%(slug)s” is already taken.") % {"slug": slug}
+        ) from None
     return firm
 
 
@@ -86,7 +102,9 @@ def client_create(
     if client.contract_ends_on is not None and client.contract_ends_on < client.contract_starts_on:
         raise ValidationError(_("The contract ends before it starts."))
     if ClientOrganisation.objects.filter(firm=firm, slug=slug).exists():
-        raise ValidationError(_("This firm already has a client with the short name “%(slug)s”.") % {"slug": slug})
+        raise ValidationError(
+            _("This firm already has a client with the short name “%(slug)s”.") % {"slug": slug}
+        )
     if Domain.objects.filter(domain=host).exists():
         raise ValidationError(_("The address %(host)s is already taken.") % {"host": host})
     try:
@@ -100,7 +118,9 @@ def client_create(
             transaction.on_commit(lambda: _billing_client_count_changed(firm.pk))
     except IntegrityError:
         # A concurrent creation took the slug or host between our check and our insert.
-        raise ValidationError(_("The address %(host)s is already taken.") % {"host": host}) from None
+        raise ValidationError(
+            _("The address %(host)s is already taken.") % {"host": host}
+        ) from None
     logger.info("Provisioned client %s (%s) for firm %s", client.pk, client.schema_name, firm.slug)
     return client
 
@@ -120,7 +140,14 @@ def _check_schema_later(client: ClientOrganisation) -> None:
 
 def client_update(*, client: ClientOrganisation, **fields: Any) -> ClientOrganisation:
     """Change a client's name, sector, size, contract period or status (not its address)."""
-    allowed = {"name", "sector", "employee_count", "contract_starts_on", "contract_ends_on", "status"}
+    allowed = {
+        "name",
+        "sector",
+        "employee_count",
+        "contract_starts_on",
+        "contract_ends_on",
+        "status",
+    }
     unknown = set(fields) - allowed
     if unknown:
         raise ValueError(f"Cannot change {sorted(unknown)} here.")
@@ -162,7 +189,9 @@ def user_create(
             raise ValidationError("too long")
         validate_email(email)
     except ValidationError:
-        raise ValidationError(_("“%(email)s” is not a valid e-mail address.") % {"email": email}) from None
+        raise ValidationError(
+            _("“%(email)s” is not a valid e-mail address.") % {"email": email}
+        ) from None
     if role in FIRM_ROLES:
         if firm is None or client is not None:
             raise ValidationError(_("A firm role needs a firm (and no client organisation)."))
@@ -206,7 +235,9 @@ def assignment_create(
     if not FirmMembership.objects.filter(
         user=adviser, firm_id=client.firm_id, role=FirmMembership.Role.ADVISER
     ).exists():
-        raise ValidationError(_("%(email)s is not an adviser of this firm.") % {"email": adviser.email})
+        raise ValidationError(
+            _("%(email)s is not an adviser of this firm.") % {"email": adviser.email}
+        )
     with transaction.atomic():
         # Lock the client row so two overlapping assignments cannot both pass the check.
         ClientOrganisation.objects.select_for_update().filter(pk=client.pk).first()
@@ -216,9 +247,16 @@ def assignment_create(
         if ends_on is not None:
             overlapping = overlapping.filter(starts_on__lte=ends_on)
         if overlapping.exists():
-            raise ValidationError(_("This adviser is already assigned to this client in that period."))
+            raise ValidationError(
+                _("This adviser is already assigned to this client in that period.")
+            )
         assignment = Assignment(
-            client=client, adviser=adviser, kind=kind, starts_on=starts_on, ends_on=ends_on, created_by=created_by
+            client=client,
+            adviser=adviser,
+            kind=kind,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            created_by=created_by,
         )
         assignment.full_clean()
         assignment.save()
@@ -253,14 +291,18 @@ def client_offboard(*, client: ClientOrganisation, actor: User | None = None) ->
     today = timezone.localdate()
     with transaction.atomic():
         locked = ClientOrganisation.objects.select_for_update().get(pk=client.pk)
-        if locked.status == ClientOrganisation.Status.OFFBOARDED and not bytes(locked.wrapped_data_key):
+        if locked.status == ClientOrganisation.Status.OFFBOARDED and not bytes(
+            locked.wrapped_data_key
+        ):
             return locked
         locked.status = ClientOrganisation.Status.OFFBOARDED
         locked.wrapped_data_key = b""
         locked.save(update_fields=["status", "wrapped_data_key"])
         for domain in Domain.objects.filter(tenant=locked):
             domain.delete()  # one by one: each forgets its cached route
-        running = Assignment.objects.filter(client=locked).filter(Q(ends_on__isnull=True) | Q(ends_on__gt=today))
+        running = Assignment.objects.filter(client=locked).filter(
+            Q(ends_on__isnull=True) | Q(ends_on__gt=today)
+        )
         running.filter(starts_on__gt=today).update(ends_on=models.F("starts_on"))
         running.filter(starts_on__lte=today).update(ends_on=today)
         from django.apps import apps

@@ -33,9 +33,14 @@ def send_invitation(user_id: int, language: str = "nl") -> None:
         path = reverse(
             "accounts:invitation_accept",
             urlconf=settings.PUBLIC_SCHEMA_URLCONF,
-            kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user)},
+            kwargs={
+                "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+                "token": default_token_generator.make_token(user),
+            },
         )
-        body = render_to_string("accounts/email/invitation.txt", {"user": user, "url": console_url(path)})
+        body = render_to_string(
+            "accounts/email/invitation.txt", {"user": user, "url": console_url(path)}
+        )
         subject = render_to_string("accounts/email/invitation_subject.txt").strip()
     send_mail(subject, body, None, [user.email])
 

@@ -10,6 +10,8 @@ urlpatterns = [
     path("console/clients/<int:client_id>/", views.client_detail, name="client_detail"),
     path("console/clients/<int:client_id>/edit/", views.client_edit, name="client_edit"),
     path("console/clients/<int:client_id>/assign/", views.client_assign, name="client_assign"),
-    path("console/assignments/<int:assignment_id>/end/", views.assignment_end, name="assignment_end"),
+    path(
+        "console/assignments/<int:assignment_id>/end/", views.assignment_end, name="assignment_end"
+    ),
     path("console/people/", views.people, name="people"),
 ]

@@ -10,9 +10,33 @@ from django.utils.translation import gettext_lazy as _
 # Labels that would shadow infrastructure or confuse users if a firm or client took them.
 RESERVED_SLUGS = frozenset(
     {
-        "www", "admin", "api", "app", "static", "media", "mail", "smtp", "imap", "ftp",
-        "console", "login", "auth", "accounts", "billing", "status", "help", "support",
-        "docs", "assets", "cdn", "public", "template", "test", "localhost", "healthz", "readyz",
+        "www",
+        "admin",
+        "api",
+        "app",
+        "static",
+        "media",
+        "mail",
+        "smtp",
+        "imap",
+        "ftp",
+        "console",
+        "login",
+        "auth",
+        "accounts",
+        "billing",
+        "status",
+        "help",
+        "support",
+        "docs",
+        "assets",
+        "cdn",
+        "public",
+        "template",
+        "test",
+        "localhost",
+        "healthz",
+        "readyz",
     }
 )
 
@@ -23,8 +47,12 @@ def validate_slug_label(value: str) -> None:
     """Refuse anything that is not a lower-case DNS label of 2 to 40 characters, or is reserved."""
     if not isinstance(value, str) or not _LABEL.match(value) or len(value) < 2:
         raise ValidationError(
-            _("Use 2 to 40 lower-case letters, digits or hyphens, not starting or ending with a hyphen."),
+            _(
+                "Use 2 to 40 lower-case letters, digits or hyphens, not starting or ending with a hyphen."
+            ),
             code="invalid_slug",
         )
     if value in RESERVED_SLUGS:
-        raise ValidationError(_("“%(slug)s” is reserved."), code="reserved_slug", params={"slug": value})
+        raise ValidationError(
+            _("“%(slug)s” is reserved."), code="reserved_slug", params={"slug": value}
+        )

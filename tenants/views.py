@@ -46,7 +46,9 @@ def organisations(request: HttpRequest) -> HttpResponse:
 
 @allow(*FIRM_STAFF)
 def console(request: HttpRequest) -> HttpResponse:
-    clients = list(selectors.client_list_for(user=request.user, firm=request.firm, roles=request.roles))
+    clients = list(
+        selectors.client_list_for(user=request.user, firm=request.firm, roles=request.roles)
+    )
     rows = [{"client": client, "url": _client_link(request, client)} for client in clients]
     context = {"rows": rows, "is_admin": Role.FIRM_ADMIN in request.roles}
     if context["is_admin"]:
@@ -67,7 +69,9 @@ def client_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("%(name)s is ready.") % {"name": client.name})
             return redirect("client_detail", client_id=client.pk)
-    return render(request, "tenants/client_form.html", {"form": form, "base_domain": hosts.base_domain()})
+    return render(
+        request, "tenants/client_form.html", {"form": form, "base_domain": hosts.base_domain()}
+    )
 
 
 @allow(Role.FIRM_ADMIN)
@@ -75,7 +79,10 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
     client = selectors.client_get_for_firm(firm=request.firm, client_id=client_id)
     assignments = client.assignments.select_related("adviser").order_by("-starts_on")
     memberships = client.memberships.select_related("user").order_by("role", "user__email")
-    form = AssignmentForm(advisers=selectors.firm_advisers(firm=request.firm), initial={"starts_on": timezone.localdate()})
+    form = AssignmentForm(
+        advisers=selectors.firm_advisers(firm=request.firm),
+        initial={"starts_on": timezone.localdate()},
+    )
     return render(
         request,
         "tenants/client_detail.html",
@@ -96,7 +103,14 @@ def client_edit(request: HttpRequest, client_id: int) -> HttpResponse:
     client = selectors.client_get_for_firm(firm=request.firm, client_id=client_id)
     initial = {
         field: getattr(client, field)
-        for field in ("name", "sector", "employee_count", "contract_starts_on", "contract_ends_on", "status")
+        for field in (
+            "name",
+            "sector",
+            "employee_count",
+            "contract_starts_on",
+            "contract_ends_on",
+            "status",
+        )
     }
     form = ClientEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -142,7 +156,9 @@ def assignment_end(request: HttpRequest, assignment_id: int) -> HttpResponse:
 @allow(Role.FIRM_ADMIN)
 @require_http_methods(["GET", "POST"])
 def people(request: HttpRequest) -> HttpResponse:
-    clients = ClientOrganisation.objects.filter(firm=request.firm, status=ClientOrganisation.Status.ACTIVE).order_by("name")
+    clients = ClientOrganisation.objects.filter(
+        firm=request.firm, status=ClientOrganisation.Status.ACTIVE
+    ).order_by("name")
     form = InviteForm(request.POST or None, clients=clients)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -160,11 +176,17 @@ def people(request: HttpRequest) -> HttpResponse:
         else:
             if not user.has_usable_password():
                 send_invitation.delay(user.pk, get_language() or "nl")
-                messages.success(request, _("Invitation sent to %(email)s.") % {"email": user.email})
+                messages.success(
+                    request, _("Invitation sent to %(email)s.") % {"email": user.email}
+                )
             else:
                 messages.success(request, _("%(email)s has the new role.") % {"email": user.email})
             return redirect("people")
-    return render(request, "tenants/people.html", {"form": form, "people": selectors.firm_people(firm=request.firm)})
+    return render(
+        request,
+        "tenants/people.html",
+        {"form": form, "people": selectors.firm_people(firm=request.firm)},
+    )
 
 
 @allow(*ANY_CLIENT_ROLE)

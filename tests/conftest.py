@@ -10,7 +10,7 @@ from tests.cast import build_cast, load_cast
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):  # noqa: PT004 — extends pytest-django's
+def django_db_setup(django_db_setup, django_db_blocker):
     """After the test database exists: the template schema and the fixed cast, committed once."""
     from django.db import connection
 

@@ -7,56 +7,139 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('tenants', '0003_client_migration_state'),
+        ("tenants", "0003_client_migration_state"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RollupState',
+            name="RollupState",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rebuilt_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('rows', models.PositiveIntegerField(default=0)),
-                ('client', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.clientorganisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("rebuilt_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("rows", models.PositiveIntegerField(default=0)),
+                (
+                    "client",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenants.clientorganisation",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='CaseRollup',
+            name="CaseRollup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('month', models.DateField(help_text='The first day of the month.')),
-                ('dimension', models.CharField(choices=[('cases', 'Cases opened'), ('case_type', 'Type'), ('theme', 'Theme'), ('reporter_role', "Reporter's role"), ('accused_relation', 'Relation of the accused'), ('channel', 'Channel'), ('outcome', 'Outcome'), ('referral', 'Referral'), ('adviser', 'Handling adviser'), ('minutes', 'Minutes worked'), ('minutes_cases', 'Cases with time recorded')], max_length=20)),
-                ('value', models.CharField(blank=True, max_length=40)),
-                ('count', models.PositiveIntegerField()),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.clientorganisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("month", models.DateField(help_text="The first day of the month.")),
+                (
+                    "dimension",
+                    models.CharField(
+                        choices=[
+                            ("cases", "Cases opened"),
+                            ("case_type", "Type"),
+                            ("theme", "Theme"),
+                            ("reporter_role", "Reporter's role"),
+                            ("accused_relation", "Relation of the accused"),
+                            ("channel", "Channel"),
+                            ("outcome", "Outcome"),
+                            ("referral", "Referral"),
+                            ("adviser", "Handling adviser"),
+                            ("minutes", "Minutes worked"),
+                            ("minutes_cases", "Cases with time recorded"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("value", models.CharField(blank=True, max_length=40)),
+                ("count", models.PositiveIntegerField()),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenants.clientorganisation",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['dimension', 'month'], name='reports_rollup_dim_idx')],
-                'constraints': [models.UniqueConstraint(fields=('client', 'month', 'dimension', 'value'), name='reports_rollup_unique'), models.CheckConstraint(condition=models.Q(('month__day', 1)), name='reports_rollup_month_first_day')],
+                "indexes": [
+                    models.Index(fields=["dimension", "month"], name="reports_rollup_dim_idx")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("client", "month", "dimension", "value"),
+                        name="reports_rollup_unique",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("month__day", 1)), name="reports_rollup_month_first_day"
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ReportBatch',
+            name="ReportBatch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField()),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('done', 'Done')], default='queued', max_length=10)),
-                ('total', models.PositiveIntegerField(default=0)),
-                ('done', models.PositiveIntegerField(default=0)),
-                ('failed', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('firm', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.firm')),
-                ('requested_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("queued", "Queued"), ("running", "Running"), ("done", "Done")],
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("total", models.PositiveIntegerField(default=0)),
+                ("done", models.PositiveIntegerField(default=0)),
+                ("failed", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "firm",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenants.firm",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('done__lte', models.F('total'))), name='reports_batch_done_within_total')],
+                "ordering": ["-created_at", "-id"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("done__lte", models.F("total"))),
+                        name="reports_batch_done_within_total",
+                    )
+                ],
             },
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tenants', '0001_initial'),
+        ("tenants", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='clientorganisation',
-            name='wrapped_data_key',
-            field=models.BinaryField(default=b''),
+            model_name="clientorganisation",
+            name="wrapped_data_key",
+            field=models.BinaryField(default=b""),
         ),
     ]

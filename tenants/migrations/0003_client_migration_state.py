@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tenants', '0002_client_data_key'),
+        ("tenants", "0002_client_data_key"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='clientorganisation',
-            name='migration_error',
+            model_name="clientorganisation",
+            name="migration_error",
             field=models.TextField(blank=True, editable=False),
         ),
         migrations.AddField(
-            model_name='clientorganisation',
-            name='migration_failed_at',
+            model_name="clientorganisation",
+            name="migration_failed_at",
             field=models.DateTimeField(blank=True, editable=False, null=True),
         ),
     ]

@@ -6,48 +6,84 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('tenants', '0002_client_data_key'),
+        ("tenants", "0002_client_data_key"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CaseworkEntry',
+            name="CaseworkEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('case_reference', models.CharField(max_length=20)),
-                ('phase', models.CharField(max_length=20)),
-                ('case_type', models.CharField(max_length=30)),
-                ('adviser_id', models.BigIntegerField(blank=True, null=True)),
-                ('opened_on', models.DateField()),
-                ('next_conversation_on', models.DateField(blank=True, null=True)),
-                ('followup_due_on', models.DateField(blank=True, null=True)),
-                ('acknowledgement_due_on', models.DateField(blank=True, null=True)),
-                ('feedback_due_on', models.DateField(blank=True, null=True)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.clientorganisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("case_reference", models.CharField(max_length=20)),
+                ("phase", models.CharField(max_length=20)),
+                ("case_type", models.CharField(max_length=30)),
+                ("adviser_id", models.BigIntegerField(blank=True, null=True)),
+                ("opened_on", models.DateField()),
+                ("next_conversation_on", models.DateField(blank=True, null=True)),
+                ("followup_due_on", models.DateField(blank=True, null=True)),
+                ("acknowledgement_due_on", models.DateField(blank=True, null=True)),
+                ("feedback_due_on", models.DateField(blank=True, null=True)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenants.clientorganisation",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['adviser_id', 'client'], name='workindex_entry_adviser_idx')],
-                'constraints': [models.UniqueConstraint(fields=('client', 'case_reference'), name='workindex_entry_reference_per_client')],
+                "indexes": [
+                    models.Index(
+                        fields=["adviser_id", "client"], name="workindex_entry_adviser_idx"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("client", "case_reference"),
+                        name="workindex_entry_reference_per_client",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='WorkMinutes',
+            name="WorkMinutes",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('adviser_id', models.BigIntegerField()),
-                ('month', models.DateField(help_text='The first day of the month.')),
-                ('minutes', models.PositiveIntegerField(default=0)),
-                ('billable_minutes', models.PositiveIntegerField(default=0)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.clientorganisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("adviser_id", models.BigIntegerField()),
+                ("month", models.DateField(help_text="The first day of the month.")),
+                ("minutes", models.PositiveIntegerField(default=0)),
+                ("billable_minutes", models.PositiveIntegerField(default=0)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenants.clientorganisation",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('client', 'adviser_id', 'month'), name='workindex_minutes_unique')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("client", "adviser_id", "month"), name="workindex_minutes_unique"
+                    )
+                ],
             },
         ),
     ]
