@@ -7,6 +7,7 @@ import zipfile
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from sparring import filetypes
 from sparring.identifiers import find_identifiers
@@ -148,7 +149,8 @@ def _refusal(name: str, data: bytes) -> ValidationError:
 
 
 def test_an_executable_named_pdf_is_refused():
-    error = _refusal("rapport.pdf", EXE)
+    with translation.override("en"):
+        error = _refusal("rapport.pdf", EXE)
 
     assert error.code == "file_type"
     assert error.messages == [
