@@ -287,3 +287,22 @@ def test_allow_failures_reports_but_exits_zero_and_schema_option_limits_the_run(
     assert isinstance(error, CommandError) and "c_nosuchschema" in str(error)
     out, err, error = run_command("--processes", "0")
     assert isinstance(error, CommandError) and "--processes" in str(error)
+
+
+def test_plan_with_a_non_atomic_migration_falls_back_to_djangos_executor(cast):
+    client = new_client(cast.acme, "m-fallback")
+    put_behind(client.schema_name)
+    migrator = migration_runner.SchemaMigrator()
+    plan = migrator.plan_for(migration_runner.applied_in_schema(client.schema_name))
+    assert plan.migrations and plan.fallback == ""
+    plan.fallback = "a non-atomic migration"  # as plan_for marks one with atomic = False
+
+    result = migrator.migrate(client.schema_name, client.pk)
+
+    assert (result.how, result.error) == ("django", "")
+    assert migration_runner.applied_in_schema(client.schema_name) == (
+        migration_runner.expected_applied()
+    )
+    assert ClientOrganisation.objects.get(pk=client.pk).schema_fingerprint == (
+        migration_runner.expected_fingerprint()
+    )
