@@ -53,6 +53,7 @@ SEND_TIMEOUT_SECONDS = 30
 BROKER_CONNECT_SECONDS = 2
 RETRY_BASE_SECONDS = 120
 RETRY_MAX_SECONDS = 6 * 3600
+OUTBOX_KEEP_DAYS = 90
 
 
 def _current_adviser_ids(*, client_id: int, firm_id: int, day: datetime.date) -> set[int]:
@@ -315,6 +316,23 @@ def outbox_sweep(
     for pk, schema in due:
         per_schema.setdefault(schema or "public", []).append(pk)
     return sum(outbox_dispatch(ids, schema) for schema, ids in per_schema.items())
+
+
+def outbox_prune(*, keep_days: int = OUTBOX_KEEP_DAYS) -> int:
+    """Delete sent and dropped e-mails older than `keep_days` (with their digest notices).
+
+    Pending rows are never pruned. The link in an e-mail stops forwarding once its row is gone.
+    Returns how many e-mails were deleted.
+    """
+    cutoff = timezone.now() - datetime.timedelta(days=keep_days)
+    done = OutboxEmail.objects.filter(
+        status__in=[OutboxEmail.Status.SENT, OutboxEmail.Status.DROPPED], created_at__lt=cutoff
+    )
+    with transaction.atomic():
+        # Notices first: with their e-mail gone they would look unsent and be sent again.
+        DigestNotice.objects.filter(email__in=done.values("pk")).delete()
+        deleted, _by_model = done.delete()
+    return deleted
 
 
 def digests_prepare(*, now: datetime.datetime | None = None) -> list[uuid.UUID]:

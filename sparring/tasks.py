@@ -39,9 +39,10 @@ def outbox_sweep(min_age_seconds: int = 60) -> int:
 
 @app.task(acks_late=True)
 def digest_send() -> int:
-    """Bundle the waiting digest notices into one e-mail per adviser and dispatch them."""
+    """Bundle the waiting digest notices into one e-mail per adviser; prune old sent e-mails."""
     from sparring import notifications
 
     created = notifications.digests_prepare()
-    logger.info("Sparring digest: %d e-mail(s) prepared", len(created))
+    pruned = notifications.outbox_prune()
+    logger.info("Sparring digest: %d e-mail(s) prepared, %d old ones pruned", len(created), pruned)
     return len(created)

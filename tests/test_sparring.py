@@ -915,3 +915,36 @@ def test_offboarding_a_client_forgets_its_threads_and_unsent_emails(cast):
     assert not OutboxEmail.objects.filter(client=cast.a1).exists()
     assert sparring_my_day(cast.adviser_a) == []
     assert ThreadIndexEntry.objects.filter(client=cast.b1).count() == 1
+
+
+def test_old_sent_emails_are_pruned_with_their_notices_pending_ones_never(cast):
+    thread = _cast_thread(cast)
+    long_ago = timezone.now() - datetime.timedelta(days=91)
+    old_digest = OutboxEmail.objects.create(
+        kind="digest",
+        recipient=cast.adviser_a,
+        status="sent",
+        sent_at=long_ago,
+        created_at=long_ago,
+    )
+    notice = DigestNotice.objects.create(
+        recipient=cast.adviser_a, client=cast.a1, thread_id=thread.pk, email=old_digest
+    )
+    old_pending = OutboxEmail.objects.create(
+        kind="message",
+        recipient=cast.adviser_a,
+        client=cast.a1,
+        thread_id=thread.pk,
+        created_at=long_ago,
+    )
+    recent = set(
+        OutboxEmail.objects.exclude(pk__in=[old_digest.pk, old_pending.pk]).values_list("pk")
+    )
+
+    pruned = notifications.outbox_prune()
+
+    assert pruned == 1
+    assert not OutboxEmail.objects.filter(pk=old_digest.pk).exists()
+    assert not DigestNotice.objects.filter(pk=notice.pk).exists()
+    assert OutboxEmail.objects.filter(pk=old_pending.pk, status="pending").exists()
+    assert set(OutboxEmail.objects.exclude(pk=old_pending.pk).values_list("pk")) == recent
