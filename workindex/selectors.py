@@ -23,14 +23,14 @@ from workindex.models import CaseworkEntry, WorkMinutes
 CONVERSATION_DAYS_AHEAD = 7
 FOLLOWUP_DAYS_AHEAD = 7
 DEADLINE_DAYS_AHEAD = 14
-MAX_DUE_CASES = 100
+MAX_DUE_CASES = 50
 DUE_LABELS = {
     "conversation": _("Planned conversation"),
     "followup": _("Aftercare follow-up"),
     "acknowledgement": _("Whistleblower report: acknowledgement due"),
     "feedback": _("Whistleblower report: feedback due"),
 }
-MAX_RECENT_CASES = 25
+MAX_RECENT_CASES = 20
 
 
 @dataclass
