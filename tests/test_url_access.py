@@ -254,7 +254,7 @@ def test_posts_by_outsiders_change_nothing(cast):
     posts = [
         (
             "/console/clients/new/",
-            everybody[:-2] + ["adviser_b"],
+            [*everybody[:-2], "adviser_b"],
             {
                 "name": "X",
                 "slug": "evil",
