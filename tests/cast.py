@@ -42,12 +42,30 @@ def build_cast() -> None:
     bravo = services.firm_create(slug="bravo", name="Bravo Advies")
     start = timezone.localdate() - datetime.timedelta(days=30)
     clients = {
-        "a1": services.client_create(firm=acme, slug="a1", name="Zorggroep Noord", employee_count=420,
-                                     sector="healthcare", contract_starts_on=start),
-        "a2": services.client_create(firm=acme, slug="a2", name="Gemeente Zuid", employee_count=900,
-                                     sector="government", contract_starts_on=start),
-        "b1": services.client_create(firm=bravo, slug="b1", name="Bouwbedrijf West", employee_count=120,
-                                     sector="industry", contract_starts_on=start),
+        "a1": services.client_create(
+            firm=acme,
+            slug="a1",
+            name="Zorggroep Noord",
+            employee_count=420,
+            sector="healthcare",
+            contract_starts_on=start,
+        ),
+        "a2": services.client_create(
+            firm=acme,
+            slug="a2",
+            name="Gemeente Zuid",
+            employee_count=900,
+            sector="government",
+            contract_starts_on=start,
+        ),
+        "b1": services.client_create(
+            firm=bravo,
+            slug="b1",
+            name="Bouwbedrijf West",
+            employee_count=120,
+            sector="industry",
+            contract_starts_on=start,
+        ),
     }
     firms = {"acme": acme, "bravo": bravo}
     users = {}
@@ -62,7 +80,9 @@ def build_cast() -> None:
         )
         TOTPDevice.objects.create(user=users[key], name="Authenticator", confirmed=True)
     services.assignment_create(client=clients["a1"], adviser=users["adviser_a"], starts_on=start)
-    services.assignment_create(client=clients["a1"], adviser=users["adviser_a_backup"], kind="backup", starts_on=start)
+    services.assignment_create(
+        client=clients["a1"], adviser=users["adviser_a_backup"], kind="backup", starts_on=start
+    )
     services.assignment_create(client=clients["b1"], adviser=users["adviser_b"], starts_on=start)
     _build_cases(clients, users)
     _build_sparring(clients, users)

@@ -68,8 +68,18 @@ ALLOWED_GET_STATUS = {
     **{
         f"cases:{name}": 405
         for name in (
-            "settings", "phase", "plan", "conversation_add", "consent_add", "consent_withdraw",
-            "step_add", "step_done", "referral_add", "followup_add", "followup_done", "time_add",
+            "settings",
+            "phase",
+            "plan",
+            "conversation_add",
+            "consent_add",
+            "consent_withdraw",
+            "step_add",
+            "step_done",
+            "referral_add",
+            "followup_add",
+            "followup_done",
+            "time_add",
             "note_add",
         )
     },
