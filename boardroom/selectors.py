@@ -168,15 +168,15 @@ def year_publications(years: Iterable[int], *, k: int | None = None) -> dict[int
     frames = case_frames(years=live)
     vocabulary = vocabulary_current()
     for year in live:
-        tables, links = report_frames.year_tables(frames, year, vocabulary)
-        key = f"reports:publication:{report_frames.tables_fingerprint(tables, links, k)}"
+        of_year = report_frames.frames_of_year(frames, year)
+        key = (
+            f"reports:publication:{report_frames.frames_fingerprint(of_year, year, vocabulary, k)}"
+        )
         cached = cache.get(key)
         if cached is not None:
             result[year] = Publication.from_json(cached)
             continue
-        from reports.suppression import suppress
-
-        publication = suppress(tables, k=k, links=links)
+        publication = report_frames.year_publication(of_year, year, vocabulary, k)
         cache.set(key, publication.to_json(), PUBLICATION_CACHE_SECONDS)
         result[year] = publication
     return result

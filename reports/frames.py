@@ -139,16 +139,47 @@ def _in_year(frame: pd.DataFrame, column: str, year: int) -> pd.DataFrame:
     return frame[frame[column].dt.year == year]
 
 
-def _crosstab(
-    values: pd.Series, quarters: pd.Series, rows: Sequence[str], year: int
-) -> pd.DataFrame:
+def _crosstab(values: pd.Series, dates: pd.Series, rows: Sequence[str], year: int) -> pd.DataFrame:
+    """Count rows per category (in `rows` order, unknown codes appended) and quarter of `year`."""
     columns = [quarter.label for quarter in year_quarters(year)]
-    extra = sorted(set(values.dropna()) - set(rows) - {""})
+    codes = [str(value) for value in values]
+    extra = sorted(set(codes) - set(rows) - {""})
     index = [*rows, *extra]
-    if values.empty:
-        return pd.DataFrame(0, index=index, columns=columns, dtype="int64")
-    counts = pd.crosstab(values, quarters)
-    return counts.reindex(index=index, columns=columns, fill_value=0).astype("int64")
+    position = {code: number for number, code in enumerate(index)}
+    counts = np.zeros((len(index), 4), dtype=np.int64)
+    if codes:
+        row_numbers = np.array([position.get(code, -1) for code in codes])
+        quarter_numbers = dates.dt.quarter.to_numpy(dtype=np.int64) - 1
+        keep = row_numbers >= 0
+        np.add.at(counts, (row_numbers[keep], quarter_numbers[keep]), 1)
+    return pd.DataFrame(counts, index=index, columns=columns)
+
+
+def frames_of_year(frames: CaseFrames, year: int) -> CaseFrames:
+    """Only the rows that count in `year` (so a year's figures depend on that year alone)."""
+    cases = frames.cases
+    counted = cases[(cases["opened_on"].dt.year == year) | (cases["closed_on"].dt.year == year)]
+    return CaseFrames(
+        cases=counted,
+        themes=frames.themes[frames.themes["case_id"].isin(counted["case_id"])],
+        referrals=_in_year(frames.referrals, "referred_on", year),
+        minutes=_in_year(frames.minutes, "worked_on", year),
+        conversations=_in_year(frames.conversations, "held_on", year),
+        internal=_in_year(frames.internal, "month", year),
+    )
+
+
+def frames_fingerprint(frames: CaseFrames, year: int, vocabulary: Vocabulary, k: int) -> str:
+    """A short hash of everything a year's publication depends on (for caching)."""
+    digest = hashlib.sha256(f"frames-v1|{year}|{k}|{vocabulary!r}".encode())
+    for name in SCHEMA:
+        frame = getattr(frames, name)
+        digest.update(name.encode())
+        digest.update(str(len(frame)).encode())
+        if len(frame):
+            ordered = frame.sort_values(list(frame.columns)).reset_index(drop=True)
+            digest.update(pd.util.hash_pandas_object(ordered, index=False).to_numpy().tobytes())
+    return digest.hexdigest()[:32]
 
 
 def year_tables(
@@ -160,9 +191,8 @@ def year_tables(
     tables: list[Table] = []
     links: list[Link] = []
     opened = _in_year(frames.cases, "opened_on", year)
-    opened_quarter = _quarter_labels(opened["opened_on"])
     for key, column in CASE_DIMENSIONS.items():
-        frame = _crosstab(opened[column], opened_quarter, getattr(vocabulary, column), year)
+        frame = _crosstab(opened[column], opened["opened_on"], getattr(vocabulary, column), year)
         tables.append(Table(key, frame, row_totals=True, column_totals=True))
     first = next(iter(CASE_DIMENSIONS))
     for key in list(CASE_DIMENSIONS)[1:]:
@@ -172,9 +202,7 @@ def year_tables(
     tables.append(
         Table(
             "themes",
-            _crosstab(
-                themed["theme"], _quarter_labels(themed["opened_on"]), vocabulary.theme, year
-            ),
+            _crosstab(themed["theme"], themed["opened_on"], vocabulary.theme, year),
             row_totals=True,
             column_totals=False,
         )
@@ -184,9 +212,7 @@ def year_tables(
     tables.append(
         Table(
             "outcomes",
-            _crosstab(
-                closed["outcome"], _quarter_labels(closed["closed_on"]), vocabulary.outcome, year
-            ),
+            _crosstab(closed["outcome"], closed["closed_on"], vocabulary.outcome, year),
             row_totals=True,
         )
     )
@@ -196,7 +222,7 @@ def year_tables(
             "referrals",
             _crosstab(
                 referred["target"],
-                _quarter_labels(referred["referred_on"]),
+                referred["referred_on"],
                 vocabulary.referral_target,
                 year,
             ),
@@ -206,7 +232,7 @@ def year_tables(
     held = _in_year(frames.conversations, "held_on", year)
     conversations = _crosstab(
         pd.Series("conversations", index=held.index),
-        _quarter_labels(held["held_on"]),
+        held["held_on"],
         ["conversations"],
         year,
     )
@@ -272,8 +298,7 @@ def _combine(parts: list[tuple[PublishedTable, str, str]]) -> tuple[float, Statu
     """A sum of published cells: one cell keeps its status; a sum shows only if all parts do."""
     if len(parts) == 1:
         table, row, column = parts[0]
-        status = Status(table.status.loc[row, column])
-        return float(table.values.loc[row, column]), status
+        return table.cell(row, column)
     total = 0.0
     for table, row, column in parts:
         value = table.shown(row, column)
@@ -310,13 +335,13 @@ def period_table(
         periods[PREVIOUS] = period.a_year_earlier()
     reference = publications[period.years[0]][key]
     rows = list(reference.values.index)
-    values = pd.DataFrame(index=rows, columns=list(periods), dtype=float)
-    status = pd.DataFrame(index=rows, columns=list(periods), dtype=object)
-    for column, chosen in periods.items():
-        for row in rows:
-            value, cell_status = _combine(_parts(publications, key, row, chosen))
-            values.loc[row, column] = value
-            status.loc[row, column] = cell_status
+    values = np.full((len(rows), len(periods)), np.nan)
+    status = np.empty((len(rows), len(periods)), dtype=object)
+    for j, chosen in enumerate(periods.values()):
+        for i, row in enumerate(rows):
+            values[i, j], status[i, j] = _combine(_parts(publications, key, row, chosen))
+    values = pd.DataFrame(values, index=rows, columns=list(periods))
+    status = pd.DataFrame(status, index=rows, columns=list(periods))
     return PublishedTable(key=key, kind=reference.kind, k=reference.k, values=values, status=status)
 
 
@@ -324,13 +349,11 @@ def quarter_table(
     publications: Mapping[int, Publication], key: str, quarters: Sequence[Quarter], row: str
 ) -> PublishedTable:
     """Return one row of table `key` across quarters (e.g. the trend of cases per quarter)."""
-    values = pd.DataFrame(index=[row], columns=[q.label for q in quarters], dtype=float)
-    status = pd.DataFrame(index=[row], columns=[q.label for q in quarters], dtype=object)
+    labels = [quarter.label for quarter in quarters]
     reference = publications[quarters[0].year][key]
-    for quarter in quarters:
-        table = publications[quarter.year][key]
-        values.loc[row, quarter.label] = table.values.loc[row, quarter.label]
-        status.loc[row, quarter.label] = Status(table.status.loc[row, quarter.label])
+    cells = [publications[quarter.year][key].cell(row, quarter.label) for quarter in quarters]
+    values = pd.DataFrame([[value for value, _status in cells]], index=[row], columns=labels)
+    status = pd.DataFrame([[state for _value, state in cells]], index=[row], columns=labels)
     return PublishedTable(key=key, kind=reference.kind, k=reference.k, values=values, status=status)
 
 
@@ -359,9 +382,11 @@ def theme_rises(
         earlier = []
         for quarter in quarters:
             other = publications[quarter.year]["themes"]
-            status = other.status.loc[theme, quarter.label] if theme in other.status.index else None
+            if not other.has_cell(theme, quarter.label):
+                break
+            value, status = other.cell(theme, quarter.label)
             if status == Status.SHOWN:
-                earlier.append(float(other.values.loc[theme, quarter.label]))
+                earlier.append(value)
             elif status == Status.BELOW_K:
                 earlier.append(float(other.k - 1))
             else:
@@ -371,3 +396,61 @@ def theme_rises(
             if now >= factor * max(average, 1.0):
                 found.append((str(theme), now, average))
     return found
+
+
+def _copied(
+    key: str, cells: Mapping[str, Mapping[str, tuple[PublishedTable, str, str]]]
+) -> PublishedTable:
+    """A table whose every cell is a copy of a published cell (value and status)."""
+    rows = list(cells)
+    columns = list(next(iter(cells.values())))
+    first = next(iter(next(iter(cells.values())).values()))[0]
+    found = [
+        [
+            table.cell(source_row, source_column)
+            for table, source_row, source_column in by_column.values()
+        ]
+        for by_column in cells.values()
+    ]
+    values = pd.DataFrame([[v for v, _s in row] for row in found], index=rows, columns=columns)
+    status = pd.DataFrame([[s for _v, s in row] for row in found], index=rows, columns=columns)
+    return PublishedTable(key=key, kind=first.kind, k=first.k, values=values, status=status)
+
+
+def years_table(
+    publications: Mapping[int, Publication], key: str, years: Sequence[int], *, column: str = TOTAL
+) -> PublishedTable:
+    """Table `key` with one column per year (its year total, as published for that year)."""
+    rows: list[str] = []
+    for year in years:
+        rows += [str(row) for row in publications[year][key].values.index if str(row) not in rows]
+    cells: dict[str, dict[str, tuple[PublishedTable, str, str]]] = {}
+    for row in rows:
+        cells[row] = {}
+        for year in years:
+            table = publications[year][key]
+            if row in table.values.index:
+                cells[row][str(year)] = (table, row, column)
+    # A category that did not exist in an earlier year (a new theme) had no cases then.
+    complete = {row: by_year for row, by_year in cells.items() if len(by_year) == len(years)}
+    return _copied(key, complete)
+
+
+KEY_FIGURES = {
+    "cases": ("cases_by_type", TOTAL, TOTAL),
+    "closed": ("outcomes", TOTAL, TOTAL),
+    "conversations": ("conversations", "conversations", TOTAL),
+    "referrals": ("referrals", TOTAL, TOTAL),
+    "internal": ("combined", TOTAL, INTERNAL),
+}
+
+
+def key_figures_table(
+    publications: Mapping[int, Publication], years: Sequence[int]
+) -> PublishedTable:
+    """The year's headline counts beside earlier years, each a published cell."""
+    cells = {
+        name: {str(year): (publications[year][key], row, column) for year in years}
+        for name, (key, row, column) in KEY_FIGURES.items()
+    }
+    return _copied("key_figures", cells)

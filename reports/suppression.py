@@ -23,7 +23,8 @@ point. The outcome depends only on the input (not on the solver's path), so the 
 always give the same pattern — a request cannot be repeated until a lucky pattern shows up.
 
 Amount tables (minutes worked) carry a `guard` frame with the number of cases behind each cell;
-an amount with fewer than k cases behind it is hidden and protected the same way.
+an amount with fewer than k cases behind it is hidden and protected the same way. Work tables
+(information sessions the adviser gave) concern no reporter and are only checked, not hidden.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ MAXIMUM_K = 50
 TOTAL = "total"
 LABEL_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$")
 SECONDARY_MARK = "x"
+WITHHELD_MARK = "*"
 
 
 class SuppressionError(ValueError):
@@ -53,12 +55,14 @@ class SuppressionError(ValueError):
 class Kind(StrEnum):
     COUNT = "count"  # cases, contacts, referrals: a number of people-related events
     AMOUNT = "amount"  # minutes worked: protected through the count of cases behind it
+    WORK = "work"  # the adviser's own activities (sessions given): no person behind them
 
 
 class Status(StrEnum):
     SHOWN = "shown"
     BELOW_K = "below_k"  # primary: shown as "< k"
     HIDDEN = "hidden"  # secondary: shown as "x", so that no small number can be worked out
+    WITHHELD = "withheld"  # the whole table is too thin to show even its marks: "*"
 
 
 def check_k(k: Any) -> int:
@@ -115,28 +119,49 @@ class PublishedTable:
     values: pd.DataFrame  # float, NaN where not shown; includes the TOTAL row/column if any
     status: pd.DataFrame  # Status values, same shape
 
+    def __post_init__(self) -> None:
+        # Cell lookups by label, without pandas indexing (views read thousands of cells).
+        values = self.values.to_numpy(dtype=float)
+        status = self.status.to_numpy()
+        cells = {
+            (str(row), str(column)): (float(values[i, j]), Status(status[i, j]))
+            for i, row in enumerate(self.values.index)
+            for j, column in enumerate(self.values.columns)
+        }
+        object.__setattr__(self, "_cells", cells)
+
+    def cell(self, row: str, column: str) -> tuple[float, Status]:
+        """(value, status) of one cell; the value is NaN when the cell is hidden."""
+        return self._cells[(str(row), str(column))]  # type: ignore[attr-defined]
+
+    def has_cell(self, row: str, column: str) -> bool:
+        return (str(row), str(column)) in self._cells  # type: ignore[attr-defined]
+
     def display(self) -> pd.DataFrame:
         """Return the table as strings: numbers, "< k" or "x"."""
-        shown = self.values.copy().astype(object)
-        for row in shown.index:
-            for column in shown.columns:
-                shown.loc[row, column] = self.cell_text(row, column)
-        return shown
+        return pd.DataFrame(
+            [
+                [self.cell_text(row, column) for column in self.values.columns]
+                for row in self.values.index
+            ],
+            index=self.values.index,
+            columns=self.values.columns,
+        )
 
     def cell_text(self, row: str, column: str) -> str:
-        status = self.status.loc[row, column]
+        value, status = self.cell(row, column)
         if status == Status.BELOW_K:
             return f"< {self.k}"
         if status == Status.HIDDEN:
             return SECONDARY_MARK
-        value = self.values.loc[row, column]
+        if status == Status.WITHHELD:
+            return WITHHELD_MARK
         return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
 
     def shown(self, row: str, column: str) -> float | None:
         """The shown number of one cell, or None when it is hidden."""
-        if self.status.loc[row, column] != Status.SHOWN:
-            return None
-        return float(self.values.loc[row, column])
+        value, status = self.cell(row, column)
+        return value if status == Status.SHOWN else None
 
     def to_json(self) -> dict[str, Any]:
         """Return a JSON-ready dict: rows, columns, shown values (None where hidden), statuses."""
@@ -378,6 +403,13 @@ class _System:
         # A bound no cell can reach; capping the unknown upper bounds there only shrinks what the
         # attacker may consider, so a second solution found under the cap is a real one.
         self.cap = int(10 * (int(self.value.max()) if count else 0) + 10 * k + 100)
+        self.withheld: set[int] = set()
+        self.variables_of_table: dict[str, set[int]] = defaultdict(set)
+        self.tables_of_variable: dict[int, set[str]] = defaultdict(set)
+        for (key, _row, _column), cell in self.cell_index.items():
+            variable = self.variable_of_cell[cell]
+            self.variables_of_table[key].add(variable)
+            self.tables_of_variable[variable].add(key)
         self.equations: list[dict[int, int]] = []
         for grid in grids:
             self._add_equations(grid)
@@ -415,6 +447,8 @@ class _System:
 
     def bounds(self, variable: int) -> tuple[int, int]:
         """What the attacker knows of a hidden cell from how it is shown."""
+        if variable in self.withheld:
+            return (0, self.cap)  # no mark at all
         if self.kind[variable] == Kind.COUNT:
             return (0, self.k - 1) if variable in self.primary else (self.k, self.cap)
         return (0, self.cap)
@@ -601,29 +635,77 @@ def _width(bounds: tuple[int, int]) -> int:
     return bounds[1] - bounds[0]
 
 
-def _next_to_hide(system: _System, hidden: set[int], exposed: int) -> int | None:
-    """The shown cell to hide for an exposed one: smallest first, ordinary cells before totals."""
-    candidates = {
-        variable
-        for number in system.equations_of.get(exposed, [])
-        for variable in system.equations[number]
-        if variable not in hidden
-    }
-    if not candidates:
-        for variables, numbers in _components(system, hidden):
-            if exposed in variables:
-                candidates = {
-                    variable
-                    for number in numbers
-                    for variable in system.equations[number]
-                    if variable not in hidden
-                }
-    if not candidates:
-        return None
-    return min(
-        candidates,
-        key=lambda var: (system.is_total[var], int(system.value[var]), system.order[var]),
-    )
+def _nearest_candidates(system: _System, hidden: set[int], exposed: int) -> set[int]:
+    """Shown cells in the nearest equations of an exposed cell that have any: its own first,
+    then those reached through other hidden cells."""
+    seen_equations: set[int] = set()
+    seen_variables = {exposed}
+    frontier = [exposed]
+    while frontier:
+        numbers = {
+            number
+            for variable in frontier
+            for number in system.equations_of.get(variable, [])
+            if number not in seen_equations
+        }
+        seen_equations |= numbers
+        candidates = {
+            variable
+            for number in numbers
+            for variable in system.equations[number]
+            if variable not in hidden
+        }
+        if candidates:
+            return candidates
+        frontier = [
+            variable
+            for number in numbers
+            for variable in system.equations[number]
+            if variable in hidden and variable not in seen_variables
+        ]
+        seen_variables |= set(frontier)
+    return set()
+
+
+def _cells_to_hide(
+    system: _System, hidden: set[int], exposed: set[int]
+) -> tuple[set[int], set[int]]:
+    """Choose shown cells to hide for the exposed ones: greedily the cell nearest to the most
+    exposed cells (one shared total often frees a whole table), then the smallest, ordinary
+    cells before totals. Returns (cells to hide, exposed cells with no candidate at all)."""
+    options = {cell: _nearest_candidates(system, hidden, cell) for cell in exposed}
+    stuck = {cell for cell, candidates in options.items() if not candidates}
+    open_cells = {cell for cell in exposed if options[cell]}
+    chosen: set[int] = set()
+    while open_cells:
+        counts: dict[int, int] = defaultdict(int)
+        for cell in open_cells:
+            for candidate in options[cell]:
+                counts[candidate] += 1
+        best = min(
+            counts,
+            key=lambda var: (
+                -counts[var],
+                system.is_total[var],
+                int(system.value[var]),
+                system.order[var],
+            ),
+        )
+        chosen.add(best)
+        open_cells = {cell for cell in open_cells if best not in options[cell]}
+    return chosen, stuck
+
+
+def _withhold(system: _System, variables: Iterable[int]) -> set[int]:
+    """Withhold every table touching these cells, and every table sharing a cell with those."""
+    tables: set[str] = set()
+    pending = set(variables)
+    while pending:
+        variable = pending.pop()
+        for key in system.tables_of_variable[variable] - tables:
+            tables.add(key)
+            pending |= system.variables_of_table[key]
+    return {variable for key in tables for variable in system.variables_of_table[key]}
 
 
 def _protect(system: _System) -> set[int]:
@@ -633,13 +715,22 @@ def _protect(system: _System) -> set[int]:
         exposed = checker.exposed(hidden)
         if not exposed:
             return hidden
-        additions = set()
-        for variable in sorted(exposed, key=lambda var: system.order[var]):
-            choice = _next_to_hide(system, hidden, variable)
-            if choice is None:
-                # Fail closed: never publish a pattern the check does not pass.
-                raise RuntimeError("Suppression could not protect a cell; nothing is published.")
-            additions.add(choice)
+        additions, stuck = _cells_to_hide(system, hidden, exposed)
+        newly_withheld: set[int] = set()
+        if stuck:
+            # Everything around these cells is hidden and they are still pinned down by the
+            # marks themselves ("< k" is at most k - 1, "x" at least k): withhold their tables
+            # whole, marks included. Less shown only widens what is possible.
+            group = set()
+            for variables, _numbers in _components(system, hidden):
+                if stuck & set(variables):
+                    group |= set(variables)
+            newly_withheld = _withhold(system, group) - system.withheld
+            system.withheld |= newly_withheld
+            additions |= newly_withheld
+        if not additions - hidden and not newly_withheld:
+            # Fail closed: never publish a pattern the check does not pass.
+            raise RuntimeError("Suppression could not protect a cell; nothing is published.")
         hidden |= additions
 
 
@@ -672,8 +763,11 @@ def suppress(tables: Sequence[Table], *, k: Any, links: Sequence[Link] = ()) -> 
         below_k = (
             is_hidden & is_primary if grid.table.kind == Kind.COUNT else np.zeros_like(is_hidden)
         )
+        is_withheld = np.isin(variables, list(system.withheld))
         status = np.where(
-            below_k, Status.BELOW_K, np.where(is_hidden, Status.HIDDEN, Status.SHOWN)
+            is_withheld,
+            Status.WITHHELD,
+            np.where(below_k, Status.BELOW_K, np.where(is_hidden, Status.HIDDEN, Status.SHOWN)),
         ).astype(object)
         publication.tables[key] = PublishedTable(
             key=key,

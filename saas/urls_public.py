@@ -17,6 +17,7 @@ urlpatterns = [
     path("billing/", include("billing.urls")),
     path("sparring/", include("sparring.urls_console")),
     path("", include("workindex.urls")),
+    path("", include("reports.urls")),
     path("", include("cases.urls_console")),
     path("", include("tenants.urls_console")),
 ]

@@ -15,4 +15,5 @@ urlpatterns = [
     path("accounts/logout/", sign_out_here, name="logout"),
     path("cases/", include("cases.urls")),
     path("sparring/", include("sparring.urls")),
+    path("board/", include("boardroom.urls")),
 ]

@@ -86,6 +86,7 @@ def build_cast() -> None:
     services.assignment_create(client=clients["b1"], adviser=users["adviser_b"], starts_on=start)
     _build_cases(clients, users)
     _build_sparring(clients, users)
+    _build_board(clients, users, firms)
 
 
 # A valid 1x1 PNG: the cast's sparring attachment.
@@ -149,6 +150,77 @@ def _build_cases(clients: dict[str, ClientOrganisation], users: dict[str, User])
                 accused_relation="colleague",
                 channel="phone",
             )
+
+
+# The cast's published annual report per client: a1 and a2 share the year, b1 has another, so
+# the access walk's year of the other firm is foreign everywhere (the same goes for signal ids).
+BOARD_YEAR_OFFSETS = {"a1": 1, "a2": 1, "b1": 2}
+BATCH_YEAR_OFFSET = 3
+
+
+def _build_board(
+    clients: dict[str, ClientOrganisation], users: dict[str, User], firms: dict[str, Firm]
+) -> None:
+    """A published annual report and a sent signal in a1, a2 and b1; a finished batch of
+    drafts per firm."""
+    from django_tenants.utils import tenant_context
+
+    from boardroom import services as board
+    from boardroom.models import BoardSignal
+    from reports import services as report_services
+
+    this_year = timezone.localdate().year
+    for client_key, adviser_key, admin_key in [
+        ("a1", "adviser_a", "admin_a"),
+        ("a2", "adviser_a", "admin_a"),
+        ("b1", "adviser_b", "admin_b"),
+    ]:
+        with tenant_context(clients[client_key]):
+            report = board.report_draft_create(
+                actor=users[adviser_key], year=this_year - BOARD_YEAR_OFFSETS[client_key]
+            )
+            board.report_update(
+                actor=users[adviser_key],
+                report=report,
+                narrative="Een rustig jaar met aandacht voor werkdruk.",
+                recommendations="Blijf investeren in een veilige werkcultuur.",
+                expected_version=report.version,
+            )
+            board.report_submit(actor=users[adviser_key], report=report)
+            board.report_publish(actor=users[admin_key], report=report)
+            fields = {
+                "actor": users[adviser_key],
+                "title": "Signalen over werkdruk",
+                "risk": "Meerdere medewerkers noemen hoge werkdruk bij de teams in de zorg.",
+                "recommendation": "Bespreek de werkverdeling in het managementoverleg.",
+                "severity": "medium",
+            }
+            if client_key == "b1":  # so b1's signal id differs from a1's and a2's
+                BoardSignal.objects.filter(pk=board.signal_create(**fields).pk).delete()
+            board.signal_send(actor=users[adviser_key], signal=board.signal_create(**fields))
+    for firm_key, admin_key in (("acme", "admin_a"), ("bravo", "admin_b")):
+        report_services.report_batch_request(
+            firm=firms[firm_key], year=this_year - BATCH_YEAR_OFFSET, actor=users[admin_key]
+        )
+
+
+def board_objects(client: ClientOrganisation, client_key: str) -> dict[str, Any]:
+    """The year of the cast's published report, its signal id and its firm's batch id."""
+    from django_tenants.utils import tenant_context
+
+    from boardroom.models import BoardSignal
+    from reports.models import ReportBatch
+
+    with tenant_context(client):
+        signal_id = BoardSignal.objects.order_by("pk").values_list("pk", flat=True).first()
+    return {
+        "year": timezone.localdate().year - BOARD_YEAR_OFFSETS[client_key],
+        "signal_id": signal_id,
+        "batch_id": ReportBatch.objects.filter(firm_id=client.firm_id)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first(),
+    }
 
 
 @dataclass

@@ -60,6 +60,8 @@ class Auditor:
         self.kind: dict[int, Kind] = {}
         self.status: dict[int, Status] = {}
         self._solver: highspy._Highs | None = None
+        # Whole-numbered solutions consistent with everything shown, found along the way.
+        self.witnesses: list[np.ndarray] = []
 
     def cell(self, key: str, row: str, column: str) -> int:
         return self.index[(key, str(row), str(column))]
@@ -67,40 +69,44 @@ class Auditor:
     def add_table(self, table: Table, published: PublishedTable) -> None:
         """Add a table's true cells, its totals relations and what was shown of it."""
         self._solver = None
-        frame = table.frame.copy()
-        frame.index = [str(row) for row in frame.index]
-        frame.columns = [str(column) for column in frame.columns]
-        full = frame.astype(float)
+        inner = table.frame.to_numpy(dtype=float)
+        rows = [str(row) for row in table.frame.index]
+        columns = [str(column) for column in table.frame.columns]
         if TOTAL in published.values.columns:
-            full[TOTAL] = frame.sum(axis=1)
+            inner = np.hstack([inner, inner.sum(axis=1, keepdims=True)])
+            columns.append(TOTAL)
         if TOTAL in published.values.index:
-            full.loc[TOTAL] = full.sum(axis=0)
-        assert list(full.index) == list(published.values.index)
-        assert list(full.columns) == list(published.values.columns)
-        big = 10 * float(full.to_numpy().max()) + 1000
-        for row in full.index:
-            for column in full.columns:
+            inner = np.vstack([inner, inner.sum(axis=0, keepdims=True)])
+            rows.append(TOTAL)
+        assert rows == [str(row) for row in published.values.index]
+        assert columns == [str(column) for column in published.values.columns]
+        big = 10 * float(inner.max()) + 1000
+        for i, row in enumerate(rows):
+            for j, column in enumerate(columns):
                 number = len(self.truth)
                 self.index[(table.key, row, column)] = number
-                truth = float(full.loc[row, column])
+                truth = float(inner[i, j])
                 self.truth.append(truth)
-                status = Status(published.status.loc[row, column])
+                shown, status = published.cell(row, column)
                 self.status[number] = status
                 self.kind[number] = table.kind
                 if status == Status.SHOWN:
-                    shown = float(published.values.loc[row, column])
                     assert shown == truth, "a shown number must be the true number"
                     self.low.append(shown)
                     self.high.append(shown)
                 elif status == Status.BELOW_K:
                     self.low.append(0)
                     self.high.append(self.k - 1)
+                elif status == Status.WITHHELD:  # no mark: nothing but the relations
+                    self.low.append(0)
+                    self.high.append(big)
                 elif table.kind == Kind.COUNT:
                     self.low.append(self.k)
                     self.high.append(big)
                 else:
                     self.low.append(0)
                     self.high.append(big)
+        full = pd.DataFrame(index=rows, columns=columns)
         inner_columns = [column for column in full.columns if column != TOTAL]
         inner_rows = [row for row in full.index if row != TOTAL]
         if TOTAL in full.columns:
@@ -163,6 +169,7 @@ class Auditor:
             solver.run()
             assert solver.getModelStatus() == highspy.HighsModelStatus.kOptimal
             end = sign * solver.getInfo().objective_function_value
+            self._keep(np.array(solver.getSolution().col_value))
             if abs(end - round(end)) > 1e-7:
                 result = milp(
                     objective,
@@ -172,8 +179,14 @@ class Auditor:
                 )
                 assert result.status == 0
                 end = sign * result.fun
+                self._keep(result.x)
             ends.append(round(end))
         return ends[0], ends[1]
+
+    def _keep(self, solution: np.ndarray) -> None:
+        """Remember a whole-numbered solution: a concrete way the hidden cells could be."""
+        if np.all(np.abs(solution - np.round(solution)) < 1e-7):
+            self.witnesses.append(np.round(solution))
 
     def _dense(self) -> np.ndarray:
         matrix = np.zeros((len(self.equations), len(self.truth)))
@@ -191,13 +204,15 @@ class Auditor:
                 if self.kind[cell] == Kind.COUNT:
                     assert truth >= self.k, f"a count of {truth} was shown with k={self.k}"
                 continue
-            if self.kind[cell] == Kind.COUNT:
+            if self.kind[cell] == Kind.COUNT and status != Status.WITHHELD:
                 # The marks are honest: "< k" only for small counts, "x" only for larger ones.
                 assert (truth < self.k) == (status == Status.BELOW_K)
+            checked += 1
+            if any(witness[cell] != truth for witness in self.witnesses):
+                continue  # another value is possible: a solution seen before shows it
             low, high = self.range_of(cell)
             assert low <= truth <= high
             assert high - low >= 1, f"hidden cell {cell} (true {truth}) is determined"
-            checked += 1
         return checked
 
 
@@ -382,6 +397,30 @@ def test_two_small_cells_that_add_up_exactly_are_not_enough():
     assert published.display()["count"].tolist() == ["< 3", "< 3", "x", "12", "25"]
 
 
+def test_tables_pinned_down_by_their_own_marks_are_withheld():
+    """Found by hypothesis: with k = 3, rows of 1 + 1 shown as "< 3" and column totals of 3,
+    every row total is forced to 2 even with everything hidden ("< 3" means at most 2, and the
+    rows must add up to the columns). The tables are withheld whole instead, marks included."""
+    current = pd.DataFrame({"c0": [0, 0, 0], "c1": [0, 0, 0]}, index=["r0", "r1", "r2"])
+    previous = pd.DataFrame({"c0": [1, 1, 1], "c1": [1, 1, 1]}, index=["r0", "r1", "r2"])
+    comparison = pd.DataFrame({"y2024": [2, 2, 2], "y2025": [0, 0, 0]}, index=current.index)
+    tables = [
+        Table("y2025", current, row_totals=True),
+        Table("y2024", previous, row_totals=True),
+        Table("compare", comparison),
+    ]
+    links = [Link(("compare", row, "y2025"), ("y2025", row, TOTAL)) for row in current.index]
+    links += [Link(("compare", row, "y2024"), ("y2024", row, TOTAL)) for row in current.index]
+    links += [
+        Link(("compare", TOTAL, "y2025"), ("y2025", TOTAL, TOTAL)),
+        Link(("compare", TOTAL, "y2024"), ("y2024", TOTAL, TOTAL)),
+    ]
+    publication = suppress(tables, k=3, links=links)
+    assert (publication["y2024"].status == Status.WITHHELD).all().all()
+    assert publication["y2024"].display().loc["r0", "c0"] == "*"
+    audit(tables, publication, links).assert_safe()
+
+
 def test_nothing_small_means_nothing_hidden():
     frame = pd.DataFrame({"q1": [5, 7], "q2": [6, 8]}, index=["a", "b"])
     published = suppress([Table("t", frame, row_totals=True)], k=5)["t"]
@@ -413,7 +452,7 @@ def test_derived_sums_only_from_shown_cells():
     assert published.display().to_dict("list") == {
         "q1": ["< 5", "20", "x", "28"],
         "q2": ["x", "30", "x", "44"],
-        "total": ["7", "50", "15", "72"],
+        "total": ["x", "50", "x", "72"],
     }
     assert derived_sum(published, rows=["b"], columns=["q1", "q2"]) == 50
     assert derived_sum(published, rows=["a"], columns=["q1", "q2"]) is None

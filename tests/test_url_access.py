@@ -20,7 +20,7 @@ from django.urls.exceptions import NoReverseMatch
 from django.urls.resolvers import RoutePattern
 
 from tenants.access import Policy, policy_of
-from tests.cast import sign_in, sparring_objects
+from tests.cast import board_objects, sign_in, sparring_objects
 
 # Who holds which role where (console = the firm console of the user's own firm).
 ORACLE: dict[str, dict[str, set[str]]] = {
@@ -44,6 +44,7 @@ FIRM_OF = {
     "admin_b": "bravo",
     "adviser_b": "bravo",
     "internal_b1": "bravo",
+    "contact_b1": "bravo",  # b1's published report and signal are "own" for b1's contact person
 }
 VISITORS = ["anonymous", "unverified", *ORACLE]
 
@@ -51,6 +52,7 @@ VISITORS = ["anonymous", "unverified", *ORACLE]
 ALLOWED_GET_STATUS = {
     "home": 302,  # sends people on to the console or their organisation
     "accounts:logout": 405,  # POST only
+    "logout": 405,  # the client host's own sign-out, POST only
     "set_language": 302,
     "client_assign": 405,
     "assignment_end": 405,
@@ -81,6 +83,19 @@ ALLOWED_GET_STATUS = {
             "followup_done",
             "time_add",
             "note_add",
+        )
+    },
+    # Annual reports and signals: every change posts to its own POST-only view.
+    **{
+        f"boardroom:{name}": 405
+        for name in (
+            "report_edit",
+            "report_submit",
+            "report_return",
+            "report_publish",
+            "signal_send",
+            "signal_acknowledge",
+            "signal_follow_up",
         )
     },
 }
@@ -156,6 +171,8 @@ def _objects_of(cast, firm_slug: str) -> dict[str, int]:
         "reference": cast.case_reference("a1" if firm_slug == "acme" else "b1"),
         # The cast's sparring thread, its attachment and a notification e-mail of this client.
         **sparring_objects(client),
+        # The cast's published annual report year, sent signal and batch of drafts.
+        **board_objects(client, "a1" if firm_slug == "acme" else "b1"),
     }
 
 

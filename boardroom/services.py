@@ -1,0 +1,410 @@
+"""Writes for annual reports, board signals and activities (inside one client's schema).
+
+Each service validates completely before it writes: bad input raises ValidationError and
+changes nothing. Each writes one access-log row. Authorisation (who may call which) is the
+views'; the state rules (a published report never changes) are enforced here.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import hashlib
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from audit.models import AccessLogEntry
+from audit.services import access_log_write
+from boardroom import annual, selectors
+from boardroom.models import ACKNOWLEDGEMENT_DAYS, Activity, AnnualReport, BoardSignal
+from boardroom.textcheck import text_problems
+from tenants.models import ClientMembership
+
+logger = logging.getLogger(__name__)
+Action = AccessLogEntry.Action
+FIRST_YEAR = 2000
+TEXT_LIMIT = 20_000
+REMINDER_INTERVAL_DAYS = 7
+# Translated when sent, in each recipient's language.
+SENT_SUBJECT = gettext_noop("Vertrouwd: a new signal for %(client)s")
+SENT_BODY = gettext_noop(
+    "Your confidential adviser sent a signal to the board of %(client)s. "
+    "Sign in to Vertrouwd to read and acknowledge it."
+)
+REMINDER_SUBJECT = gettext_noop("Vertrouwd: a signal for %(client)s awaits acknowledgement")
+REMINDER_BODY = gettext_noop(
+    "A signal from your confidential adviser to the board of %(client)s has not been "
+    "acknowledged yet. Sign in to Vertrouwd to read and acknowledge it."
+)
+
+
+def _log(actor: Any, action: str, object_type: str, reference: str, detail: str = "") -> None:
+    access_log_write(
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_reference=reference,
+        detail=detail,
+    )
+
+
+def _check_texts(fields: dict[str, str], *, k: int) -> None:
+    """Raise ValidationError (per field) when a text names someone or shows a small number."""
+    client = selectors.client_current()
+    known = client.name.split()
+    errors: dict[str, list[str]] = {}
+    for name, text in fields.items():
+        if len(text) > TEXT_LIMIT:
+            errors[name] = [_("Keep this under %(limit)d characters.") % {"limit": TEXT_LIMIT}]
+            continue
+        problems = text_problems(text, k=k, known=known)
+        if problems:
+            errors[name] = problems
+    if errors:
+        raise ValidationError(errors)
+
+
+def _year(year: Any) -> int:
+    try:
+        year = int(year)
+    except (TypeError, ValueError):
+        raise ValidationError({"year": _("Enter a year.")}) from None
+    if not FIRST_YEAR <= year <= timezone.localdate().year:
+        raise ValidationError(
+            {"year": _("Choose a year from %(first)d to this year.") % {"first": FIRST_YEAR}}
+        )
+    return year
+
+
+# --- annual reports ----------------------------------------------------------------------------
+
+
+def report_draft_create(*, actor: Any, year: Any) -> AnnualReport:
+    """Start the annual report of a year as a draft; ValidationError when it exists already."""
+    year = _year(year)
+    with transaction.atomic():
+        if AnnualReport.objects.filter(year=year).exists():
+            raise ValidationError(
+                {"year": _("The annual report of %(year)d exists already.") % {"year": year}}
+            )
+        report = AnnualReport.objects.create(year=year, created_by_id=getattr(actor, "pk", None))
+        _log(actor, Action.CREATE, "annual_report", str(year))
+    return report
+
+
+def _locked(report: AnnualReport, expected_version: int | None = None) -> AnnualReport:
+    locked = AnnualReport.objects.select_for_update().get(pk=report.pk)
+    if locked.is_published:
+        raise ValidationError(_("This annual report is published and can no longer be changed."))
+    if expected_version is not None and locked.version != expected_version:
+        raise ValidationError(
+            _(
+                "Somebody changed this report while you were editing it. Nothing was saved: "
+                "reload the page and make your changes again."
+            )
+        )
+    return locked
+
+
+def report_update(
+    *, actor: Any, report: AnnualReport, narrative: str, recommendations: str, expected_version: int
+) -> AnnualReport:
+    """Save the adviser's texts of a draft. Published or in review: refused, nothing changed."""
+    narrative, recommendations = (narrative or "").strip(), (recommendations or "").strip()
+    _check_texts(
+        {"narrative": narrative, "recommendations": recommendations},
+        k=selectors.threshold_current(),
+    )
+    with transaction.atomic():
+        locked = _locked(report, expected_version)
+        if locked.status != AnnualReport.Status.DRAFT:
+            raise ValidationError(
+                _("This annual report is in review. The reviewer can return it to draft.")
+            )
+        locked.narrative = narrative
+        locked.recommendations = recommendations
+        locked.version = F("version") + 1
+        locked.updated_at = timezone.now()
+        locked.save(update_fields=["narrative", "recommendations", "version", "updated_at"])
+        _log(actor, Action.UPDATE, "annual_report", str(locked.year), "texts")
+    locked.refresh_from_db()
+    return locked
+
+
+def report_submit(*, actor: Any, report: AnnualReport) -> AnnualReport:
+    """Send a draft to review by a firm administrator."""
+    with transaction.atomic():
+        locked = _locked(report)
+        if locked.status != AnnualReport.Status.DRAFT:
+            raise ValidationError(_("Only a draft can be sent for review."))
+        locked.status = AnnualReport.Status.REVIEW
+        locked.submitted_at = timezone.now()
+        locked.submitted_by_id = actor.pk
+        locked.save(update_fields=["status", "submitted_at", "submitted_by_id"])
+        _log(actor, Action.UPDATE, "annual_report", str(locked.year), "sent for review")
+    return locked
+
+
+def report_return(*, actor: Any, report: AnnualReport, note: str) -> AnnualReport:
+    """Return a report in review to draft, with the reviewer's note."""
+    note = (note or "").strip()
+    _check_texts({"note": note}, k=selectors.threshold_current())
+    with transaction.atomic():
+        locked = _locked(report)
+        if locked.status != AnnualReport.Status.REVIEW:
+            raise ValidationError(_("Only a report in review can be returned."))
+        locked.status = AnnualReport.Status.DRAFT
+        locked.review_note = note
+        locked.save(update_fields=["status", "review_note"])
+        _log(actor, Action.UPDATE, "annual_report", str(locked.year), "returned to draft")
+    return locked
+
+
+def report_publish(*, actor: Any, report: AnnualReport) -> AnnualReport:
+    """Publish a reviewed report: freeze its figures, HTML and PDF, with the PDF's SHA-256.
+
+    A report published before is refused with a clear error and stays as it was.
+    """
+    with transaction.atomic():
+        locked = _locked(report)  # refuses a published report
+        if locked.status != AnnualReport.Status.REVIEW:
+            raise ValidationError(
+                _("A report is published after review; send it for review first.")
+            )
+        figures = annual.figures_build(locked.year)
+        content = annual.content_build(locked, figures=figures)
+        published_on = timezone.localdate()
+        body = annual.html_render(
+            content, status=AnnualReport.Status.PUBLISHED, published_on=published_on
+        )
+        pdf = annual.pdf_render(annual.document_render(body, title=annual.report_title(content)))
+        locked.status = AnnualReport.Status.PUBLISHED
+        locked.figures = figures
+        locked.html = body
+        locked.pdf = base64.b64encode(pdf).decode()
+        locked.sha256 = hashlib.sha256(pdf).hexdigest()
+        locked.published_at = timezone.now()
+        locked.published_by_id = actor.pk
+        locked.save()
+        _log(
+            actor,
+            Action.UPDATE,
+            "annual_report",
+            str(locked.year),
+            f"published {locked.sha256[:16]}",
+        )
+    return locked
+
+
+def report_draft_prepare(*, year: int, actor: Any = None) -> AnnualReport | None:
+    """For the firm's batch: make sure a draft of `year` exists and render its PDF preview.
+
+    Reports in review or published are left alone (returns them unchanged).
+    """
+    year = _year(year)
+    with transaction.atomic():
+        report, created = AnnualReport.objects.select_for_update().get_or_create(
+            year=year, defaults={"created_by_id": getattr(actor, "pk", None)}
+        )
+        if report.status != AnnualReport.Status.DRAFT:
+            return report
+        content = annual.content_build(report)
+        body = annual.html_render(content, status=report.status, published_on=None)
+        pdf = annual.pdf_render(annual.document_render(body, title=annual.report_title(content)))
+        report.draft_pdf = base64.b64encode(pdf).decode()
+        report.draft_rendered_at = timezone.now()
+        report.save(update_fields=["draft_pdf", "draft_rendered_at"])
+        _log(
+            actor,
+            Action.CREATE if created else Action.UPDATE,
+            "annual_report",
+            str(year),
+            "draft prepared",
+        )
+    return report
+
+
+# --- board signals -----------------------------------------------------------------------------
+
+
+def _signal_fields(title: str, risk: str, recommendation: str, severity: str) -> dict[str, str]:
+    fields = {
+        "title": (title or "").strip(),
+        "risk": (risk or "").strip(),
+        "recommendation": (recommendation or "").strip(),
+    }
+    errors = {name: [_("This field is required.")] for name, value in fields.items() if not value}
+    if len(fields["title"]) > 200:
+        errors["title"] = [_("Keep the title under 200 characters.")]
+    if severity not in BoardSignal.Severity.values:
+        errors["severity"] = [_("Choose one of the options.")]
+    if errors:
+        raise ValidationError(errors)
+    _check_texts(fields, k=selectors.threshold_current())
+    return fields
+
+
+def signal_create(
+    *, actor: Any, title: str, risk: str, recommendation: str, severity: str, theme_code: str = ""
+) -> BoardSignal:
+    """Save a signal as a draft (checked: no names, contact details or small numbers)."""
+    fields = _signal_fields(title, risk, recommendation, severity)
+    with transaction.atomic():
+        signal = BoardSignal.objects.create(
+            **fields, severity=severity, theme_code=(theme_code or "")[:40], created_by_id=actor.pk
+        )
+        _log(actor, Action.CREATE, "board_signal", str(signal.pk))
+    return signal
+
+
+def signal_update(
+    *, actor: Any, signal: BoardSignal, title: str, risk: str, recommendation: str, severity: str
+) -> BoardSignal:
+    """Change a draft signal; a sent signal is refused."""
+    fields = _signal_fields(title, risk, recommendation, severity)
+    with transaction.atomic():
+        locked = BoardSignal.objects.select_for_update().get(pk=signal.pk)
+        if locked.status != BoardSignal.Status.DRAFT:
+            raise ValidationError(_("This signal was sent and can no longer be changed."))
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        locked.severity = severity
+        locked.save()
+        _log(actor, Action.UPDATE, "board_signal", str(locked.pk))
+    return locked
+
+
+def _contact_emails(client_id: int) -> list[tuple[str, str]]:
+    return list(
+        ClientMembership.objects.filter(
+            client_id=client_id, role=ClientMembership.Role.CONTACT_PERSON, user__is_active=True
+        ).values_list("user__email", "user__language")
+    )
+
+
+def _notifier(subject: str, body: str) -> Any:
+    """Return a function that e-mails the current client's contact persons, each in their
+    language; the mail says where to look, never what. Recipients are read now, so the
+    function can run after commit, outside the client's schema."""
+    client = selectors.client_current()
+    name, recipients = client.name, _contact_emails(client.pk)
+
+    def send() -> None:
+        for email, language in recipients:
+            with translation.override(language or settings.LANGUAGE_CODE):
+                send_mail(_(subject) % {"client": name}, _(body) % {"client": name}, None, [email])
+
+    return send
+
+
+def signal_send(*, actor: Any, signal: BoardSignal) -> BoardSignal:
+    """Send a draft to the board (checked again), with an acknowledgement deadline."""
+    with transaction.atomic():
+        locked = BoardSignal.objects.select_for_update().get(pk=signal.pk)
+        if locked.status != BoardSignal.Status.DRAFT:
+            raise ValidationError(_("This signal was sent already."))
+        _signal_fields(locked.title, locked.risk, locked.recommendation, locked.severity)
+        locked.status = BoardSignal.Status.SENT
+        locked.sent_at = timezone.now()
+        locked.acknowledgement_due = timezone.localdate() + datetime.timedelta(
+            days=ACKNOWLEDGEMENT_DAYS
+        )
+        locked.save(update_fields=["status", "sent_at", "acknowledgement_due"])
+        _log(actor, Action.UPDATE, "board_signal", str(locked.pk), "sent")
+        transaction.on_commit(_notifier(SENT_SUBJECT, SENT_BODY))
+    return locked
+
+
+def signal_acknowledge(*, actor: Any, signal: BoardSignal) -> BoardSignal:
+    """Record that a contact person read the signal; a second time changes nothing."""
+    with transaction.atomic():
+        locked = BoardSignal.objects.select_for_update().get(pk=signal.pk)
+        if locked.status == BoardSignal.Status.DRAFT:
+            raise ValidationError(_("This signal has not been sent."))
+        if locked.acknowledged_at is not None:
+            return locked
+        locked.status = BoardSignal.Status.ACKNOWLEDGED
+        locked.acknowledged_at = timezone.now()
+        locked.acknowledged_by_id = actor.pk
+        locked.save(update_fields=["status", "acknowledged_at", "acknowledged_by_id"])
+        _log(actor, Action.UPDATE, "board_signal", str(locked.pk), "acknowledged")
+    return locked
+
+
+def signal_follow_up(*, actor: Any, signal: BoardSignal, text: str) -> BoardSignal:
+    """Record what the organisation did about a signal (acknowledging it if not done yet)."""
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"follow_up": _("Describe what the organisation did.")})
+    _check_texts({"follow_up": text}, k=selectors.threshold_current())
+    with transaction.atomic():
+        locked = BoardSignal.objects.select_for_update().get(pk=signal.pk)
+        if locked.status == BoardSignal.Status.DRAFT:
+            raise ValidationError(_("This signal has not been sent."))
+        now = timezone.now()
+        if locked.acknowledged_at is None:
+            locked.acknowledged_at, locked.acknowledged_by_id = now, actor.pk
+        locked.follow_up = text
+        locked.followed_up_at = now
+        locked.followed_up_by_id = actor.pk
+        locked.status = BoardSignal.Status.FOLLOWED_UP
+        locked.save()
+        _log(actor, Action.UPDATE, "board_signal", str(locked.pk), "follow-up recorded")
+    return locked
+
+
+def signal_reminders_send(*, today: datetime.date | None = None) -> int:
+    """Remind contact persons of sent signals past their acknowledgement date (at most weekly
+    per signal). Returns the number of signals reminded about."""
+    today = today or timezone.localdate()
+    overdue = list(
+        BoardSignal.objects.filter(
+            status=BoardSignal.Status.SENT,
+            acknowledged_at__isnull=True,
+            acknowledgement_due__lt=today,
+        ).exclude(last_reminded_on__gt=today - datetime.timedelta(days=REMINDER_INTERVAL_DAYS))
+    )
+    if not overdue:
+        return 0
+    _notifier(REMINDER_SUBJECT, REMINDER_BODY)()
+    BoardSignal.objects.filter(pk__in=[signal.pk for signal in overdue]).update(
+        last_reminded_on=today
+    )
+    return len(overdue)
+
+
+# --- activities --------------------------------------------------------------------------------
+
+
+def activity_add(*, actor: Any, kind: str, held_on: Any, minutes: Any) -> Activity:
+    """Register an activity (information session, training, advice to management)."""
+    errors: dict[str, list[str]] = {}
+    if kind not in Activity.Kind.values:
+        errors["kind"] = [_("Choose one of the options.")]
+    if not isinstance(held_on, datetime.date):
+        errors["held_on"] = [_("Enter a date.")]
+    elif held_on > timezone.localdate():
+        errors["held_on"] = [_("This date is in the future.")]
+    elif held_on.year < FIRST_YEAR:
+        errors["held_on"] = [
+            _("Choose a year from %(first)d to this year.") % {"first": FIRST_YEAR}
+        ]
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= 24 * 60:
+        errors["minutes"] = [_("Enter a number of minutes from 1 to 1440.")]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        activity = Activity.objects.create(
+            kind=kind, held_on=held_on, minutes=minutes, registered_by_id=actor.pk
+        )
+        _log(actor, Action.CREATE, "activity", str(activity.pk), kind)
+    return activity

@@ -1,0 +1,354 @@
+"""Annual reports (draft, review, publication, immutability) and board signals (checks,
+acknowledgement, follow-up, reminders, suggestions), through the views of each role."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import hashlib
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+
+from audit.models import AccessLogEntry
+from boardroom import services
+from boardroom.models import Activity, AnnualReport, BoardSignal
+from boardroom.textcheck import text_problems
+from reports.periods import Quarter
+from tests.cast import sign_in
+from tests.test_reports_flow import register
+
+TODAY = timezone.localdate()
+YEAR = TODAY.year  # the cast publishes earlier years; this one is free
+
+
+def _report(cast, client=None) -> AnnualReport:
+    with tenant_context(client or cast.a1):
+        return AnnualReport.objects.get(year=YEAR)
+
+
+def _snapshot(report: AnnualReport) -> tuple:
+    return (
+        report.status,
+        report.narrative,
+        report.recommendations,
+        report.figures,
+        report.sha256,
+        report.version,
+        report.published_at,
+    )
+
+
+def test_annual_report_from_draft_to_published_snapshot(cast, client_for):
+    adviser = client_for(cast.a1)
+    sign_in(adviser, cast.adviser_a)
+    assert adviser.post("/board/reports/", {"year": YEAR}).status_code == 302
+    report = _report(cast)
+    assert report.status == "draft"
+
+    page = adviser.get(f"/board/reports/{YEAR}/")
+    assert page.status_code == 200
+    assert "<svg" in page.content.decode()  # charts as inline SVG, the same as in the PDF
+    saved = adviser.post(
+        f"/board/reports/{YEAR}/edit/",
+        {
+            "narrative": "Dit jaar ging veel aandacht naar werkdruk in de teams.",
+            "recommendations": "Maak werkdruk bespreekbaar in het werkoverleg.",
+            "version": report.version,
+        },
+    )
+    assert saved.status_code == 302
+    assert _report(cast).narrative.startswith("Dit jaar")
+
+    contact = client_for(cast.a1)
+    sign_in(contact, cast.contact_a1)
+    assert contact.get(f"/board/reports/{YEAR}/").status_code == 404  # drafts are not theirs
+    assert contact.get(f"/board/reports/{YEAR}/pdf/").status_code == 404
+
+    assert adviser.post(f"/board/reports/{YEAR}/submit/").status_code == 302
+    assert _report(cast).status == "review"
+    assert adviser.post(f"/board/reports/{YEAR}/publish/").status_code == 404  # admins only
+
+    admin = client_for(cast.a1)
+    sign_in(admin, cast.admin_a)
+    assert admin.post(f"/board/reports/{YEAR}/publish/").status_code == 302
+    report = _report(cast)
+    assert report.status == "published" and report.published_by_id == cast.admin_a.pk
+    pdf = base64.b64decode(report.pdf)
+    assert pdf.startswith(b"%PDF") and hashlib.sha256(pdf).hexdigest() == report.sha256
+    assert report.figures["year"] == YEAR and report.figures["k"] == 5
+
+    shown = contact.get(f"/board/reports/{YEAR}/")
+    assert shown.status_code == 200 and report.sha256 in shown.content.decode()
+    download = contact.get(f"/board/reports/{YEAR}/pdf/")
+    assert hashlib.sha256(download.content).hexdigest() == report.sha256
+    with tenant_context(cast.a1):
+        actions = list(
+            AccessLogEntry.objects.filter(object_type="annual_report", object_reference=str(YEAR))
+            .order_by("at", "pk")
+            .values_list("detail", flat=True)
+        )
+    assert actions[0] == "" and actions[1:3] == ["texts", "sent for review"]
+    assert actions[3].startswith("published ")
+
+
+def test_a_published_report_stays_frozen_when_cases_change(cast):
+    with tenant_context(cast.a1):
+        report = services.report_draft_create(actor=cast.adviser_a, year=YEAR)
+        services.report_submit(actor=cast.adviser_a, report=report)
+        services.report_publish(actor=cast.admin_a, report=report)
+        frozen = AnnualReport.objects.get(year=YEAR)
+        register(cast, count=6, on=TODAY)
+        from boardroom.selectors import year_publications
+
+        assert year_publications([YEAR])[YEAR].to_json() == frozen.figures["canonical"]
+
+
+def test_publishing_twice_or_editing_a_published_report_is_refused(cast):
+    with tenant_context(cast.a1):
+        report = services.report_draft_create(actor=cast.adviser_a, year=YEAR)
+        services.report_submit(actor=cast.adviser_a, report=report)
+        services.report_publish(actor=cast.admin_a, report=report)
+        before = _snapshot(AnnualReport.objects.get(year=YEAR))
+        logged = AccessLogEntry.objects.count()
+        for attempt in (
+            lambda: services.report_publish(actor=cast.admin_a, report=report),
+            lambda: services.report_update(
+                actor=cast.adviser_a,
+                report=report,
+                narrative="Nieuw",
+                recommendations="",
+                expected_version=before[5],
+            ),
+            lambda: services.report_submit(actor=cast.adviser_a, report=report),
+            lambda: services.report_return(actor=cast.admin_a, report=report, note="Opnieuw"),
+        ):
+            with pytest.raises(ValidationError, match="published and can no longer be changed"):
+                attempt()
+        assert _snapshot(AnnualReport.objects.get(year=YEAR)) == before
+        assert AccessLogEntry.objects.count() == logged
+        with pytest.raises(ValidationError, match="exists already"):
+            services.report_draft_create(actor=cast.adviser_a, year=YEAR)
+
+
+@pytest.mark.parametrize(
+    ("narrative", "problem"),
+    [
+        ("Mevrouw Jansen van de afdeling zorg meldde pesten.", "looks like a name"),
+        ("Mail mij via vp@example.org.", "e-mail address"),
+        ("Bel 06-12345678 voor meer informatie.", "phone number"),
+        ("Er waren 2 meldingen over intimidatie.", "number below 5"),
+    ],
+)
+def test_report_texts_with_names_or_small_numbers_are_refused(cast, narrative, problem):
+    with tenant_context(cast.a1):
+        report = services.report_draft_create(actor=cast.adviser_a, year=YEAR)
+        with pytest.raises(ValidationError, match=problem):
+            services.report_update(
+                actor=cast.adviser_a,
+                report=report,
+                narrative=narrative,
+                recommendations="",
+                expected_version=report.version,
+            )
+        assert AnnualReport.objects.get(year=YEAR).narrative == ""
+
+
+def test_a_stale_edit_changes_nothing(cast):
+    with tenant_context(cast.a1):
+        report = services.report_draft_create(actor=cast.adviser_a, year=YEAR)
+        services.report_update(
+            actor=cast.adviser_a,
+            report=report,
+            narrative="Eerste versie.",
+            recommendations="",
+            expected_version=1,
+        )
+        with pytest.raises(ValidationError, match="changed this report"):
+            services.report_update(
+                actor=cast.adviser_a,
+                report=report,
+                narrative="Tweede versie.",
+                recommendations="",
+                expected_version=1,
+            )
+        assert AnnualReport.objects.get(year=YEAR).narrative == "Eerste versie."
+
+
+@pytest.mark.parametrize("year", [1999, TODAY.year + 1, "twenty"])
+def test_report_years_out_of_range_are_refused(cast, year):
+    with tenant_context(cast.a1):
+        count = AnnualReport.objects.count()
+        with pytest.raises(ValidationError):
+            services.report_draft_create(actor=cast.adviser_a, year=year)
+        assert AnnualReport.objects.count() == count
+
+
+def test_returned_report_goes_back_to_the_adviser_with_a_note(cast, client_for):
+    with tenant_context(cast.a1):
+        report = services.report_draft_create(actor=cast.adviser_a, year=YEAR)
+        services.report_submit(actor=cast.adviser_a, report=report)
+    admin = client_for(cast.a1)
+    sign_in(admin, cast.admin_a)
+    admin.post(f"/board/reports/{YEAR}/return/", {"note": "Graag de aanbevelingen aanvullen."})
+    report = _report(cast)
+    assert (report.status, report.review_note) == ("draft", "Graag de aanbevelingen aanvullen.")
+
+
+# --- signals -----------------------------------------------------------------------------------
+
+SIGNAL = {
+    "title": "Toename van meldingen over werkdruk",
+    "risk": "Meerdere medewerkers in de zorgteams noemen structureel hoge werkdruk.",
+    "recommendation": "Onderzoek de roosters en bespreek de bezetting met de teamleiders.",
+    "severity": "high",
+}
+
+
+def test_signal_from_draft_to_follow_up(cast, client_for, django_capture_on_commit_callbacks):
+    adviser = client_for(cast.a1)
+    sign_in(adviser, cast.adviser_a)
+    created = adviser.post("/board/signals/", SIGNAL)
+    assert created.status_code == 302
+    with tenant_context(cast.a1):
+        signal = BoardSignal.objects.order_by("-pk").first()
+        assert signal.title == SIGNAL["title"] and signal.status == "draft"
+    contact = client_for(cast.a1)
+    sign_in(contact, cast.contact_a1)
+    assert contact.get(f"/board/signals/{signal.pk}/").status_code == 404  # a draft
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert adviser.post(f"/board/signals/{signal.pk}/send/").status_code == 302
+    assert [message.to for message in mail.outbox] == [["hr@client-a1.test"]]
+    assert SIGNAL["risk"] not in mail.outbox[0].body  # says where to look, never what
+
+    page = contact.get(f"/board/signals/{signal.pk}/")
+    assert page.status_code == 200 and SIGNAL["risk"] in page.content.decode()
+    assert contact.post(f"/board/signals/{signal.pk}/acknowledge/").status_code == 302
+    contact.post(
+        f"/board/signals/{signal.pk}/follow-up/",
+        {"follow_up": "De teamleiders bespreken de roosters elke maand met de medewerkers."},
+    )
+    with tenant_context(cast.a1):
+        signal.refresh_from_db()
+    assert signal.status == "followed_up" and signal.acknowledged_by_id == cast.contact_a1.pk
+    assert signal.follow_up.startswith("De teamleiders")
+    assert adviser.get(f"/board/signals/{signal.pk}/").status_code == 200  # adviser sees it
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "problem"),
+    [
+        ("risk", "Pieter de Vries van inkoop intimideert collega's.", "looks like a name"),
+        ("risk", "Meldingen komen vooral van Jansen.", "looks like a name"),
+        ("recommendation", "Neem contact op via hr@zorggroep.example.", "e-mail address"),
+        ("recommendation", "Bel de vertrouwenspersoon op +31 6 12345678.", "phone number"),
+        ("risk", "Drie medewerkers meldden intimidatie.", "number below 5"),
+        ("risk", "Er kwamen 4 meldingen binnen.", "number below 5"),
+    ],
+)
+def test_signals_with_names_contact_details_or_small_numbers_are_refused(
+    cast, field, text, problem
+):
+    with tenant_context(cast.a1):
+        count = BoardSignal.objects.count()
+        with pytest.raises(ValidationError, match=problem):
+            services.signal_create(actor=cast.adviser_a, **{**SIGNAL, field: text})
+        assert BoardSignal.objects.count() == count
+
+
+def test_the_check_lets_ordinary_board_language_through():
+    text = (
+        "In het derde kwartaal kwamen meer meldingen binnen over werkdruk. Advies: bespreek in "
+        "januari de bezetting. Het aantal steeg met 40% tot 12 meldingen in 2025."
+    )
+    assert text_problems(text, k=5) == []
+    assert (
+        text_problems("Zorggroep Noord heeft een goed beleid.", k=5, known=["Zorggroep", "Noord"])
+        == []
+    )
+
+
+def test_only_advisers_write_and_only_contact_persons_acknowledge(cast, client_for):
+    contact = client_for(cast.a1)
+    sign_in(contact, cast.contact_a1)
+    with tenant_context(cast.a1):
+        count = BoardSignal.objects.count()
+        sent = BoardSignal.objects.exclude(status="draft").first()
+    assert contact.post("/board/signals/", SIGNAL).status_code == 404
+    admin = client_for(cast.a1)
+    sign_in(admin, cast.admin_a)
+    assert admin.post(f"/board/signals/{sent.pk}/acknowledge/").status_code == 404
+    with tenant_context(cast.a1):
+        assert BoardSignal.objects.count() == count
+        assert BoardSignal.objects.get(pk=sent.pk).acknowledged_at is None
+
+
+def test_overdue_acknowledgements_are_reminded_weekly(cast):
+    with tenant_context(cast.a1):
+        signal = BoardSignal.objects.exclude(status="draft").get()
+        BoardSignal.objects.filter(pk=signal.pk).update(
+            acknowledgement_due=TODAY - datetime.timedelta(days=1)
+        )
+        mail.outbox.clear()
+        assert services.signal_reminders_send(today=TODAY) == 1
+        assert [message.to for message in mail.outbox] == [["hr@client-a1.test"]]
+        assert services.signal_reminders_send(today=TODAY + datetime.timedelta(days=3)) == 0
+        assert services.signal_reminders_send(today=TODAY + datetime.timedelta(days=7)) == 1
+        services.signal_acknowledge(actor=cast.contact_a1, signal=signal)
+        assert services.signal_reminders_send(today=TODAY + datetime.timedelta(days=30)) == 0
+
+
+def test_reminders_run_for_every_client_from_one_dispatcher(cast):
+    from reports.tasks import signal_reminders_dispatch
+
+    with tenant_context(cast.b1):
+        BoardSignal.objects.exclude(status="draft").update(
+            acknowledgement_due=TODAY - datetime.timedelta(days=2)
+        )
+    mail.outbox.clear()
+    assert signal_reminders_dispatch() == 3
+    assert [message.to for message in mail.outbox] == [["hr@client-b1.test"]]
+
+
+def test_a_theme_rising_against_earlier_quarters_is_suggested(cast, client_for):
+    latest = Quarter.of(TODAY).shifted(-1)
+    with tenant_context(cast.a1):
+        register(cast, count=9, on=latest.starts_on, theme="discrimination")
+        for back in (1, 2, 3):
+            register(cast, count=1, on=latest.shifted(-back).starts_on, theme="discrimination")
+    adviser = client_for(cast.a1)
+    sign_in(adviser, cast.adviser_a)
+    page = adviser.get("/board/signals/?suggest=discrimination", HTTP_ACCEPT_LANGUAGE="en")
+    body = page.content.decode()
+    assert "?suggest=discrimination" in body
+    assert latest.label in body  # pre-filled text names the quarter, never a count below k
+    contact = client_for(cast.a1)
+    sign_in(contact, cast.contact_a1)
+    assert "?suggest=" not in contact.get("/board/signals/").content.decode()
+
+
+def test_activities_are_registered_by_the_adviser_and_counted_in_the_report(cast, client_for):
+    adviser = client_for(cast.a1)
+    sign_in(adviser, cast.adviser_a)
+    response = adviser.post(
+        "/board/activities/",
+        {"kind": "information_session", "held_on": TODAY.isoformat(), "minutes": 90},
+    )
+    assert response.status_code == 302
+    bad = adviser.post(
+        "/board/activities/", {"kind": "party", "held_on": TODAY.isoformat(), "minutes": 0}
+    )
+    assert bad.status_code == 200
+    with tenant_context(cast.a1):
+        assert list(Activity.objects.values_list("kind", "minutes")) == [
+            ("information_session", 90)
+        ]
+        from boardroom.annual import figures_build
+
+        activities = figures_build(YEAR)["activities"]["tables"]["activities"]
+    rows = activities["rows"]
+    assert activities["values"][rows.index("information_session")] == [1.0, 90.0]
