@@ -213,6 +213,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cases.tasks.deadline_reminders_send",
         "schedule": crontab(hour=7, minute=0),
     },
+    "reports-rollup-nightly": {
+        "task": "reports.tasks.rollup_nightly",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    "reports-signal-reminders": {
+        "task": "reports.tasks.signal_reminders_dispatch",
+        "schedule": crontab(hour=7, minute=30),
+    },
     "sparring-outbox-sweep": {
         "task": "sparring.tasks.outbox_sweep",
         "schedule": crontab(minute="*/2"),
