@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.cache import cache
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from boardroom import selectors
@@ -73,7 +75,20 @@ class Dashboard:
 
 
 def dashboard_build(period: Period) -> Dashboard:
-    """Return every table and chart for the period and the same period a year earlier."""
+    """Return every table and chart for the period and the same period a year earlier (cached
+    per data version, period and language: a repeated view reads one version query)."""
+    key = (
+        f"reports:dashboard:{selectors.data_version_current()}:{selectors.threshold_current()}:"
+        f"{period.first.label}:{period.last.label}:{get_language()}"
+    )
+    cached = cache.get(key)
+    if cached is None:
+        cached = _dashboard_build(period)
+        cache.set(key, cached, selectors.PUBLICATION_CACHE_SECONDS)
+    return cached
+
+
+def _dashboard_build(period: Period) -> Dashboard:
     earlier = period.a_year_earlier()
     publications = selectors.year_publications([*earlier.years, *period.years])
     labels = selectors.labels_current()

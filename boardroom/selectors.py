@@ -8,6 +8,7 @@ Published years come from their frozen annual report, so a published year never 
 from __future__ import annotations
 
 import datetime
+import hashlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -151,12 +152,59 @@ def case_frames(*, years: Iterable[int]) -> CaseFrames:
     )
 
 
+def data_version_current() -> str:
+    """A short hash that changes whenever anything the figures count changes (one query):
+    case rows (every change bumps their version), themes, referrals, time, conversations,
+    internal registrations and published reports."""
+    through = Case.themes.through._meta.db_table
+    tables = {
+        "cases": Case._meta.db_table,
+        "referrals": Referral._meta.db_table,
+        "minutes": TimeEntry._meta.db_table,
+        "conversations": Conversation._meta.db_table,
+        "internal": InternalRegistration._meta.db_table,
+        "reports": AnnualReport._meta.db_table,
+    }
+    sql = f"""
+        SELECT
+          (SELECT concat(count(*), ':', coalesce(sum(version), 0), ':', max(id))
+             FROM {tables["cases"]}),
+          (SELECT concat(count(*), ':', max(id)) FROM {through}),
+          (SELECT concat(count(*), ':', max(id)) FROM {tables["referrals"]}),
+          (SELECT concat(count(*), ':', max(id), ':', coalesce(sum(minutes), 0))
+             FROM {tables["minutes"]}),
+          (SELECT concat(count(*), ':', max(id)) FROM {tables["conversations"]}),
+          (SELECT concat(count(*), ':', max(id)) FROM {tables["internal"]}),
+          (SELECT concat(count(*), ':', max(published_at)) FROM {tables["reports"]}
+             WHERE status = 'published')
+    """  # noqa: S608 — table names from the models, no input
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        row = cursor.fetchone()
+    return hashlib.sha256(repr(row).encode()).hexdigest()[:24]
+
+
 def year_publications(years: Iterable[int], *, k: int | None = None) -> dict[int, Publication]:
     """Return the published figures of each year: frozen ones for years with a published annual
-    report, else suppressed live from the cases (cached by the figures' fingerprint, so the
-    same figures are never suppressed twice)."""
+    report, else suppressed live from the cases. Cached twice: by the data version (no case
+    rows read while nothing changed) and by the figures' fingerprint (the same figures are
+    never suppressed twice)."""
     years = sorted(set(years))
     k = threshold_current() if k is None else k
+    version_key = f"reports:publications:{data_version_current()}:{k}:{','.join(map(str, years))}"
+    cached = cache.get(version_key)
+    if cached is not None:
+        return {int(year): Publication.from_json(data) for year, data in cached.items()}
+    result = _year_publications(years, k)
+    cache.set(
+        version_key,
+        {str(year): publication.to_json() for year, publication in result.items()},
+        PUBLICATION_CACHE_SECONDS,
+    )
+    return result
+
+
+def _year_publications(years: list[int], k: int) -> dict[int, Publication]:
     result: dict[int, Publication] = {}
     for year, figures in AnnualReport.objects.filter(
         status=AnnualReport.Status.PUBLISHED, year__in=years

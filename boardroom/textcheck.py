@@ -138,7 +138,7 @@ def text_problems(text: str, *, k: int, known: Iterable[str] = ()) -> list[str]:
             index + 1 < len(words)
             and stripped[match.end() : words[index + 1].start()].strip() == ""
         )
-        if word.lower() in known_words:
+        if word.lower() in known_words or word.lower().rstrip(".") in TITLES:
             continue
         if (follows_title and word.lower() not in TITLES) or (
             _is_capitalised(word)

@@ -10,7 +10,7 @@ import hashlib
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_tenants.utils import tenant_context
 
 from audit.models import AccessLogEntry
@@ -22,6 +22,15 @@ from tests.cast import sign_in
 from tests.test_reports_flow import register
 
 TODAY = timezone.localdate()
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages asserted below are the English ones."""
+    with translation.override("en"):
+        yield
+
+
 YEAR = TODAY.year  # the cast publishes earlier years; this one is free
 
 
