@@ -114,13 +114,18 @@ def legend_text(k: int) -> str:
 # --- downloads ---------------------------------------------------------------------------------
 
 
+def _inert(text: str) -> str:
+    """Keep spreadsheet programs from reading a label (a client's name) as a formula."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def csv_bytes(view: View) -> bytes:
     """The table as CSV (UTF-8 with BOM, so spreadsheet programs read the accents)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["", *view.headings])
+    writer.writerow(["", *(_inert(heading) for heading in view.headings)])
     for row in view.rows:
-        writer.writerow([row.label, *row.cells])
+        writer.writerow([_inert(row.label), *row.cells])
     writer.writerow([])
     writer.writerow([legend_text(view.table.k)])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
@@ -136,9 +141,9 @@ def xlsx_bytes(view: View) -> bytes:
     sheet.title = view.key[:31]
     sheet.append([view.title])
     sheet["A1"].font = Font(bold=True)
-    sheet.append(["", *view.headings])
+    sheet.append(["", *(_inert(heading) for heading in view.headings)])
     for row in view.rows:
-        values: list[Any] = [row.label]
+        values: list[Any] = [_inert(row.label)]
         for column in view.table.values.columns:
             value, status = view.table.cell(row.code, column)
             if status == Status.SHOWN:

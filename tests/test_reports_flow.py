@@ -275,6 +275,17 @@ def test_portfolio_reads_rollups_not_client_schemas(seeded, console):
     assert csv.status_code == 200 and "Zorggroep Noord" in csv.content.decode("utf-8-sig")
 
 
+def test_downloads_never_start_a_cell_with_a_formula(cast, console):
+    from tenants.models import ClientOrganisation
+
+    ClientOrganisation.objects.filter(pk=cast.a1.pk).update(name='=HYPERLINK("http://x")')
+    sign_in(console, cast.admin_a)
+    text = console.get("/console/portfolio/download/?table=per_client&fmt=csv").content
+    lines = text.decode("utf-8-sig").splitlines()
+    assert any(line.startswith("\"'=HYPERLINK(") for line in lines)
+    assert not any(line.startswith("=") or line.startswith('"=') for line in lines)
+
+
 def test_portfolio_and_my_clients_are_for_their_roles(cast, console):
     sign_in(console, cast.adviser_a)
     assert console.get("/console/portfolio/").status_code == 404
