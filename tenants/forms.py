@@ -121,3 +121,23 @@ class InviteForm(forms.Form):
                 "client", _("Firm roles are not tied to one client organisation; leave this empty.")
             )
         return data
+
+
+class OffboardForm(forms.Form):
+    """Offboarding cannot be undone: the admin types the client's short name to confirm."""
+
+    confirm = forms.CharField(label=_("Short name, to confirm"), max_length=200)
+
+    def __init__(self, *args: Any, client: ClientOrganisation, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.client = client
+        self.fields["confirm"].help_text = _("Type %(slug)s.") % {"slug": client.slug}
+        self.fields["confirm"].widget.attrs.update({"autocomplete": "off", "spellcheck": "false"})
+
+    def clean_confirm(self) -> str:
+        value = self.cleaned_data["confirm"].strip().lower()
+        if value != self.client.slug:
+            raise forms.ValidationError(
+                _("That is not the short name of this client organisation. Nothing was changed.")
+            )
+        return value

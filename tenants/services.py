@@ -138,6 +138,15 @@ def _check_schema_later(client: ClientOrganisation) -> None:
     record_schema_state.apply_async(headers={"_schema_name": client.schema_name})
 
 
+def _refuse_offboarded(client: ClientOrganisation) -> None:
+    # An offboarded client has no schema and no key left: it cannot come back or get people.
+    if client.status == ClientOrganisation.Status.OFFBOARDED:
+        raise ValidationError(
+            _("%(name)s is offboarded; its data is gone and it cannot be changed.")
+            % {"name": client.name}
+        )
+
+
 def client_update(*, client: ClientOrganisation, **fields: Any) -> ClientOrganisation:
     """Change a client's name, sector, size, contract period or status (not its address)."""
     allowed = {
@@ -153,6 +162,7 @@ def client_update(*, client: ClientOrganisation, **fields: Any) -> ClientOrganis
         raise ValueError(f"Cannot change {sorted(unknown)} here.")
     if fields.get("status") == ClientOrganisation.Status.OFFBOARDED:
         raise ValidationError(_("Offboarding is a separate step that destroys the client's data."))
+    _refuse_offboarded(client)
     status_before = client.status
     for name, value in fields.items():
         setattr(client, name, value)
@@ -198,6 +208,7 @@ def user_create(
     elif role in CLIENT_ROLES:
         if client is None:
             raise ValidationError(_("A client role needs a client organisation."))
+        _refuse_offboarded(client)
     else:
         raise ValidationError(_("Unknown role “%(role)s”.") % {"role": role})
     with transaction.atomic():
@@ -227,6 +238,7 @@ def assignment_create(
     Refuses advisers of another firm, periods that end before they start, and a period that
     overlaps an existing assignment of the same adviser to the same client.
     """
+    _refuse_offboarded(client)
     starts_on = starts_on or timezone.localdate()
     if kind not in Assignment.Kind.values:
         raise ValidationError(_("Unknown kind of assignment."))

@@ -11,6 +11,9 @@ urlpatterns = [
     path("console/clients/<int:client_id>/edit/", views.client_edit, name="client_edit"),
     path("console/clients/<int:client_id>/assign/", views.client_assign, name="client_assign"),
     path(
+        "console/clients/<int:client_id>/offboard/", views.client_offboard, name="client_offboard"
+    ),
+    path(
         "console/assignments/<int:assignment_id>/end/", views.assignment_end, name="assignment_end"
     ),
     path("console/people/", views.people, name="people"),

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from saas import hosts
 from tenants import selectors, services
 from tenants.access import ANY_CLIENT_ROLE, FIRM_STAFF, Role, allow, verified
-from tenants.forms import AssignmentForm, ClientEditForm, ClientForm, InviteForm
+from tenants.forms import AssignmentForm, ClientEditForm, ClientForm, InviteForm, OffboardForm
 from tenants.models import ClientOrganisation
 from tenants.tasks import send_invitation
 
@@ -151,6 +151,26 @@ def assignment_end(request: HttpRequest, assignment_id: int) -> HttpResponse:
     services.assignment_end(assignment=assignment)
     messages.success(request, _("The assignment ends today."))
     return redirect("client_detail", client_id=assignment.client_id)
+
+
+@allow(Role.FIRM_ADMIN)
+@require_http_methods(["GET", "POST"])
+def client_offboard(request: HttpRequest, client_id: int) -> HttpResponse:
+    """End a client for good: its data key is destroyed and its schema dropped (irreversible)."""
+    client = selectors.client_get_for_firm(firm=request.firm, client_id=client_id)
+    if client.status == ClientOrganisation.Status.OFFBOARDED:
+        messages.info(request, _("%(name)s is offboarded already.") % {"name": client.name})
+        return redirect("client_detail", client_id=client.pk)
+    form = OffboardForm(request.POST or None, client=client)
+    if request.method == "POST" and form.is_valid():
+        services.client_offboard(client=client, actor=request.user)
+        messages.success(
+            request,
+            _("%(name)s is offboarded: its data key is destroyed and its case files are gone.")
+            % {"name": client.name},
+        )
+        return redirect("client_detail", client_id=client.pk)
+    return render(request, "tenants/client_offboard.html", {"form": form, "client": client})
 
 
 @allow(Role.FIRM_ADMIN)
