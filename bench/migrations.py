@@ -27,19 +27,23 @@ under `.data/` when DATABASE_URL is unset, else on the server DATABASE_URL names
 
 from __future__ import annotations
 
-import argparse
-import base64
 import os
-import secrets
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
+from _common import (
+    ROOT,
+    argument_parser,
+    bench_database,
+    load_average,
+    template_ready,
+    throwaway_keys,
+)
+
 BENCH_DATABASE = "vertrouwd_bench_migrations"
 APP = "benchnotes"
 NEW_MIGRATION = "0002_title_key"
@@ -150,37 +154,6 @@ def write_app(directory: Path, version: int, processes: int) -> None:
         shutil.rmtree(cache)
 
 
-def server_and_url() -> tuple[dict[str, str], str]:
-    """How to reach the server's `postgres` database, and the bench database's URL."""
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        parts = urlsplit(url)
-        return (
-            {"conninfo": urlunsplit(parts._replace(path="/postgres"))},
-            urlunsplit(parts._replace(path=f"/{BENCH_DATABASE}")),
-        )
-    from saas.embedded_db import embedded_database
-
-    data_dir = Path(os.environ.get("VERTROUWD_DATA_DIR", ROOT / ".data")).resolve()
-    embedded = embedded_database(data_dir)
-    host = embedded["HOST"]
-    bench_url = f"postgresql://{embedded['USER']}@{quote(host, safe='')}/{BENCH_DATABASE}"
-    return {"host": host, "user": embedded["USER"], "dbname": "postgres"}, bench_url
-
-
-def recreate_database(server: dict[str, str], *, drop_only: bool = False) -> None:
-    import psycopg
-
-    with psycopg.connect(**server, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
-        if not drop_only:
-            conn.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
-
-
-def load_average() -> str:
-    return f"{os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else "unknown"
-
-
 class Bench:
     def __init__(self, *, tenants: int, processes: int, app_dir: Path, bench_url: str) -> None:
         self.tenants = tenants
@@ -194,9 +167,7 @@ class Bench:
             # Production settings (DEBUG off: it would keep every query) with throwaway keys,
             # the same in every process (client data keys are wrapped with the master key).
             "DEBUG": "0",
-            "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
-            "MASTER_KEY": os.environ.get("MASTER_KEY")
-            or base64.b64encode(secrets.token_bytes(32)).decode(),
+            **throwaway_keys(),
             "LOG_LEVEL": "WARNING",
         }
         self.env.pop("VERTROUWD_TESTING", None)
@@ -211,15 +182,9 @@ class Bench:
         django.setup()
 
     def create_tenants(self) -> None:
-        from django.core.management import call_command
+        from tenants import services
 
-        from tenants import provisioning, services
-
-        started = time.perf_counter()
-        call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
-        provisioning.forget_template_state()
-        provisioning.ensure_template()
-        print(f"Public schema and template in {time.perf_counter() - started:.1f} s")
+        print(f"Public schema and template in {template_ready():.1f} s")
         started = time.perf_counter()
         firm = services.firm_create(slug="bench", name="Bench Advies")
         for number in range(1, self.tenants + 1):
@@ -304,10 +269,9 @@ class Bench:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argument_parser(__doc__, BENCH_DATABASE)
     parser.add_argument("--tenants", type=int, default=GOAL_TENANTS)
     parser.add_argument("--processes", type=int, default=2, help="for both parallel executors")
-    parser.add_argument("--keep", action="store_true", help=f"keep {BENCH_DATABASE}")
     parser.add_argument(
         "--methods",
         default="standard,multiprocessing,ours",
@@ -329,39 +293,30 @@ def main() -> int:
         parser.error(f"--methods: a comma-separated choice of {', '.join(known)}")
     methods = [known[name] for name in chosen]
 
-    sys.path.insert(0, str(ROOT))
-    server, bench_url = server_and_url()
-    recreate_database(server)
-    app_dir = Path(tempfile.mkdtemp(prefix="vertrouwd-bench-app-"))
-    bench = Bench(
-        tenants=options.tenants, processes=options.processes, app_dir=app_dir, bench_url=bench_url
-    )
-    try:
-        write_app(app_dir, version=1, processes=options.processes)
-        print(f"Bench app written to {app_dir} (load average {load_average()})")
-        bench.setup_django()
-        bench.create_tenants()
-        write_app(app_dir, version=2, processes=options.processes)
-        print(f"Applying {APP}.{NEW_MIGRATION} to {options.tenants} tenants:")
-        times: dict[str, float] = {}
-        for index, (label, command) in enumerate(methods):
-            times[label] = bench.run(label, command)
-            bench.check_migrated(label)
-            if index < len(methods) - 1:
-                bench.reset()
-        return report(times, options.tenants, options.processes)
-    finally:
-        shutil.rmtree(app_dir, ignore_errors=True)
-        from django.conf import settings as django_settings
-
-        if django_settings.configured:
-            from django.db import connections
-
-            connections.close_all()
-        if options.keep:
-            print(f"Kept the database {BENCH_DATABASE}.")
-        else:
-            recreate_database(server, drop_only=True)
+    with bench_database(BENCH_DATABASE, keep=options.keep) as bench_url:
+        app_dir = Path(tempfile.mkdtemp(prefix="vertrouwd-bench-app-"))
+        bench = Bench(
+            tenants=options.tenants,
+            processes=options.processes,
+            app_dir=app_dir,
+            bench_url=bench_url,
+        )
+        try:
+            write_app(app_dir, version=1, processes=options.processes)
+            print(f"Bench app written to {app_dir} (load average {load_average()})")
+            bench.setup_django()
+            bench.create_tenants()
+            write_app(app_dir, version=2, processes=options.processes)
+            print(f"Applying {APP}.{NEW_MIGRATION} to {options.tenants} tenants:")
+            times: dict[str, float] = {}
+            for index, (label, command) in enumerate(methods):
+                times[label] = bench.run(label, command)
+                bench.check_migrated(label)
+                if index < len(methods) - 1:
+                    bench.reset()
+            return report(times, options.tenants, options.processes)
+        finally:
+            shutil.rmtree(app_dir, ignore_errors=True)
 
 
 def report(times: dict[str, float], tenants: int, processes: int) -> int:

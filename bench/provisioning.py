@@ -14,76 +14,25 @@ Exits 1 when the goal is missed. Drops the bench database at the end unless --ke
 
 from __future__ import annotations
 
-import argparse
-import base64
-import math
 import os
-import secrets
 import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
+from _common import (
+    argument_parser,
+    bench_database,
+    load_average,
+    p95,
+    setup_django,
+    template_ready,
+)
+
 BENCH_DATABASE = "vertrouwd_bench"
 GOAL_MEDIAN_MS = 300.0
 GOAL_SPEEDUP = 10.0
 GOAL_TENANTS = 1000
-
-
-def maintenance_conninfo() -> tuple[dict[str, str], str]:
-    """Return how to reach the server's `postgres` database, and DATABASE_URL for the bench one.
-
-    Without DATABASE_URL this starts (or attaches to) the embedded server, which stays up while
-    this process holds it.
-    """
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        parts = urlsplit(url)
-        bench_url = urlunsplit(parts._replace(path=f"/{BENCH_DATABASE}"))
-        return {"conninfo": urlunsplit(parts._replace(path="/postgres"))}, bench_url
-    from saas.embedded_db import embedded_database
-
-    data_dir = Path(os.environ.get("VERTROUWD_DATA_DIR", ROOT / ".data")).resolve()
-    embedded = embedded_database(data_dir)
-    host = embedded["HOST"]
-    bench_url = f"postgresql://{embedded['USER']}@{quote(host, safe='')}/{BENCH_DATABASE}"
-    return {"host": host, "user": embedded["USER"], "dbname": "postgres"}, bench_url
-
-
-def recreate_database(server: dict[str, str]) -> None:
-    import psycopg
-
-    with psycopg.connect(**server, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
-
-
-def drop_database(server: dict[str, str]) -> None:
-    import psycopg
-
-    with psycopg.connect(**server, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
-
-
-def setup_django(bench_url: str) -> None:
-    os.environ["DATABASE_URL"] = bench_url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "saas.settings"
-    # Production settings (DEBUG off: it would log every query) with throwaway keys.
-    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
-    os.environ.setdefault("MASTER_KEY", base64.b64encode(secrets.token_bytes(32)).decode())
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-
-
-def p95(samples: list[float]) -> float:
-    """Nearest-rank 95th percentile (with fewer than 20 samples: the slowest)."""
-    ordered = sorted(samples)
-    return ordered[math.ceil(0.95 * len(ordered)) - 1]
 
 
 class Bench:
@@ -151,11 +100,6 @@ def backend_cpu_ms(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
 
 
-def load_average() -> str:
-    """The 1-minute load average: other work on the machine slows both ways down."""
-    return f"{os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else "unknown"
-
-
 def tenant_count() -> int:
     from tenants.models import ClientOrganisation
 
@@ -163,16 +107,9 @@ def tenant_count() -> int:
 
 
 def run(sizes: list[int], samples: int, stock_samples: int) -> bool:
-    from django.core.management import call_command
-
-    from tenants import provisioning
-
-    started = time.perf_counter()
-    call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
-    provisioning.forget_template_state()
-    provisioning.ensure_template()
+    seconds = template_ready()
     print(
-        f"Set up {BENCH_DATABASE} and the template in {time.perf_counter() - started:.1f} s "
+        f"Set up {BENCH_DATABASE} and the template in {seconds:.1f} s "
         f"(load average {load_average()})"
     )
 
@@ -237,33 +174,18 @@ def run(sizes: list[int], samples: int, stock_samples: int) -> bool:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argument_parser(__doc__, BENCH_DATABASE)
     parser.add_argument("--sizes", default="0,100,1000", help="tenant counts to measure at")
     parser.add_argument("--samples", type=int, default=7, help="our creations per level")
     parser.add_argument("--stock-samples", type=int, default=3, help="stock creations per level")
-    parser.add_argument("--keep", action="store_true", help=f"keep the {BENCH_DATABASE} database")
     options = parser.parse_args()
     sizes = [int(size) for size in options.sizes.split(",") if size.strip()]
     if options.samples < 1 or options.stock_samples < 0 or any(size < 0 for size in sizes):
         parser.error("samples must be at least 1, stock samples and sizes at least 0")
 
-    sys.path.insert(0, str(ROOT))
-    server, bench_url = maintenance_conninfo()
-    recreate_database(server)
-    try:
+    with bench_database(BENCH_DATABASE, keep=options.keep) as bench_url:
         setup_django(bench_url)
         return 0 if run(sizes, options.samples, options.stock_samples) else 1
-    finally:
-        if options.keep:
-            print(f"Kept the database {BENCH_DATABASE}.")
-        else:
-            from django.conf import settings
-
-            if settings.configured:
-                from django.db import connections
-
-                connections.close_all()
-            drop_database(server)
 
 
 if __name__ == "__main__":

@@ -27,93 +27,24 @@ unless --keep.
 
 from __future__ import annotations
 
-import argparse
-import base64
-import math
 import multiprocessing
-import os
-import secrets
 import statistics
 import sys
 import time
-import warnings
-from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
+from _common import (
+    argument_parser,
+    bench_database,
+    load_average,
+    p95,
+    setup_django,
+    signed_in,
+    template_ready,
+)
+
 BENCH_DATABASE = "vertrouwd_bench_reports"
 GOALS_MS = {"portfolio": 300.0, "client dashboard": 150.0, "one PDF": 3000.0}
 GOAL_BATCH_SECONDS = 300.0
-
-
-def server_and_url() -> tuple[dict[str, str], str]:
-    """How to reach the server's `postgres` database, and the DATABASE_URL of the bench one."""
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        parts = urlsplit(url)
-        return (
-            {"conninfo": urlunsplit(parts._replace(path="/postgres"))},
-            urlunsplit(parts._replace(path=f"/{BENCH_DATABASE}")),
-        )
-    sys.path.insert(0, str(ROOT))
-    from saas.embedded_db import embedded_database
-
-    data_dir = Path(os.environ.get("VERTROUWD_DATA_DIR", ROOT / ".data")).resolve()
-    embedded = embedded_database(data_dir)
-    host = embedded["HOST"]
-    return (
-        {"host": host, "user": embedded["USER"], "dbname": "postgres"},
-        f"postgresql://{embedded['USER']}@{quote(host, safe='')}/{BENCH_DATABASE}",
-    )
-
-
-def recreate_database(server: dict[str, str], *, drop_only: bool = False) -> None:
-    import psycopg
-
-    with psycopg.connect(**server, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
-        if not drop_only:
-            conn.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
-
-
-def setup_django(bench_url: str) -> None:
-    os.environ["DATABASE_URL"] = bench_url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "saas.settings"
-    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
-    os.environ.setdefault("MASTER_KEY", base64.b64encode(secrets.token_bytes(32)).decode())
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ.pop("REDIS_URL", None)
-    sys.path.insert(0, str(ROOT))
-    warnings.filterwarnings("ignore", message="No directory at")
-    import django
-
-    django.setup()
-    from django.conf import settings
-
-    settings.STORAGES["staticfiles"] = {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-    }
-
-
-def p95(samples: list[float]) -> float:
-    ordered = sorted(samples)
-    return ordered[math.ceil(0.95 * len(ordered)) - 1]
-
-
-def signed_in(host: str, user: object) -> object:
-    from django.test import Client
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    browser = Client(HTTP_HOST=host)
-    browser.force_login(user)
-    device = TOTPDevice.objects.filter(user=user).first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name="Authenticator", confirmed=True)
-    session = browser.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session.save()
-    return browser
 
 
 def timed_get(browser: object, path: str) -> float:
@@ -163,7 +94,6 @@ def _batch_worker(batch_id: int, schemas: list[str]) -> None:
 def run(clients: int, cases: int, batch_clients: int, processes: int, samples: int) -> bool:
     from django.conf import settings
     from django.core.cache import cache
-    from django.core.management import call_command
     from django.db import connections
     from django.utils import timezone
     from django_tenants.utils import tenant_context
@@ -174,14 +104,9 @@ def run(clients: int, cases: int, batch_clients: int, processes: int, samples: i
     from reports.models import ReportBatch
     from reports.periods import period_parse
     from reports.portfolio import portfolio_by_querying_schemas
-    from tenants import provisioning
     from tenants.models import ClientMembership, ClientOrganisation, Firm, FirmMembership
 
-    started = time.perf_counter()
-    call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
-    provisioning.forget_template_state()
-    provisioning.ensure_template()
-    print(f"Set up {BENCH_DATABASE} and the template in {time.perf_counter() - started:.1f} s")
+    print(f"Set up {BENCH_DATABASE} and the template in {template_ready():.1f} s")
     seed(clients, cases, batch_clients)
 
     results: dict[str, list[float]] = {}
@@ -258,7 +183,7 @@ def run(clients: int, cases: int, batch_clients: int, processes: int, samples: i
     print()
     print(
         f"Reports at {clients:,} clients x {cases} cases, {samples} samples, ms "
-        f"(load average {os.getloadavg()[0]:.1f})"
+        f"(load average {load_average()})"
     )
     print(f"{'':45} {'first':>9} {'p50':>9} {'p95':>9}  goal")
     ok = True
@@ -282,17 +207,14 @@ def run(clients: int, cases: int, batch_clients: int, processes: int, samples: i
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argument_parser(__doc__, BENCH_DATABASE)
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--cases-per-client", type=int, default=200)
     parser.add_argument("--batch-clients", type=int, default=300)
     parser.add_argument("--batch-processes", type=int, default=2)
     parser.add_argument("--samples", type=int, default=30)
-    parser.add_argument("--keep", action="store_true", help="keep the bench database")
     args = parser.parse_args()
-    server, bench_url = server_and_url()
-    recreate_database(server)
-    try:
+    with bench_database(BENCH_DATABASE, keep=args.keep) as bench_url:
         setup_django(bench_url)
         ok = run(
             args.clients,
@@ -301,12 +223,6 @@ def main() -> int:
             args.batch_processes,
             args.samples,
         )
-    finally:
-        if not args.keep:
-            from django.db import connections
-
-            connections.close_all()
-            recreate_database(server, drop_only=True)
     return 0 if ok else 1
 
 
