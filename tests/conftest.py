@@ -4,6 +4,8 @@ import pytest
 from django.conf import settings
 from django.core.cache import caches
 from django.test import Client
+from django.test.client import ClientHandler
+from django.utils import translation
 
 from tenants import provisioning
 from tests.cast import build_cast, load_cast
@@ -31,6 +33,29 @@ def _clear_caches():
     for alias in settings.CACHES:
         caches[alias].clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _requests_keep_the_test_language(monkeypatch):
+    """Give every test-client request its own language context, as a server gives each request.
+
+    LocaleMiddleware activates the request's language in the current thread and never restores
+    the one before, so without this a test that asserts English messages under
+    `translation.override("en")` reads Dutch after its first request (the default language).
+    """
+    handle = ClientHandler.__call__
+
+    def call(self, environ):
+        language = translation.get_language()
+        try:
+            return handle(self, environ)
+        finally:
+            if language is None:
+                translation.deactivate_all()
+            else:
+                translation.activate(language)
+
+    monkeypatch.setattr(ClientHandler, "__call__", call)
 
 
 @pytest.fixture

@@ -403,7 +403,8 @@ def test_statement_lists_hours_per_month_without_case_detail(cast, admin):
     contract = _contract(cast.a1)
     period = Period(datetime.date(2025, 1, 1), datetime.date(2025, 3, 31))
     line = line_compute(cast.a1, contract, period, {datetime.date(2025, 2, 1): D("4.50")})
-    html = invoicing.statement_html(firm=cast.acme, line=line, period=period)
+    with translation.override("en"):
+        html = invoicing.statement_html(firm=cast.acme, line=line, period=period)
     assert "Zorggroep Noord" in html and "Acme Vertrouwenspersonen" in html
     assert html.count("<tr><td>") == 3  # January, February, March
     assert "4.50" in html and "295.89" in html
