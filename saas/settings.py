@@ -27,6 +27,10 @@ if not SECRET_KEY:
 # Master key of the envelope encryption (tenants.crypto); required outside development and tests.
 if not (DEBUG or TESTING) and not (env_secret("MASTER_KEY")):
     raise ImproperlyConfigured("MASTER_KEY (or MASTER_KEY_FILE) is required when DEBUG is off.")
+# How long a process uses a client's data keys before reading them again (tenants.crypto). After a
+# data-key rotation a process writes under the old key for at most this long, so
+# `rotate_keys --purge-retired` waits twice this; every process must have the same value.
+DATA_KEY_CACHE_SECONDS = env_int("DATA_KEY_CACHE_SECONDS", 300, minimum=1)
 
 # Console on the base domain, client organisations on <client>.<firm>.<base domain>.
 # `vertrouwd.localhost` works in browsers without editing /etc/hosts (*.localhost is loopback).

@@ -100,6 +100,12 @@ class ClientOrganisation(TenantMixin):
     migration_failed_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The client's data key, wrapped with the master key (tenants.crypto). Emptied on offboarding.
     wrapped_data_key = models.BinaryField(default=b"", editable=False)
+    # Earlier data keys, wrapped like it and stored back to back (crypto.WRAPPED_KEY_BYTES each):
+    # after a rotation, processes with the old key still cached may write under it for
+    # DATA_KEY_CACHE_SECONDS, so it stays until `rotate_keys --purge-retired`. Emptied on
+    # offboarding.
+    retired_data_keys = models.BinaryField(default=b"", editable=False)
+    data_key_rotated_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("client organisation")

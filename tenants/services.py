@@ -290,12 +290,13 @@ def assignment_end(*, assignment: Assignment, ends_on: datetime.date | None = No
 
 
 def client_offboard(*, client: ClientOrganisation, actor: User | None = None) -> ClientOrganisation:
-    """Offboard a client: destroy its data key (crypto-shredding) and drop its schema. Irreversible.
+    """Offboard a client: destroy its data keys (crypto-shredding) and drop its schema. Irreversible.
 
-    With the wrapped data key gone, every copy of the client's encrypted texts, backups included,
-    is unreadable; the schema itself is dropped as well. The public row stays (status offboarded)
-    for the firm's records; its host names go, assignments end today and the work index forgets
-    it. Idempotent: offboarding twice changes nothing the second time.
+    With the wrapped data keys gone (the current one and any retired by a rotation), every copy
+    of the client's encrypted texts, backups included, is unreadable; the schema itself is
+    dropped as well. The public row stays (status offboarded) for the firm's records; its host
+    names go, assignments end today and the work index forgets it. Idempotent: offboarding twice
+    changes nothing the second time.
     """
     schema = client.schema_name
     if not provisioning.is_valid_schema_name(schema):
@@ -303,13 +304,16 @@ def client_offboard(*, client: ClientOrganisation, actor: User | None = None) ->
     today = timezone.localdate()
     with transaction.atomic():
         locked = ClientOrganisation.objects.select_for_update().get(pk=client.pk)
-        if locked.status == ClientOrganisation.Status.OFFBOARDED and not bytes(
-            locked.wrapped_data_key
+        if (
+            locked.status == ClientOrganisation.Status.OFFBOARDED
+            and not bytes(locked.wrapped_data_key)
+            and not bytes(locked.retired_data_keys)
         ):
             return locked
         locked.status = ClientOrganisation.Status.OFFBOARDED
         locked.wrapped_data_key = b""
-        locked.save(update_fields=["status", "wrapped_data_key"])
+        locked.retired_data_keys = b""
+        locked.save(update_fields=["status", "wrapped_data_key", "retired_data_keys"])
         for domain in Domain.objects.filter(tenant=locked):
             domain.delete()  # one by one: each forgets its cached route
         running = Assignment.objects.filter(client=locked).filter(
@@ -342,4 +346,5 @@ def client_offboard(*, client: ClientOrganisation, actor: User | None = None) ->
         getattr(actor, "email", "an operator"),
     )
     client.status, client.wrapped_data_key = locked.status, locked.wrapped_data_key
+    client.retired_data_keys = locked.retired_data_keys
     return locked

@@ -6,10 +6,11 @@ The file (`.vtar.gz`, a gzip-compressed tar) holds
   columns, row count and SHA-256 of its rows (PostgreSQL text COPY, ordered by primary key), and
   the SHA-256 of every other member;
 * `public.json`: the client's public rows: the firm, the client organisation with its wrapped
-  data key, domains, client memberships, assignments, the users they name with their firm
-  memberships (password hashes included; authenticator devices not: those users enrol again
-  where they are new), and the rows of every other public table with a foreign key to the client
-  (billing contract, work index);
+  data keys (the current one and any retired by a rotation not yet purged), domains, client
+  memberships, assignments, the users they name with their firm memberships (password hashes
+  included; authenticator devices not: those users enrol again where they are new), and the
+  rows of every other public table with a foreign key to the client (billing contract, work
+  index);
 * `tables/<table>.copy`: the rows of each table of the schema.
 
 It is plain data, no SQL and no pg_dump: any PostgreSQL version reads it back, and the import
@@ -17,9 +18,10 @@ builds the schema's structure by cloning this installation's template. Both side
 same release (the same migrations), which the import checks first.
 
 Everything that identifies a person inside the schema is already encrypted with the client's
-data key; that key travels wrapped with the master key and bound to the schema name, which the
-import therefore keeps. The import opens it with any configured master key (where the source's
-differs, put it in MASTER_KEY_PREVIOUS for the import) and wraps it with the current one.
+data key; that key (and any retired key, which opens values written by processes with a stale
+key cache) travels wrapped with the master key and bound to the schema name, which the import
+therefore keeps. The import opens them with any configured master key (where the source's
+differs, put it in MASTER_KEY_PREVIOUS for the import) and wraps them with the current one.
 
 An import runs in one transaction and verifies every table's count and checksum before it
 commits: on any problem nothing is changed. Users keep their ids (tenant data refers to them by
@@ -299,6 +301,8 @@ def _public_rows(cursor, client: ClientOrganisation) -> dict[str, Any]:
             "created_at": client.created_at,
             "schema_name": client.schema_name,
             "wrapped_data_key": bytes(client.wrapped_data_key),
+            "retired_data_keys": bytes(client.retired_data_keys),
+            "data_key_rotated_at": client.data_key_rotated_at,
         },
         "domains": list(Domain.objects.filter(tenant=client).values("domain", "is_primary")),
         "users": users,
@@ -375,14 +379,14 @@ def client_import(path: Path) -> TransferSummary:
         schema = client_data["schema_name"]
         if not provisioning.is_valid_schema_name(schema):
             raise TransferError(f"The export names an invalid schema {schema!r}.")
-        wrapped = _data_key_for_here(client_data, schema)
+        wrapped, retired = _data_keys_for_here(client_data, schema)
         summary = TransferSummary(
             client=f"{public['firm']['slug']}/{client_data['slug']}", schema_name=schema, path=path
         )
         try:
             with transaction.atomic():
                 _refuse_existing(public)
-                client = _create_public_rows(public, wrapped)
+                client = _create_public_rows(public, wrapped, retired)
                 _load_schema(archive, schema, summary)
                 summary.public_rows = _load_other_public_rows(public, client)
         except TransferError:
@@ -395,17 +399,22 @@ def client_import(path: Path) -> TransferSummary:
     return summary
 
 
-def _data_key_for_here(client_data: dict[str, Any], schema: str) -> bytes:
-    """Open the data key with a master key of this installation; wrap it with the current one."""
+def _data_keys_for_here(client_data: dict[str, Any], schema: str) -> tuple[bytes, bytes]:
+    """Open the data keys (current, retired) with a master key of this installation; wrap them
+    with the current one."""
     wrapped = base64.b64decode(client_data["wrapped_data_key"])
+    retired = base64.b64decode(client_data.get("retired_data_keys") or "")
     try:
-        key = crypto.unwrap_data_key(wrapped, schema)
+        ring = crypto.unwrap_key_ring(wrapped, retired, schema)
     except crypto.DecryptionError:
         raise TransferError(
             "The client's data key does not open with this installation's master key: add the "
             "source's master key to MASTER_KEY_PREVIOUS for the import."
         ) from None
-    return crypto.wrap_data_key(key, schema)
+    return (
+        crypto.wrap_data_key(ring.current, schema),
+        b"".join(crypto.wrap_data_key(key, schema) for key in ring.retired),
+    )
 
 
 def _refuse_existing(public: dict[str, Any]) -> None:
@@ -436,7 +445,9 @@ def _parse_date(value: str | None) -> datetime.date | None:
     return datetime.date.fromisoformat(value) if value else None
 
 
-def _create_public_rows(public: dict[str, Any], wrapped: bytes) -> ClientOrganisation:
+def _create_public_rows(
+    public: dict[str, Any], wrapped: bytes, retired: bytes
+) -> ClientOrganisation:
     from accounts.models import User
 
     firm_data = public["firm"]
@@ -498,6 +509,8 @@ def _create_public_rows(public: dict[str, Any], wrapped: bytes) -> ClientOrganis
         created_at=_parse_datetime(client_data["created_at"]),
         schema_name=client_data["schema_name"],
         wrapped_data_key=wrapped,
+        retired_data_keys=retired,
+        data_key_rotated_at=_parse_datetime(client_data.get("data_key_rotated_at")),
     )
     client.save()
     if keep_id:

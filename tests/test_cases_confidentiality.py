@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import io
 import os
 import secrets
 import subprocess
@@ -12,7 +13,9 @@ from pathlib import Path
 import pgserver
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
+from django.db.models import F
 from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import tenant_context
@@ -20,10 +23,13 @@ from django_tenants.utils import tenant_context
 from audit.models import AccessLogEntry
 from cases import services
 from cases.models import Case, ConsentRecord, Conversation, Note, Theme
+from sparring import services as sparring_services
+from sparring.models import Attachment, Thread
 from tenants import crypto
-from tenants.management.commands.rotate_keys import encrypted_columns
+from tenants.management.commands.rotate_keys import encrypted_columns, sealed_columns
 from tenants.models import ClientOrganisation, Domain
 from tenants.services import client_offboard
+from tests.cast import TINY_PNG, sparring_objects
 from tests.live import create_firm, remove_firm
 from workindex.models import CaseworkEntry
 
@@ -185,9 +191,41 @@ def _readable(client, case_pk: int) -> tuple[str, str, str]:
         )
 
 
+def _rotate(client_slug: str, firm_slug: str = "acme") -> None:
+    call_command(
+        "rotate_keys",
+        "--new-data-key",
+        "--firm",
+        firm_slug,
+        "--client",
+        client_slug,
+        stdout=open(os.devnull, "w"),  # noqa: SIM115
+    )
+
+
+def _raw(client, table: str, column: str, pk) -> bytes:
+    with tenant_context(client), connection.cursor() as cursor:
+        cursor.execute(f"SELECT {column} FROM {table} WHERE id = %s", [pk])  # noqa: S608
+        return bytes(cursor.fetchone()[0])
+
+
+def _keys_state() -> list[tuple]:
+    return [
+        (pk, bytes(wrapped), bytes(retired), rotated_at)
+        for pk, wrapped, retired, rotated_at in ClientOrganisation.objects.order_by(
+            "pk"
+        ).values_list("pk", "wrapped_data_key", "retired_data_keys", "data_key_rotated_at")
+    ]
+
+
 def test_rewrap_under_a_new_master_key_keeps_data_readable(cast, monkeypatch, clean_keys):
     with tenant_context(cast.a1):
         case, planted = _plant_everywhere(cast.adviser_a, "ROTATE")
+        note_pk = Note.objects.get(case=case).pk
+    # A data-key rotation first: a1 has a retired key, which the rewrap must carry along.
+    old_data_key = crypto.data_key(cast.a1.schema_name)
+    under_old_key = _raw(cast.a1, "cases_note", "text", note_pk)
+    _rotate("a1")
     before = _readable(cast.a1, case.pk)
     old_master = base64.b64encode(crypto.master_keys()[0]).decode()
     old_wrapped = bytes(ClientOrganisation.objects.get(pk=cast.a1.pk).wrapped_data_key)
@@ -206,6 +244,18 @@ def test_rewrap_under_a_new_master_key_keeps_data_readable(cast, monkeypatch, cl
             planted["cases.Note.text"],
         )
     )
+    stored = ClientOrganisation.objects.get(pk=cast.a1.pk)
+    ring = crypto.unwrap_key_ring(
+        bytes(stored.wrapped_data_key), bytes(stored.retired_data_keys), cast.a1.schema_name
+    )
+    assert ring.retired == (old_data_key,)  # opens under the new master key alone
+    crypto.forget_data_key()
+    assert (
+        crypto.decrypt_text(
+            under_old_key, schema_name=cast.a1.schema_name, purpose="cases.Note.text"
+        )
+        == planted["cases.Note.text"]
+    )
     with tenant_context(cast.b1):  # every client was rewrapped, not only a1
         crypto.forget_data_key()
         assert Case.objects.get(reference=cast.case_reference("b1")).reporter_identity == ""
@@ -218,7 +268,11 @@ def test_new_data_key_reencrypts_every_text_and_keeps_it_readable(cast, clean_ke
             cursor.execute("SELECT summary FROM cases_conversation WHERE case_id = %s", [case.pk])
             old_ciphertext = bytes(cursor.fetchone()[0])
     old_key = crypto.data_key(cast.a1.schema_name)
+    old_wrapped = bytes(ClientOrganisation.objects.get(pk=cast.a1.pk).wrapped_data_key)
+    attachment_id = sparring_objects(cast.a1)["attachment_id"]
+    old_attachment = _raw(cast.a1, "sparring_attachment", "content", attachment_id)
     before = _readable(cast.a1, case.pk)
+    started = timezone.now()
     call_command(
         "rotate_keys",
         "--new-data-key",
@@ -231,6 +285,19 @@ def test_new_data_key_reencrypts_every_text_and_keeps_it_readable(cast, clean_ke
     crypto.forget_data_key()
     assert crypto.data_key(cast.a1.schema_name) != old_key
     assert _readable(cast.a1, case.pk) == before
+    stored = ClientOrganisation.objects.get(pk=cast.a1.pk)
+    assert bytes(stored.retired_data_keys) == old_wrapped  # kept until --purge-retired
+    assert started <= stored.data_key_rotated_at <= timezone.now()
+    # Attachment bytes are re-encrypted too, under the new key alone.
+    new_attachment = _raw(cast.a1, "sparring_attachment", "content", attachment_id)
+    purpose = f"sparring.Attachment.content:{attachment_id}"
+    assert new_attachment != old_attachment
+    assert crypto.open_sealed(
+        new_attachment,
+        keys=[crypto.data_key(cast.a1.schema_name)],
+        schema_name=cast.a1.schema_name,
+        purpose=purpose,
+    ) == (0, TINY_PNG)
     with tenant_context(cast.a1):
         with connection.cursor() as cursor:
             cursor.execute("SELECT summary FROM cases_conversation WHERE case_id = %s", [case.pk])
@@ -242,17 +309,157 @@ def test_new_data_key_reencrypts_every_text_and_keeps_it_readable(cast, clean_ke
     assert all(value in exported for value in planted.values())
 
 
-def test_offboarding_destroys_the_key_and_the_schema(cast, clean_keys):
+def test_a_stale_process_loses_nothing_when_a_data_key_is_rotated_under_it(cast, clean_keys):
+    """A web process that cached a1's key before the rotation writes under the old key until its
+    cache expires: what it writes stays readable, and it reads re-encrypted values at once."""
+    schema = cast.a1.schema_name
+    with tenant_context(cast.a1):
+        case = Case.objects.get(reference=cast.case_reference("a1"))
+        earlier = services.note_add(actor=cast.adviser_a, case=case, text="vóór de rotatie")
+    old_key = crypto.data_key(schema)
+    stale_cache = dict(crypto._data_keys)  # what the other process holds
+    assert schema in stale_cache
+
+    _rotate("a1")
+    crypto._data_keys.update(stale_cache)
+    with tenant_context(cast.a1):
+        written = services.note_add(actor=cast.adviser_a, case=case, text="door een oud proces")
+    sealed = _raw(cast.a1, "cases_note", "text", written.pk)
+    assert crypto.open_sealed(
+        sealed, keys=[old_key], schema_name=schema, purpose="cases.Note.text"
+    ) == (0, b"door een oud proces")
+
+    crypto.forget_data_key()  # a fresh process
+    with tenant_context(cast.a1):
+        assert Note.objects.get(pk=written.pk).text == "door een oud proces"
+    assert crypto.data_key(schema) != old_key
+
+    crypto._data_keys.clear()
+    crypto._data_keys.update(stale_cache)  # the stale process reads a re-encrypted value
+    with tenant_context(cast.a1):
+        assert Note.objects.get(pk=earlier.pk).text == "vóór de rotatie"
+    assert crypto.data_key(schema) != old_key  # it healed: it writes under the new key now
+
+
+def _seconds_back(client, seconds: float) -> None:
+    ClientOrganisation.objects.filter(pk=client.pk).update(
+        data_key_rotated_at=F("data_key_rotated_at") - datetime.timedelta(seconds=seconds)
+    )
+
+
+def test_purge_retired_waits_then_reencrypts_stragglers_and_destroys_the_retired_keys(
+    cast, settings, clean_keys
+):
+    settings.DATA_KEY_CACHE_SECONDS = 300
+    schema = cast.a1.schema_name
+    with tenant_context(cast.a1):
+        case = Case.objects.get(reference=cast.case_reference("a1"))
+        services.note_add(actor=cast.adviser_a, case=case, text="warm")  # caches the old key
+        lost = services.note_add(actor=cast.adviser_a, case=case, text="wordt onleesbaar")
+    old_key = crypto.data_key(schema)
+    stale_cache = dict(crypto._data_keys)
+    _rotate("a1")
+    # A stale process writes a note and an attachment under the old key after the rotation.
+    crypto._data_keys.update(stale_cache)
+    with tenant_context(cast.a1):
+        straggler = services.note_add(actor=cast.adviser_a, case=case, text="achterblijver")
+        thread = sparring_services.thread_start(
+            actor=cast.internal_a1,
+            subject="Na de rotatie",
+            body="Geschreven met de oude sleutel",
+            uploads=[sparring_services.Upload(name="na.png", data=TINY_PNG)],
+        )
+        attachment = Attachment.objects.get(message__thread=thread)
+        # A value that no key of a1 opens (damaged): reported by the purge, not dropped.
+        Note.objects.filter(pk=lost.pk).update(
+            text=crypto.seal(
+                b"weg", key=secrets.token_bytes(32), schema_name=schema, purpose="cases.Note.text"
+            )
+        )
+    crypto.forget_data_key()
+    unreadable = _raw(cast.a1, "cases_note", "text", lost.pk)
+    stragglers = 0
+    for model, columns in sealed_columns():
+        names = ", ".join([model._meta.pk.column, *(c.column for c in columns)])
+        with tenant_context(cast.a1), connection.cursor() as cursor:
+            cursor.execute(f"SELECT {names} FROM {model._meta.db_table}")  # noqa: S608
+            rows = cursor.fetchall()
+        for pk, *values in rows:
+            for column, value in zip(columns, values, strict=True):
+                if value is not None and _opens(value, old_key, schema, column.purpose(pk)):
+                    stragglers += 1
+    assert stragglers == 5  # note text; thread subject, message body, file name, bytes
+
+    _seconds_back(cast.a1, 599)  # one second short of 2 x DATA_KEY_CACHE_SECONDS
+    before = (_keys_state(), _raw(cast.a1, "cases_note", "text", straggler.pk))
+    with pytest.raises(CommandError, match=r"Too early to purge .* acme/a1 \(rotated"):
+        call_command("rotate_keys", "--purge-retired", "--all")
+    with pytest.raises(CommandError, match="Too early"):
+        call_command("rotate_keys", "--purge-retired", "--firm", "acme", "--client", "a1")
+    assert (_keys_state(), _raw(cast.a1, "cases_note", "text", straggler.pk)) == before
+
+    _seconds_back(cast.a1, 1)
+    out, err = io.StringIO(), io.StringIO()
+    call_command("rotate_keys", "--purge-retired", "--all", stdout=out, stderr=err)
+    assert out.getvalue().splitlines() == [
+        "acme/a1: re-encrypted 5 value(s) that opened only with a retired key; "
+        "destroyed 1 retired data key(s).",
+        "Destroyed the retired data keys of 1 client organisation(s).",
+    ]
+    assert err.getvalue() == (
+        f"acme/a1: 1 value(s) open with no key and were left as they are: cases_note.text "
+        f"{lost.pk}.\n"
+    )
+    stored = ClientOrganisation.objects.get(pk=cast.a1.pk)
+    assert bytes(stored.retired_data_keys) == b""
+    assert _raw(cast.a1, "cases_note", "text", lost.pk) == unreadable
+    new_key = crypto.data_key(schema)
+    content = _raw(cast.a1, "sparring_attachment", "content", attachment.pk)
+    assert crypto.open_sealed(
+        content, keys=[new_key], schema_name=schema, purpose=attachment.purpose()
+    ) == (0, TINY_PNG)
+    resealed = _raw(cast.a1, "cases_note", "text", straggler.pk)
+    assert not _opens(resealed, old_key, schema, "cases.Note.text")
+    crypto.forget_data_key()
+    with tenant_context(cast.a1):
+        assert Note.objects.get(pk=straggler.pk).text == "achterblijver"
+        assert Thread.objects.get(pk=thread.pk).subject == "Na de rotatie"
+        assert Attachment.objects.get(pk=attachment.pk).file_name == "na.png"
+        with pytest.raises(crypto.DecryptionError):
+            Note.objects.get(pk=lost.pk)
+    # Nothing is left to purge.
+    out = io.StringIO()
+    call_command("rotate_keys", "--purge-retired", "--firm", "acme", "--client", "a1", stdout=out)
+    assert out.getvalue().splitlines()[0] == "acme/a1: no retired data keys."
+
+
+def _opens(value, key: bytes, schema: str, purpose: str) -> bool:
+    try:
+        crypto.open_sealed(bytes(value), keys=[key], schema_name=schema, purpose=purpose)
+    except crypto.DecryptionError:
+        return False
+    return True
+
+
+def test_offboarding_destroys_the_keys_and_the_schema(cast, clean_keys):
     with tenant_context(cast.a2):
         case, _planted = _plant_everywhere(cast.adviser_a, "GONE")
         with connection.cursor() as cursor:
             cursor.execute("SELECT text FROM cases_note WHERE case_id = %s", [case.pk])
             ciphertext = bytes(cursor.fetchone()[0])
+    _rotate("a2")  # the key that sealed `ciphertext` is retired now, not gone
+    assert len(bytes(ClientOrganisation.objects.get(pk=cast.a2.pk).retired_data_keys)) == (
+        crypto.WRAPPED_KEY_BYTES
+    )
     host = cast.host(cast.a2)
     assert CaseworkEntry.objects.filter(client=cast.a2).exists()
     client_offboard(client=cast.a2, actor=cast.admin_a)
     stored = ClientOrganisation.objects.get(pk=cast.a2.pk)
-    assert (stored.status, bytes(stored.wrapped_data_key)) == ("offboarded", b"")
+    assert (
+        stored.status,
+        bytes(stored.wrapped_data_key),
+        bytes(stored.retired_data_keys),
+    ) == ("offboarded", b"", b"")
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", [cast.a2.schema_name])
         assert cursor.fetchone() is None
@@ -296,19 +503,33 @@ def test_erased_and_destroyed_cases_keep_only_ciphertext_of_nothing(cast):
             ["--new-data-key", "--firm", "acme", "--client", "b1"],
             "Firm “acme” has no client with the short name “b1”.",
         ),
+        (["--new-data-key", "--firm", "acme"], "--firm needs --client."),
+        (
+            ["--new-data-key", "--all", "--firm", "acme", "--client", "a1"],
+            "Give --firm and --client, or --all, not both.",
+        ),
+        (["--purge-retired"], "--purge-retired needs --firm and --client, or --all."),
+        (["--purge-retired", "--client", "a1"], "--client needs --firm."),
+        (
+            ["--purge-retired", "--firm", "acme", "--client", "nope"],
+            "Firm “acme” has no client with the short name “nope”.",
+        ),
+        (
+            ["--purge-retired", "--rewrap", "--all"],
+            "argument --rewrap: not allowed with argument --purge-retired",
+        ),
+        (
+            ["--purge-retired", "--new-data-key", "--all"],
+            "argument --new-data-key: not allowed with argument --purge-retired",
+        ),
     ],
 )
 def test_rotate_keys_refuses_bad_arguments_and_changes_nothing(
     cast, clean_keys, arguments, message
 ):
-    from django.core.management.base import CommandError
-
-    before = list(
-        ClientOrganisation.objects.order_by("pk").values_list("wrapped_data_key", flat=True)
-    )
+    _rotate("a1")  # long ago: a purge would change something
+    _seconds_back(cast.a1, 3600)
+    before = _keys_state()
     with pytest.raises(CommandError, match=message.replace("(", r"\(").replace(")", r"\)")):
         call_command("rotate_keys", *arguments)
-    after = list(
-        ClientOrganisation.objects.order_by("pk").values_list("wrapped_data_key", flat=True)
-    )
-    assert [bytes(key) for key in after] == [bytes(key) for key in before]
+    assert _keys_state() == before

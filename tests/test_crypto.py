@@ -4,8 +4,11 @@ import base64
 import secrets
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tenants import crypto
+from tenants.models import ClientOrganisation
 
 
 @pytest.fixture
@@ -73,3 +76,48 @@ def test_bad_master_key_fails_loudly(monkeypatch, value):
     with pytest.raises(ImproperlyConfigured):
         crypto.master_keys()
     crypto.master_keys.cache_clear()
+
+
+@pytest.fixture
+def fresh_keys():
+    crypto.forget_data_key()
+    yield
+    crypto.forget_data_key()
+
+
+def test_cached_keys_are_read_again_after_data_key_cache_seconds(
+    cast, settings, monkeypatch, fresh_keys
+):
+    settings.DATA_KEY_CACHE_SECONDS = 300
+    now = [1000]
+    monkeypatch.setattr(crypto, "_clock", lambda: now[0])
+    schema = cast.b1.schema_name
+    with CaptureQueriesContext(connection) as first:
+        old_key = crypto.data_key(schema)
+    # Another process rotates b1's key meanwhile.
+    new_key = secrets.token_bytes(32)
+    ClientOrganisation.objects.filter(pk=cast.b1.pk).update(
+        wrapped_data_key=crypto.wrap_data_key(new_key, schema),
+        retired_data_keys=bytes(cast.b1.wrapped_data_key),
+    )
+    now[0] += 299
+    with CaptureQueriesContext(connection) as cached:
+        assert crypto.data_key(schema) == old_key
+    now[0] += 1
+    with CaptureQueriesContext(connection) as expired:
+        assert crypto.key_ring(schema) == crypto.KeyRing(current=new_key, retired=(old_key,))
+    assert (len(first), len(cached), len(expired)) == (1, 0, 1)
+
+
+def test_a_retired_key_that_does_not_open_leaves_the_current_one_usable(cast, fresh_keys):
+    schema = cast.b1.schema_name
+    sealed = crypto.encrypt_text("geheim", schema_name=schema, purpose="p")
+    broken = bytearray(crypto.wrap_data_key(secrets.token_bytes(32), schema))
+    broken[-1] ^= 1
+    ClientOrganisation.objects.filter(pk=cast.b1.pk).update(retired_data_keys=bytes(broken))
+    crypto.forget_data_key()
+    assert crypto.decrypt_text(sealed, schema_name=schema, purpose="p") == "geheim"
+    with pytest.raises(crypto.DecryptionError):  # the commands refuse it
+        crypto.unwrap_key_ring(bytes(cast.b1.wrapped_data_key), bytes(broken), schema)
+    with pytest.raises(crypto.DecryptionError, match="not a whole number"):
+        crypto.split_wrapped_keys(bytes(broken)[:-1])

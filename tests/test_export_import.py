@@ -162,6 +162,21 @@ def read_case_texts(client: ClientOrganisation) -> tuple[str, str]:
 def test_round_trip_in_the_same_database_restores_everything(live_client, tmp_path):
     client = live_client.clients["x"]
     schema = client.schema_name
+    # A data-key rotation not yet purged: the retired key travels with the current one.
+    call_command(
+        "rotate_keys",
+        "--new-data-key",
+        "--firm",
+        live_client.firm.slug,
+        "--client",
+        client.slug,
+        stdout=io.StringIO(),
+    )
+    client.refresh_from_db()
+    keys_before = crypto.unwrap_key_ring(
+        bytes(client.wrapped_data_key), bytes(client.retired_data_keys), schema
+    )
+    assert len(keys_before.retired) == 1
     path = tmp_path / "xeno.vtar.gz"
     out = io.StringIO()
     call_command(
@@ -200,6 +215,12 @@ def test_round_trip_in_the_same_database_restores_everything(live_client, tmp_pa
         assert table_snapshot(cursor, schema) == tables_before
     assert public_snapshot(restored) == public_before
     assert read_case_texts(restored) == (SECRET_NOTE, SECRET_IDENTITY)
+    assert (
+        crypto.unwrap_key_ring(
+            bytes(restored.wrapped_data_key), bytes(restored.retired_data_keys), schema
+        ),
+        restored.data_key_rotated_at,
+    ) == (keys_before, client.data_key_rotated_at)
     # The restored client is served (its schema is current).
     from django.test import Client
 
