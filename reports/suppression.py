@@ -380,14 +380,18 @@ class _System:
         count = len(roots)
         self.value = np.zeros(count, dtype=np.int64)
         self.kind: list[Kind] = [Kind.COUNT] * count
-        self.is_total = [True] * count
+        # A cell that is a total anywhere counts as a total; `shown_in` counts the places a
+        # variable is printed (linked cells are one number shown in several tables).
+        self.is_total = [False] * count
+        self.shown_in = [0] * count
         self.order = [0] * count
         guard: list[int | None] = [None] * count
         for cell in reversed(range(len(cell_value))):  # so `order` ends at the first occurrence
             variable = self.variable_of_cell[cell]
             self.value[variable] = cell_value[cell]
             self.kind[variable] = cell_kind[cell]
-            self.is_total[variable] = self.is_total[variable] and cell_is_total[cell]
+            self.is_total[variable] = self.is_total[variable] or cell_is_total[cell]
+            self.shown_in[variable] += 1
             self.order[variable] = cell
             if cell_guard[cell] is not None:
                 known = guard[variable]
@@ -636,8 +640,19 @@ def _width(bounds: tuple[int, int]) -> int:
 
 
 def _nearest_candidates(system: _System, hidden: set[int], exposed: int) -> set[int]:
-    """Shown cells in the nearest equations of an exposed cell that have any: its own first,
-    then those reached through other hidden cells."""
+    """Shown cells in the nearest equations of an exposed cell that have any: first those of its
+    own equations in which it is the only hidden cell (they are what pins it down: a row whose
+    other cells and total are shown), then its other equations, then those reached through
+    other hidden cells."""
+    pinning = {
+        variable
+        for number in system.equations_of.get(exposed, [])
+        if not any(other in hidden for other in system.equations[number] if other != exposed)
+        for variable in system.equations[number]
+        if variable != exposed
+    }
+    if pinning:
+        return pinning
     seen_equations: set[int] = set()
     seen_variables = {exposed}
     frontier = [exposed]
@@ -667,12 +682,24 @@ def _nearest_candidates(system: _System, hidden: set[int], exposed: int) -> set[
     return set()
 
 
+def _hiding_cost(system: _System, counts: dict[int, int], var: int) -> tuple[int, ...]:
+    return (
+        system.shown_in[var],
+        -counts[var],
+        system.is_total[var],
+        int(system.value[var]),
+        system.order[var],
+    )
+
+
 def _cells_to_hide(
     system: _System, hidden: set[int], exposed: set[int]
 ) -> tuple[set[int], set[int]]:
-    """Choose shown cells to hide for the exposed ones: greedily the cell nearest to the most
-    exposed cells (one shared total often frees a whole table), then the smallest, ordinary
-    cells before totals. Returns (cells to hide, exposed cells with no candidate at all)."""
+    """Choose shown cells to hide for the exposed ones: greedily, numbers printed in one table
+    before those printed in several (a linked number hidden in one table must go in all of them,
+    which exposes their cells in turn and cascades), then the cell nearest to the most exposed
+    cells (one total often frees a whole row), ordinary cells before totals, the smallest.
+    Returns (cells to hide, exposed cells with no candidate at all)."""
     options = {cell: _nearest_candidates(system, hidden, cell) for cell in exposed}
     stuck = {cell for cell, candidates in options.items() if not candidates}
     open_cells = {cell for cell in exposed if options[cell]}
@@ -682,15 +709,7 @@ def _cells_to_hide(
         for cell in open_cells:
             for candidate in options[cell]:
                 counts[candidate] += 1
-        best = min(
-            counts,
-            key=lambda var: (
-                -counts[var],
-                system.is_total[var],
-                int(system.value[var]),
-                system.order[var],
-            ),
-        )
+        best = min(counts, key=lambda var: _hiding_cost(system, counts, var))
         chosen.add(best)
         open_cells = {cell for cell in open_cells if best not in options[cell]}
     return chosen, stuck

@@ -428,6 +428,21 @@ def test_nothing_small_means_nothing_hidden():
     assert published.values.loc[TOTAL, TOTAL] == 26
 
 
+def test_complements_are_the_cells_that_pin_a_small_one_down():
+    # Two small cells in one column: the column cannot give them away (2 + 1 = 3 either way);
+    # their rows can, so one cell beside each is hidden, and nothing else.
+    frame = pd.DataFrame({"q1": [12, 2, 1], "q2": [9, 8, 7]}, index=["phone", "email", "chat"])
+    published = suppress([Table("t", frame, row_totals=True)], k=5)["t"]
+    assert published.display().to_dict("list") == {
+        "q1": ["12", "< 5", "< 5", "15"],
+        "q2": ["9", "x", "x", "24"],
+        "total": ["21", "10", "8", "39"],
+    }
+    audit(
+        [Table("t", frame, row_totals=True)], suppress([Table("t", frame, row_totals=True)], k=5)
+    ).assert_safe()
+
+
 def test_same_input_same_pattern():
     frame = pd.DataFrame(
         {"q1": [1, 7, 0, 12], "q2": [6, 2, 9, 4], "q3": [3, 3, 3, 30]}, index=list("abcd")
@@ -449,10 +464,12 @@ def test_json_round_trip_keeps_only_what_is_shown():
 def test_derived_sums_only_from_shown_cells():
     frame = pd.DataFrame({"q1": [1, 20, 7], "q2": [6, 30, 8]}, index=["a", "b", "c"])
     published = suppress([Table("t", frame, row_totals=True)], k=5)["t"]
+    # The complements are the cells beside the small one, not the row totals: a's and c's
+    # totals stay readable.
     assert published.display().to_dict("list") == {
         "q1": ["< 5", "20", "x", "28"],
         "q2": ["x", "30", "x", "44"],
-        "total": ["x", "50", "x", "72"],
+        "total": ["7", "50", "15", "72"],
     }
     assert derived_sum(published, rows=["b"], columns=["q1", "q2"]) == 50
     assert derived_sum(published, rows=["a"], columns=["q1", "q2"]) is None
