@@ -65,7 +65,7 @@ def start(port: str) -> None:
     say("Migrating the database")
     manage("migrate_schemas", "--executor=standard", "-v", "0", env=env)
     say("Loading demo data (kept when it already exists)")
-    manage("seed_demo", "--clients", "5", "--cases-per-client", "40", "--if-empty", env=env)
+    manage("seed_demo", "--clients", "5", "--cases-per-client", "120", "--if-empty", env=env)
     say(f"Vertrouwd runs at http://vertrouwd.localhost:{port}/  (stop with Ctrl+C)")
     manage("runserver", f"127.0.0.1:{port}", env=env)
 

@@ -172,15 +172,25 @@ _LAYOUT = {
 }
 
 
-def _figure(data: list[dict[str, Any]], layout: dict[str, Any]) -> str:
-    return json.dumps({"data": data, "layout": {**_LAYOUT, **layout}}, separators=(",", ":"))
+# Legends sit at the foot of the whole figure (container coordinates), below the axis title, so
+# they never overlap it whatever the figure's height; the bottom margin leaves them room.
+_LEGEND_BELOW = {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0}
+
+
+def _figure(data: list[dict[str, Any]], layout: dict[str, Any], *, values: list[Any]) -> str:
+    """Figure JSON; `empty` tells the page to say so instead of drawing blank axes when every
+    value is hidden (too few contacts)."""
+    empty = all(value is None for value in values)
+    return json.dumps(
+        {"data": data, "layout": {**_LAYOUT, **layout}, "empty": empty}, separators=(",", ":")
+    )
 
 
 def plotly_bar(view: View, *, columns: Sequence[str], names: Sequence[str], axis: str) -> str:
     """A horizontal bar chart (plotly JSON) of the shown cells; hidden ones are named in the
     hover text and left out of the bars."""
     rows = [row for row in view.rows if not row.is_total]
-    data = []
+    data, values = [], []
     for number, (column, name) in enumerate(zip(columns, names, strict=True)):
         x, text = [], []
         for row in rows:
@@ -199,16 +209,19 @@ def plotly_bar(view: View, *, columns: Sequence[str], names: Sequence[str], axis
                 "hoverinfo": "text+name+y",
             }
         )
+        values += x
     return _figure(
         data,
         {
             "title": {"text": view.title},
-            "xaxis": {"title": {"text": axis}, "rangemode": "tozero"},
+            "xaxis": {"title": {"text": axis}, "rangemode": "tozero", "automargin": True},
             "yaxis": {"autorange": "reversed", "automargin": True},
             "barmode": "group",
-            "height": max(260, 60 + 28 * len(rows) * max(1, len(columns))),
-            "legend": {"orientation": "h", "y": -0.2},
+            "height": max(280, 110 + 28 * len(rows) * max(1, len(columns))),
+            "margin": {**_LAYOUT["margin"], "b": 90},
+            "legend": _LEGEND_BELOW,
         },
+        values=values,
     )
 
 
@@ -222,7 +235,7 @@ def plotly_trend(
 ) -> str:
     """A line chart (plotly JSON) of one row across quarters, one line per series; the series
     are aligned position by position on `x_labels` (this period against a year earlier)."""
-    data = []
+    data, values = [], []
     for number, (name, columns) in enumerate(series.items()):
         y = []
         for column in columns:
@@ -239,14 +252,18 @@ def plotly_trend(
                 "connectgaps": False,
             }
         )
+        values += y
     return _figure(
         data,
         {
             "title": {"text": view.title},
-            "yaxis": {"title": {"text": axis}, "rangemode": "tozero"},
-            "height": 320,
-            "legend": {"orientation": "h", "y": -0.25},
+            "xaxis": {"automargin": True},
+            "yaxis": {"title": {"text": axis}, "rangemode": "tozero", "automargin": True},
+            "height": 340,
+            "margin": {**_LAYOUT["margin"], "b": 80},
+            "legend": _LEGEND_BELOW,
         },
+        values=values,
     )
 
 
@@ -338,4 +355,5 @@ def plotly_heatmap(view: View, *, x_title: str, y_title: str) -> str:
             "yaxis": {"title": {"text": y_title}, "automargin": True, "autorange": "reversed"},
             "height": max(300, 80 + 34 * len(rows)),
         },
+        values=[value for line in z for value in line],
     )

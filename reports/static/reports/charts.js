@@ -8,6 +8,14 @@
       var source = document.getElementById(element.getAttribute("data-figure"));
       if (!source) { return; }
       var figure = JSON.parse(JSON.parse(source.textContent));
+      if (figure.empty) {
+        // Every value is hidden: say so rather than draw empty axes; the table shows the marks.
+        var note = document.createElement("p");
+        note.className = "chart-empty";
+        note.textContent = element.getAttribute("data-empty") || "";
+        element.replaceWith(note);
+        return;
+      }
       window.Plotly.newPlot(element, figure.data, figure.layout, {
         displaylogo: false,
         responsive: true,

@@ -1,6 +1,6 @@
 """Fill an empty installation with a realistic demo firm.
 
-    manage.py seed_demo --clients 5 --cases-per-client 40 --if-empty
+    manage.py seed_demo --clients 5 --cases-per-client 120 --if-empty
 
 Creates the firm "Demo Vertrouwenspersonen" (`--firm-slug`, default `demo`), N client
 organisations with Dutch names (each with its own schema, cloned from the template), about one
