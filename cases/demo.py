@@ -318,7 +318,19 @@ def seed_cases(*, client: ClientOrganisation, count: int, rng: random.Random) ->
         batch_size=BATCH,
     )
     _seed_internal(client, rng=rng, today=today, themes=themes, count=max(1, count // 10))
+    _seed_rollups()
     return len(cases)
+
+
+def _seed_rollups() -> None:
+    # Bulk inserts skip the per-change hook that keeps the portfolio's anonymous rollups
+    # current; rebuild them now rather than leave the portfolio empty until the nightly run.
+    from django.apps import apps
+
+    if apps.is_installed("reports"):
+        from reports.rollups import rollup_rebuild_current
+
+        rollup_rebuild_current()
 
 
 def _seed_files(

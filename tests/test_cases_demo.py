@@ -84,3 +84,19 @@ def test_seed_demo_command_seeds_cases_per_client(cast):
     for client in clients:
         with tenant_context(client):
             assert Case.objects.count() == 9
+
+
+def test_seeded_cases_reach_the_portfolio_rollups_at_once(cast):
+    from django.db.models import Sum
+
+    from reports.models import CaseRollup
+
+    def opened_total() -> int:
+        rows = CaseRollup.objects.filter(client=cast.a1, dimension="case_type")
+        return rows.aggregate(total=Sum("count"))["total"] or 0
+
+    before = opened_total()
+    with tenant_context(cast.a1):
+        seed_cases(client=cast.a1, count=40, rng=random.Random(3))
+        cases = Case.objects.count()
+    assert opened_total() == cases and cases >= before + 40
