@@ -201,7 +201,7 @@ def plotly_bar(view: View, *, columns: Sequence[str], names: Sequence[str], axis
             {
                 "type": "bar",
                 "orientation": "h",
-                "y": [row.label for row in rows],
+                "y": [_short(row.label, 28) for row in rows],
                 "x": x,
                 "name": str(name),
                 "marker": {"color": COLOURS[number % len(COLOURS)]},
@@ -328,6 +328,11 @@ def json_of(view: View) -> dict[str, Any]:
     return json.loads(json.dumps(data))
 
 
+def _short(label: str, limit: int = 22) -> str:
+    """An axis label cut to fit under a narrow column (the table beside it has it in full)."""
+    return label if len(label) <= limit else label[: limit - 1].rstrip(" ,(") + "…"
+
+
 def plotly_heatmap(view: View, *, x_title: str, y_title: str) -> str:
     """A heatmap (plotly JSON) of the shown inner cells; hidden cells stay blank."""
     rows = [row for row in view.rows if not row.is_total]
@@ -341,19 +346,24 @@ def plotly_heatmap(view: View, *, x_title: str, y_title: str) -> str:
             {
                 "type": "heatmap",
                 "z": z,
-                "x": [view.headings[view.columns.index(column)] for column in columns],
-                "y": [row.label for row in rows],
+                "x": [_short(view.headings[view.columns.index(column)]) for column in columns],
+                "y": [_short(row.label, 28) for row in rows],
                 "text": text,
                 "texttemplate": "%{text}",
                 "colorscale": "Blues",
+                "reversescale": True,  # plotly's Blues runs dark to light: more is darker
                 "hoverongaps": False,
             }
         ],
         {
             "title": {"text": view.title},
-            "xaxis": {"title": {"text": x_title}, "automargin": True},
+            "xaxis": {
+                "title": {"text": x_title, "standoff": 24},
+                "automargin": True,
+                "tickangle": -30,
+            },
             "yaxis": {"title": {"text": y_title}, "automargin": True, "autorange": "reversed"},
-            "height": max(300, 80 + 34 * len(rows)),
+            "height": max(320, 200 + 40 * len(rows)),
         },
         values=[value for line in z for value in line],
     )
