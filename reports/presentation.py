@@ -271,7 +271,7 @@ def svg_bars(view: View, *, column: str, width: int = 640) -> str:
     """A static horizontal bar chart as inline SVG (for print and PDF), shown cells only; a
     hidden cell gets its mark ("< 5", "x") instead of a bar."""
     rows = [row for row in view.rows if not row.is_total]
-    label_width, bar_height, gap, top = 230, 16, 8, 30
+    label_width, bar_height, gap, top = 250, 16, 8, 30
     height = top + len(rows) * (bar_height + gap) + 10
     values = [view.table.shown(row.code, column) for row in rows]
     values = [
@@ -291,7 +291,7 @@ def svg_bars(view: View, *, column: str, width: int = 640) -> str:
         text = row.cells[view.columns.index(column)]
         parts.append(
             f'<text x="{label_width - 8}" y="{y + 12}" font-size="11" text-anchor="end" '
-            f'fill="#1a1a1a">{escape(row.label[:40])}</text>'
+            f'fill="#1a1a1a">{escape(_short(row.label, 38))}</text>'
         )
         length = 0 if value is None else max(1, int(room * value / largest))
         if length:
