@@ -50,6 +50,7 @@ def section_titles() -> dict[str, str]:
         "combined": _("External and internal advisers together, by type"),
         "hours": _("Hours spent on cases"),
         "activities": _("Other activities"),
+        "sparring": _("Sparring with the internal advisers, by type"),
         "conversations": _("Conversations"),
     }
 
@@ -83,6 +84,7 @@ class ReportContent:
     combined: View
     hours: View
     activities: View
+    sparring: View | None
     signals: list[BoardSignal]
     narrative: str
     recommendations: str
@@ -99,18 +101,34 @@ def activities_table(year: int) -> Table:
     return Table("activities", frame, row_totals=False, column_totals=True, kind=Kind.WORK)
 
 
+def sparring_table(year: int) -> Table:
+    """Sparring threads with the client's internal advisers in the year, per case type: counts
+    about cases, so suppressed like them."""
+    from cases.models import CaseType
+
+    numbers = selectors.sparring_counts_of_year(year)
+    frame = pd.DataFrame(
+        {"number": [int(numbers.get(code, 0)) for code in CaseType.values]},
+        index=CaseType.values,
+        dtype="int64",
+    )
+    return Table("sparring", frame, row_totals=False, column_totals=True)
+
+
 def figures_build(year: int) -> dict[str, Any]:
     """Return the report's figures as JSON: the published tables of the year and the two
     before, and the activities (all through the suppression function)."""
     years = [year - 2, year - 1, year]
     publications = selectors.year_publications(years)
     activities = suppress([activities_table(year)], k=publications[year].k)
+    sparring = suppress([sparring_table(year)], k=publications[year].k)
     return {
         "year": year,
         "k": publications[year].k,
         "canonical": publications[year].to_json(),
         "earlier": {str(y): publications[y].to_json() for y in years[:-1]},
         "activities": activities.to_json(),
+        "sparring": sparring.to_json(),
     }
 
 
@@ -168,6 +186,14 @@ def content_build(report: AnnualReport, *, figures: dict[str, Any] | None = None
         labels=activity_labels,
         headings={"number": _("Number"), "minutes": _("Hours")},
     )
+    sparring = None
+    if "sparring" in figures:  # reports published before sparring counts were reported lack it
+        sparring = view_of(
+            Publication.from_json(figures["sparring"])["sparring"],
+            title=titles["sparring"],
+            labels=labels.get("cases_by_type", {}),
+            headings={"number": _("Threads")},
+        )
     client = selectors.client_current()
     return ReportContent(
         client_name=client.name,
@@ -180,6 +206,7 @@ def content_build(report: AnnualReport, *, figures: dict[str, Any] | None = None
         combined=combined,
         hours=hours,
         activities=activities,
+        sparring=sparring,
         signals=selectors.signals_of_year(year),
         narrative=report.narrative,
         recommendations=report.recommendations,

@@ -155,9 +155,11 @@ def case_frames(*, years: Iterable[int]) -> CaseFrames:
 def data_version_current() -> str:
     """A short hash that changes whenever anything the figures count changes (one query):
     case rows (every change bumps their version), themes, referrals, time, conversations,
-    internal registrations and published reports."""
+    internal registrations and published reports; and the themes themselves (the firm adds,
+    renames and hides them: rows and labels of the tables)."""
     through = Case.themes.through._meta.db_table
     tables = {
+        "themes": Theme._meta.db_table,
         "cases": Case._meta.db_table,
         "referrals": Referral._meta.db_table,
         "minutes": TimeEntry._meta.db_table,
@@ -176,7 +178,10 @@ def data_version_current() -> str:
           (SELECT concat(count(*), ':', max(id)) FROM {tables["conversations"]}),
           (SELECT concat(count(*), ':', max(id)) FROM {tables["internal"]}),
           (SELECT concat(count(*), ':', max(published_at)) FROM {tables["reports"]}
-             WHERE status = 'published')
+             WHERE status = 'published'),
+          (SELECT md5(string_agg(concat_ws(':', code, name, is_active, position), '|'
+                                 ORDER BY code))
+             FROM {tables["themes"]})
     """  # noqa: S608 — table names from the models, no input
     with connection.cursor() as cursor:
         cursor.execute(sql)
@@ -257,6 +262,24 @@ def report_list(*, published_only: bool) -> list[AnnualReport]:
 
 def activities_of_year(year: int) -> list[Activity]:
     return list(Activity.objects.filter(held_on__year=year).order_by("held_on", "id"))
+
+
+def sparring_counts_of_year(year: int) -> dict[str, int]:
+    """Sparring threads with the internal advisers started in `year`, per case type (the
+    anonymous counts the sparring app keeps; no thread content)."""
+    from django.apps import apps
+    from django.db.models import Count
+
+    if not apps.is_installed("sparring"):
+        return {}
+    from sparring.models import SparringCount
+
+    return dict(
+        SparringCount.objects.filter(month__year=year)
+        .values("case_type")
+        .annotate(number=Count("pk"))
+        .values_list("case_type", "number")
+    )
 
 
 # --- signals -----------------------------------------------------------------------------------

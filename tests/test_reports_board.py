@@ -18,6 +18,7 @@ from boardroom import services
 from boardroom.models import Activity, AnnualReport, BoardSignal
 from boardroom.textcheck import text_problems
 from reports.periods import Quarter
+from reports.suppression import TOTAL
 from tests.cast import sign_in
 from tests.test_reports_flow import register
 
@@ -366,3 +367,48 @@ def test_activities_are_registered_by_the_adviser_and_counted_in_the_report(cast
         activities = figures_build(YEAR)["activities"]["tables"]["activities"]
     rows = activities["rows"]
     assert activities["values"][rows.index("information_session")] == [1.0, 90.0]
+
+
+def test_the_annual_report_counts_sparring_threads_per_type_and_suppresses_small_ones(cast):
+    from django.db.models import Count
+
+    from boardroom import annual
+    from sparring.models import SparringCount
+
+    with tenant_context(cast.a1):
+        month = datetime.date(YEAR, 3, 1)
+        for _ in range(6):
+            SparringCount.objects.create(
+                month=month, case_type="undesirable_behaviour", registered_by_id=1
+            )
+        SparringCount.objects.create(month=month, case_type="integrity", registered_by_id=1)
+        truth = dict(
+            SparringCount.objects.filter(month__year=YEAR)
+            .values("case_type")
+            .annotate(n=Count("pk"))
+            .values_list("case_type", "n")
+        )
+        report = services.report_draft_create(actor=cast.adviser_a, year=YEAR)
+        content = annual.content_build(report)
+        html = annual.html_render(content, status="draft", published_on=None)
+    sparring = content.sparring
+    assert sparring is not None
+    table = sparring.table
+    assert table.shown("undesirable_behaviour", "number") == truth["undesirable_behaviour"]
+    assert table.shown("integrity", "number") is None  # below k: "< 5"
+    assert table.cell_text("integrity", "number") == "< 5"
+    # The total would give the small cell away: hidden as well, or the other rows are.
+    assert table.shown(TOTAL, "number") is None or table.shown("outside_remit", "number") is None
+    assert sparring.title in html
+
+
+def test_a_report_frozen_before_sparring_was_counted_still_renders(cast):
+    from boardroom import annual
+
+    with tenant_context(cast.a1):
+        report = services.report_draft_create(actor=cast.adviser_a, year=YEAR)
+        figures = annual.figures_build(YEAR)
+        figures.pop("sparring")
+        content = annual.content_build(report, figures=figures)
+        assert content.sparring is None
+        assert annual.html_render(content, status="draft", published_on=None)
