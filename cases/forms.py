@@ -7,9 +7,11 @@ submit (two clicks, a reload that re-posts) adds nothing the second time.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -42,6 +44,8 @@ def _choices(choices: list[tuple[str, Any]], *, blank: bool = False) -> list[tup
 
 
 class ThemesField(forms.ModelMultipleChoiceField):
+    """The themes offered for new choices: active ones (the firm may hide themes)."""
+
     widget = forms.CheckboxSelectMultiple
 
     def __init__(self, **kwargs: Any) -> None:
@@ -50,8 +54,16 @@ class ThemesField(forms.ModelMultipleChoiceField):
             queryset=Theme.objects.filter(is_active=True).order_by("position", "code"), **kwargs
         )
 
+    def keep(self, theme_ids: Iterable[int]) -> None:
+        """Also offer these (a case's own themes), hidden or not, so editing keeps them."""
+        self.queryset = Theme.objects.filter(
+            Q(is_active=True) | Q(pk__in=list(theme_ids))
+        ).order_by("position", "code")
+
     def label_from_instance(self, obj: Theme) -> str:
-        return str(obj)
+        if obj.is_active:
+            return str(obj)
+        return _("%(theme)s (no longer offered)") % {"theme": obj}
 
 
 class SubmissionForm(forms.Form):
@@ -94,6 +106,8 @@ class CaseOpenForm(SubmissionForm):
 
 
 class CaseEditForm(VersionedForm):
+    """The case's own details; `case` keeps its themes on offer even after the firm hid them."""
+
     case_type = forms.ChoiceField(label=_("Type"), choices=CaseType.choices)
     themes = ThemesField()
     channel = forms.ChoiceField(label=_("Channel"), choices=Case.Channel.choices)
@@ -131,6 +145,10 @@ class CaseEditForm(VersionedForm):
     )
     acknowledged_on = _date_field(_("Acknowledged on"), required=False)
     feedback_given_on = _date_field(_("Feedback given on"), required=False)
+
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["themes"].keep(theme.pk for theme in case.themes.all())
 
     @classmethod
     def initial_for(cls, case: Case) -> dict[str, Any]:

@@ -148,14 +148,15 @@ def _touch(case: Case) -> None:
     case.version += 1
 
 
-def _themes(themes: Iterable[Theme | int | str]) -> list[Theme]:
+def _themes(themes: Iterable[Theme | int | str], *, kept: Iterable[int] = ()) -> list[Theme]:
+    """The chosen themes: active ones, or ones in `kept` (a case keeps a theme the firm hid)."""
     ids = set()
     for theme in themes:
         try:
             ids.add(theme.pk if isinstance(theme, Theme) else int(theme))
         except (TypeError, ValueError):
             raise ValidationError({"themes": _("Choose one of the options.")}) from None
-    found = list(Theme.objects.filter(pk__in=ids, is_active=True))
+    found = list(Theme.objects.filter(Q(is_active=True) | Q(pk__in=list(kept))).filter(pk__in=ids))
     if not ids:
         raise ValidationError({"themes": _("Choose at least one theme.")})
     if len(found) != len(ids):
@@ -316,7 +317,11 @@ def case_update(*, actor: Any, case: Case, expected_version: int, **fields: Any)
     if "report_received_on" in fields:
         clean["report_received_on"] = received
         clean["acknowledgement_due"], clean["feedback_due"] = _whistleblower_deadlines(received)
-    chosen = _themes(fields["themes"]) if "themes" in fields else None
+    chosen = (
+        _themes(fields["themes"], kept=[theme.pk for theme in case.themes.all()])
+        if "themes" in fields
+        else None
+    )
     with transaction.atomic():
         locked = _locked(case, expected_version)
         changed = sorted(name for name, value in clean.items() if getattr(locked, name) != value)

@@ -128,7 +128,7 @@ def case_edit(request: HttpRequest, reference: str) -> HttpResponse:
     case = selectors.case_get_for_user(request.user, reference, write=request.method == "POST")
     current = None
     if request.method == "POST":
-        form = forms.CaseEditForm(request.POST)
+        form = forms.CaseEditForm(request.POST, case=case)
         if form.is_valid():
             data = dict(form.cleaned_data)
             version = data.pop("version")
@@ -140,7 +140,7 @@ def case_edit(request: HttpRequest, reference: str) -> HttpResponse:
                 # Keep the adviser's input, show what is stored now, and base a resubmit on it.
                 posted = request.POST.copy()
                 posted["version"] = str(conflict.current_version)
-                form = forms.CaseEditForm(posted)
+                form = forms.CaseEditForm(posted, case=case)
                 form.is_valid()
                 form.add_error(None, conflict)
                 current = selectors.case_get_for_user(request.user, reference)
@@ -150,7 +150,7 @@ def case_edit(request: HttpRequest, reference: str) -> HttpResponse:
                 messages.success(request, _("Saved."))
                 return _detail(case)
     else:
-        form = forms.CaseEditForm(initial=forms.CaseEditForm.initial_for(case))
+        form = forms.CaseEditForm(initial=forms.CaseEditForm.initial_for(case), case=case)
     return render(request, "cases/case_edit.html", {"case": case, "form": form, "current": current})
 
 

@@ -31,6 +31,7 @@ from reports.presentation import (
 from reports.suppression import TOTAL
 from tenants.access import Role, allow, assigned_client_ids
 from tenants.models import ClientOrganisation
+from tenants.selectors import firm_theme_labels
 
 PORTFOLIO_TABLES = ["per_client", "themes_by_sector", "per_adviser", "hours_per_adviser"]
 DOWNLOAD_FORMATS = {
@@ -45,13 +46,13 @@ def _quarter_choices() -> list[str]:
     return [current.shifted(-step).label for step in range(0, 40)]
 
 
-def _views(portfolio: Portfolio) -> dict[str, View]:
-    """Label the portfolio's tables in the reader's language."""
+def _views(portfolio: Portfolio, theme_labels: dict[str, str]) -> dict[str, View]:
+    """Label the portfolio's tables in the reader's language (themes: the firm's names)."""
     publication = portfolio.publication
     period = portfolio.period
     clients = {str(pk): client.name for pk, client in portfolio.clients.items()}
     sectors = {str(v): str(label) for v, label in ClientOrganisation.Sector.choices}
-    themes = {code: str(label) for code, label in STANDARD_THEMES.items()}
+    themes = {**{code: str(label) for code, label in STANDARD_THEMES.items()}, **theme_labels}
     advisers = {
         str(pk): name or _("Adviser %(id)s") % {"id": pk}
         for pk, name in portfolio.adviser_names.items()
@@ -110,7 +111,7 @@ def _page(
     if portfolio is None:
         context.update(period=period, no_clients=True)
         return render(request, template, context)
-    views = _views(portfolio)
+    views = _views(portfolio, firm_theme_labels(firm=request.firm))
     rows = []
     for row in views["per_client"].rows:
         if row.is_total:
@@ -175,7 +176,7 @@ def portfolio_download(request: HttpRequest) -> HttpResponse:
     portfolio = portfolio_figures(firm=request.firm, period=period)
     if portfolio is None:
         raise Http404
-    view = _views(portfolio)[portfolio_table]
+    view = _views(portfolio, firm_theme_labels(firm=request.firm))[portfolio_table]
     content_type, render_bytes = DOWNLOAD_FORMATS[fmt]
     response = HttpResponse(render_bytes(view), content_type=content_type)
     response["Content-Disposition"] = (

@@ -233,6 +233,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sparring.tasks.digest_send",
         "schedule": crontab(hour=7, minute=30),
     },
+    "tenants-themes-reconcile": {
+        "task": "tenants.tasks.themes_reconcile",
+        "schedule": crontab(hour=2, minute=0),
+    },
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 if not REDIS_URL and not TESTING:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 from typing import Any
 
 from django import forms
@@ -141,3 +142,24 @@ class OffboardForm(forms.Form):
                 _("That is not the short name of this client organisation. Nothing was changed.")
             )
         return value
+
+
+class ThemeNameForm(forms.Form):
+    """A theme's name; `tenants.themes` strips it and decides whether it is allowed."""
+
+    name = forms.CharField(
+        label=_("Name"),
+        error_messages={"required": _("Enter a name for the theme.")},
+        widget=forms.TextInput(attrs={"maxlength": 80, "autocomplete": "off"}),
+    )
+
+
+class ThemeAddForm(ThemeNameForm):
+    """Carries a fresh idempotency key per page view, so a double submit adds one theme."""
+
+    submission_key = forms.UUIDField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("submission_key", uuid.uuid4())

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
@@ -248,3 +249,45 @@ class Assignment(models.Model):
     def is_current(self, on: datetime.date | None = None) -> bool:
         day = on or timezone.localdate()
         return self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)
+
+
+class FirmTheme(models.Model):
+    """A case theme in a firm's catalogue: one the firm added, or a standard theme it hid.
+
+    The firm's copy of record; `tenants.themes` applies it to the `cases.Theme` table of every
+    client schema of the firm. Standard themes (`cases.models.STANDARD_THEMES`) have a row here
+    only once the firm hid or showed one again. Never deleted: cases and published annual
+    reports keep referring to the code, which is derived once and survives renames.
+    """
+
+    firm = models.ForeignKey(Firm, on_delete=models.CASCADE, related_name="themes")
+    code = models.SlugField(max_length=40)
+    # Only for the firm's own themes; standard themes are named in the reader's language.
+    name = models.CharField(_("name"), max_length=80, blank=True)
+    is_standard = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=95)
+    # The add form's idempotency key: a double submit finds the theme it added the first time.
+    submission_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("theme of a firm")
+        verbose_name_plural = _("themes of firms")
+        constraints = [
+            models.UniqueConstraint(fields=["firm", "code"], name="tenants_firm_theme_code"),
+            models.UniqueConstraint(
+                "firm",
+                Lower("name"),
+                condition=Q(is_standard=False),
+                name="tenants_firm_theme_name_ci",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_standard=True) | ~Q(name=""),
+                name="tenants_firm_theme_own_has_name",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name or self.code} @ {self.firm_id}"

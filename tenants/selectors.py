@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -9,7 +10,14 @@ from django.http import Http404
 from django.utils import timezone
 
 from tenants.access import Role, assigned_client_ids
-from tenants.models import Assignment, ClientMembership, ClientOrganisation, Firm, FirmMembership
+from tenants.models import (
+    Assignment,
+    ClientMembership,
+    ClientOrganisation,
+    Firm,
+    FirmMembership,
+    FirmTheme,
+)
 
 
 def client_list_for(
@@ -118,3 +126,48 @@ def organisations_of(*, user: Any) -> list[ClientOrganisation]:
         .prefetch_related("domains")
         .order_by("firm__name", "name")
     )
+
+
+@dataclass(frozen=True)
+class ThemeEntry:
+    """One theme as the firm sees it: a standard one (label in the reader's language) or its own."""
+
+    code: str
+    label: str
+    is_standard: bool
+    is_active: bool
+    position: int
+    theme_id: int | None = None  # the FirmTheme of an own theme
+
+
+def firm_themes(*, firm: Firm) -> list[ThemeEntry]:
+    """Every theme of the firm, hidden ones too, in the order case forms show them: standard
+    themes, the firm's own, "Other" last (one query)."""
+    from cases.models import STANDARD_THEMES
+
+    rows = list(FirmTheme.objects.filter(firm=firm))
+    standard_state = {row.code: row.is_active for row in rows if row.is_standard}
+    entries = [
+        # Positions as seeded by cases/migrations/0002_standard_themes.py.
+        ThemeEntry(code, str(label), True, standard_state.get(code, True), index * 10)
+        for index, (code, label) in enumerate(STANDARD_THEMES.items(), start=1)
+    ]
+    entries += [
+        ThemeEntry(row.code, row.name, False, row.is_active, row.position, row.pk)
+        for row in rows
+        if not row.is_standard
+    ]
+    return sorted(entries, key=lambda entry: (entry.position, entry.code))
+
+
+def firm_theme_labels(*, firm: Firm) -> dict[str, str]:
+    """Label per theme code, hidden themes too, for tables that group by code (one query)."""
+    return {entry.code: entry.label for entry in firm_themes(firm=firm)}
+
+
+def firm_theme_get_for_firm(*, firm: Firm, theme_id: Any) -> FirmTheme:
+    """One of the firm's own themes; Http404 for another firm's, a standard one or a bad id."""
+    try:
+        return FirmTheme.objects.get(firm=firm, pk=int(theme_id), is_standard=False)
+    except (FirmTheme.DoesNotExist, TypeError, ValueError, OverflowError):
+        raise Http404 from None

@@ -17,10 +17,11 @@ from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_tenants.utils import schema_context
 
 from accounts.models import User
 from saas import hosts
-from tenants import crypto, provisioning
+from tenants import crypto, provisioning, themes
 from tenants.models import (
     Assignment,
     ClientMembership,
@@ -82,8 +83,9 @@ def client_create(
 ) -> ClientOrganisation:
     """Create a client organisation with its own schema, cloned from the template.
 
-    Causes one CREATE SCHEMA plus one DDL batch (tens of milliseconds) and three INSERTs, all in
-    one transaction: a failure leaves neither rows nor schema behind.
+    Causes one CREATE SCHEMA plus one DDL batch (tens of milliseconds), the firm's case themes
+    (`tenants.themes`, a few queries) and three INSERTs, all in one transaction: a failure
+    leaves neither rows nor schema behind.
     """
     slug = _validate_slug(slug)
     host = hosts.client_host(client_slug=slug, firm_slug=firm.slug)
@@ -110,6 +112,11 @@ def client_create(
     try:
         with transaction.atomic():
             clone = provisioning.clone_template_into(client.schema_name)
+            # Shared: creations proceed together; a theme change waits, or waits for us, so
+            # the new schema either gets the change here or is listed by its dispatch.
+            themes.firm_themes_lock(firm.pk, shared=True)
+            with schema_context(client.schema_name):
+                themes.theme_catalogue_apply(firm_id=firm.pk)
             client.schema_fingerprint = clone.fingerprint
             client.wrapped_data_key = crypto.new_wrapped_data_key(client.schema_name)
             client.save()

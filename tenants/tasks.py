@@ -66,3 +66,57 @@ def record_schema_state() -> str:
     )
     logger.info("Schema %s has %d migrations applied (%s)", schema, len(applied), fingerprint)
     return f"{schema}:{fingerprint}"
+
+
+def _theme_schemas(**filters: object) -> list[str]:
+    """Schemas of clients that still have one (suspended too: they may come back)."""
+    from tenants.models import ClientOrganisation
+
+    return list(
+        ClientOrganisation.objects.filter(**filters)
+        .exclude(status=ClientOrganisation.Status.OFFBOARDED)
+        .exclude(schema_name="public")
+        .exclude(wrapped_data_key=b"")
+        .order_by("pk")
+        .values_list("schema_name", flat=True)
+        .distinct()
+    )
+
+
+def _queue_theme_applies(schemas: list[str]) -> int:
+    queued = 0
+    for schema in schemas:
+        try:
+            themes_apply.apply_async(headers={"_schema_name": schema})
+        except Exception:  # in-process mode: one schema's failure must not stop the others
+            logger.exception("Themes: applying to %s failed; the nightly run retries", schema)
+        else:
+            queued += 1
+    return queued
+
+
+@app.task(acks_late=True)
+def themes_dispatch(firm_id: int) -> int:
+    """Queue `themes_apply` for every client schema of the firm; returns how many."""
+    queued = _queue_theme_applies(_theme_schemas(firm_id=firm_id))
+    logger.info("Themes of firm %s: apply queued for %d client organisation(s)", firm_id, queued)
+    return queued
+
+
+@app.task(acks_late=True)
+def themes_apply() -> int:
+    """Inside one client's schema: apply its firm's theme catalogue. Idempotent."""
+    from tenants.themes import theme_catalogue_apply
+
+    if connection.schema_name == "public":
+        raise RuntimeError("themes_apply must run in a client organisation's schema.")
+    return theme_catalogue_apply(firm_id=connection.tenant.firm_id)
+
+
+@app.task(acks_late=True)
+def themes_reconcile() -> int:
+    """Nightly: apply every firm's catalogue again to each of its clients (a dispatch may have
+    been lost with a broker that was down). Firms that never changed a theme are skipped."""
+    queued = _queue_theme_applies(_theme_schemas(firm__themes__isnull=False))
+    logger.info("Themes: reconcile queued for %d client organisation(s)", queued)
+    return queued

@@ -17,4 +17,30 @@ urlpatterns = [
         "console/assignments/<int:assignment_id>/end/", views.assignment_end, name="assignment_end"
     ),
     path("console/people/", views.people, name="people"),
+    path("console/themes/", views.theme_list, name="theme_list"),
+    path("console/themes/<int:theme_id>/", views.theme_edit, name="theme_edit"),
+    path(
+        "console/themes/<int:theme_id>/hide/",
+        views.theme_set_active,
+        {"active": False},
+        name="theme_hide",
+    ),
+    path(
+        "console/themes/<int:theme_id>/show/",
+        views.theme_set_active,
+        {"active": True},
+        name="theme_show",
+    ),
+    path(
+        "console/themes/standard/<slug:code>/hide/",
+        views.standard_theme_set_active,
+        {"active": False},
+        name="standard_theme_hide",
+    ),
+    path(
+        "console/themes/standard/<slug:code>/show/",
+        views.standard_theme_set_active,
+        {"active": True},
+        name="standard_theme_show",
+    ),
 ]

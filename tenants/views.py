@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -12,9 +12,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from saas import hosts
-from tenants import selectors, services
+from tenants import selectors, services, themes
 from tenants.access import ANY_CLIENT_ROLE, FIRM_STAFF, Role, allow, verified
-from tenants.forms import AssignmentForm, ClientEditForm, ClientForm, InviteForm, OffboardForm
+from tenants.forms import (
+    AssignmentForm,
+    ClientEditForm,
+    ClientForm,
+    InviteForm,
+    OffboardForm,
+    ThemeAddForm,
+    ThemeNameForm,
+)
 from tenants.models import ClientOrganisation
 from tenants.tasks import send_invitation
 
@@ -207,6 +215,96 @@ def people(request: HttpRequest) -> HttpResponse:
         "tenants/people.html",
         {"form": form, "people": selectors.firm_people(firm=request.firm)},
     )
+
+
+@allow(Role.FIRM_ADMIN)
+@require_http_methods(["GET", "POST"])
+def theme_list(request: HttpRequest) -> HttpResponse:
+    """The firm's case themes (standard and its own) and the form that adds one."""
+    form = ThemeAddForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            theme = themes.firm_theme_add(firm=request.firm, **form.cleaned_data)
+        except themes.ThemeAlreadyAdded as duplicate:
+            messages.info(
+                request, _("“%(name)s” was already added.") % {"name": duplicate.theme.name}
+            )
+            return redirect("theme_list")
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                _("“%(name)s” is added; every client organisation offers it for new cases.")
+                % {"name": theme.name},
+            )
+            return redirect("theme_list")
+    return render(
+        request,
+        "tenants/themes.html",
+        {"form": form, "themes": selectors.firm_themes(firm=request.firm)},
+    )
+
+
+@allow(Role.FIRM_ADMIN)
+@require_http_methods(["GET", "POST"])
+def theme_edit(request: HttpRequest, theme_id: int) -> HttpResponse:
+    """Rename one of the firm's own themes (its code, and so its counts, stay)."""
+    theme = selectors.firm_theme_get_for_firm(firm=request.firm, theme_id=theme_id)
+    form = ThemeNameForm(request.POST or None, initial={"name": theme.name})
+    if request.method == "POST" and form.is_valid():
+        try:
+            themes.firm_theme_rename(firm=request.firm, theme=theme, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("theme_list")
+    return render(request, "tenants/theme_edit.html", {"form": form, "theme": theme})
+
+
+def _theme_change_done(request: HttpRequest, label: str, active: bool) -> None:
+    if active:
+        messages.success(request, _("“%(name)s” is offered for new cases again.") % {"name": label})
+    else:
+        messages.success(
+            request,
+            _("“%(name)s” is no longer offered for new cases; cases that have it keep it.")
+            % {"name": label},
+        )
+
+
+@allow(Role.FIRM_ADMIN)
+@require_POST
+def theme_set_active(request: HttpRequest, theme_id: int, active: bool) -> HttpResponse:
+    """Hide one of the firm's own themes from new cases, or offer it again (never deleted)."""
+    theme = selectors.firm_theme_get_for_firm(firm=request.firm, theme_id=theme_id)
+    try:
+        themes.firm_theme_set_active(firm=request.firm, theme=theme, active=active)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        _theme_change_done(request, theme.name, active)
+    return redirect("theme_list")
+
+
+@allow(Role.FIRM_ADMIN)
+@require_POST
+def standard_theme_set_active(request: HttpRequest, code: str, active: bool) -> HttpResponse:
+    """Hide a standard theme from new cases of all the firm's clients, or offer it again."""
+    from cases.models import STANDARD_THEMES
+
+    if code not in STANDARD_THEMES:
+        raise Http404
+    try:
+        themes.standard_theme_set_active(firm=request.firm, code=code, active=active)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        _theme_change_done(request, str(STANDARD_THEMES[code]), active)
+    return redirect("theme_list")
 
 
 @allow(*ANY_CLIENT_ROLE)

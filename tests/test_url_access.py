@@ -66,6 +66,11 @@ ALLOWED_GET_STATUS = {
     "sparring:thread_close": 405,
     "sparring:thread_reopen": 405,
     "sparring_console:open": 302,
+    # Case themes: hiding and offering again are POST only.
+    "theme_hide": 405,
+    "theme_show": 405,
+    "standard_theme_hide": 405,
+    "standard_theme_show": 405,
     # Case handling: every form posts to its own POST-only view.
     **{
         f"cases:{name}": 405
@@ -162,9 +167,21 @@ def _url(route: Route, urlconf: str, kwargs: dict[str, Any]) -> str:
         ) from None
 
 
+def _own_theme_id(firm) -> int:
+    """The id of one of the firm's own case themes (made for this test; rolled back after)."""
+    from tenants import themes
+    from tenants.models import FirmTheme
+
+    existing = FirmTheme.objects.filter(firm=firm, is_standard=False).first()
+    return (existing or themes.firm_theme_add(firm=firm, name=f"Thema van {firm.slug}")).pk
+
+
 def _objects_of(cast, firm_slug: str) -> dict[str, int]:
     client = cast.a1 if firm_slug == "acme" else cast.b1
     return {
+        "theme_id": _own_theme_id(cast.acme if firm_slug == "acme" else cast.bravo),
+        # Standard themes belong to every firm: no foreign one (their views are POST only).
+        "code": "bullying",
         "client_id": client.pk,
         "assignment_id": client.assignments.first().pk,
         # a1 and a2 hold a case with this reference, b1 does not; and the other way round.
@@ -262,13 +279,19 @@ def test_every_url_for_every_visitor_and_tenant(visitor, cast):
 
 def test_posts_by_outsiders_change_nothing(cast):
     """The writing console views, posted by every visitor without the firm-admin role: all refused."""
-    from tenants.models import Assignment, ClientOrganisation
+    from tenants.models import Assignment, ClientOrganisation, FirmTheme
 
-    before = (
-        ClientOrganisation.objects.count(),
-        Assignment.objects.count(),
-        list(Assignment.objects.order_by("pk").values_list("ends_on", flat=True)),
-    )
+    theme_id = _own_theme_id(cast.acme)
+
+    def state() -> tuple[Any, ...]:
+        return (
+            ClientOrganisation.objects.count(),
+            Assignment.objects.count(),
+            list(Assignment.objects.order_by("pk").values_list("ends_on", flat=True)),
+            list(FirmTheme.objects.order_by("pk").values_list("firm_id", "name", "is_active")),
+        )
+
+    before = state()
     everybody = [
         "anonymous",
         "unverified",
@@ -296,6 +319,10 @@ def test_posts_by_outsiders_change_nothing(cast):
             {"adviser": cast.adviser_a_unassigned.pk, "kind": "primary", "starts_on": "2026-01-01"},
         ),
         (f"/console/assignments/{cast.a1.assignments.first().pk}/end/", everybody, {}),
+        ("/console/themes/", [*everybody[:-2], "adviser_b"], {"name": "Ingebroken"}),
+        (f"/console/themes/{theme_id}/", everybody, {"name": "Ingebroken"}),
+        (f"/console/themes/{theme_id}/hide/", everybody, {}),
+        ("/console/themes/standard/bullying/hide/", [*everybody[:-2], "adviser_b"], {}),
     ]
     for path, visitors, data in posts:
         for visitor in visitors:
@@ -304,12 +331,7 @@ def test_posts_by_outsiders_change_nothing(cast):
             assert response.status_code in (302, 404), (visitor, path, response.status_code)
             if response.status_code == 302:
                 assert "/accounts/" in response["Location"], (visitor, path)
-    after = (
-        ClientOrganisation.objects.count(),
-        Assignment.objects.count(),
-        list(Assignment.objects.order_by("pk").values_list("ends_on", flat=True)),
-    )
-    assert after == before
+    assert state() == before
 
 
 def test_every_view_declares_a_policy():
