@@ -7,6 +7,8 @@ Changes dispatch their per-schema work on commit; tests run it with
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 
 import pytest
@@ -549,3 +551,87 @@ def test_posts_by_people_who_are_not_the_firms_admin_change_nothing(cast, run_on
                 assert "/accounts/login/" in response["Location"]
     assert (_catalogue(cast.acme), _themes_in(cast.a1)) == before
     assert _standard_active(cast.a1, "bullying") is True
+
+
+# --- a client created while a theme change is under way (committed data, two connections) ------
+
+
+def test_a_client_created_during_a_theme_change_gets_the_change(committed_db, monkeypatch):
+    """The creation waits for the change's lock, then reads the changed catalogue: without the
+    lock it would read the old one, and the change's dispatch would not list it yet."""
+    from django.db import transaction
+
+    from tenants.models import Domain, Firm
+
+    # The cast's schemas are committed and shared by every test: leave them alone here.
+    monkeypatch.setattr(themes, "_apply_everywhere_on_commit", lambda firm_id: None)
+    firm = Firm.objects.get(slug="acme")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nspname FROM pg_namespace WHERE starts_with(nspname, 'c_')")
+        schemas_before = {name for (name,) in cursor.fetchall()}
+    added, release = threading.Event(), threading.Event()
+    outcomes: dict[str, object] = {}
+    creator_pid: list[int] = []
+
+    def change() -> None:
+        try:
+            with transaction.atomic():
+                outcomes["theme"] = themes.firm_theme_add(firm=firm, name="Gelijktijdig")
+                added.set()
+                release.wait(timeout=30)
+        except Exception as error:
+            outcomes["theme"] = error
+            added.set()
+        finally:
+            connection.close()
+
+    def create() -> None:
+        try:
+            connection.ensure_connection()
+            creator_pid.append(connection.connection.info.backend_pid)
+            added.wait(timeout=30)
+            outcomes["client"] = services.client_create(
+                firm=firm, slug="conc-theme", name="Gelijktijdig", employee_count=5
+            )
+        except Exception as error:
+            outcomes["client"] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=change), threading.Thread(target=create)]
+    try:
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 30
+        waiting = False
+        while not waiting and time.monotonic() < deadline:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT wait_event_type = 'Lock' AND wait_event = 'advisory' "
+                    "FROM pg_stat_activity WHERE pid = %s",
+                    creator_pid or [0],
+                )
+                row = cursor.fetchone()
+            waiting = bool(row and row[0])
+            time.sleep(0.01)
+        release.set()
+        for thread in threads:
+            thread.join(timeout=60)
+
+        assert waiting, "the creation never waited for the theme change"
+        client = outcomes["client"]
+        assert isinstance(client, ClientOrganisation), client
+        assert _themes_in(client) == {"own_gelijktijdig": ("Gelijktijdig", True)}
+    finally:
+        release.set()
+        for client in ClientOrganisation.objects.filter(firm=firm, slug="conc-theme"):
+            for domain in Domain.objects.filter(tenant=client):
+                domain.delete()
+            client.delete()
+        FirmTheme.objects.filter(firm=firm).delete()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nspname FROM pg_namespace WHERE starts_with(nspname, 'c_')")
+            for (schema,) in cursor.fetchall():
+                if schema not in schemas_before:
+                    cursor.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        connection.close()
