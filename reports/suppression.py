@@ -121,12 +121,16 @@ class PublishedTable:
 
     def __post_init__(self) -> None:
         # Cell lookups by label, without pandas indexing (views read thousands of cells).
-        values = self.values.to_numpy(dtype=float)
-        status = self.status.to_numpy()
+        values = self.values.to_numpy(dtype=float).tolist()
+        status = self.status.to_numpy().tolist()
+        states = {state: Status(state) for line in status for state in set(line)}
+        columns = [str(column) for column in self.values.columns]
         cells = {
-            (str(row), str(column)): (float(values[i, j]), Status(status[i, j]))
-            for i, row in enumerate(self.values.index)
-            for j, column in enumerate(self.values.columns)
+            (row_label, column): (value, states[state])
+            for row_label, row_values, row_status in zip(
+                map(str, self.values.index), values, status, strict=True
+            )
+            for column, value, state in zip(columns, row_values, row_status, strict=True)
         }
         object.__setattr__(self, "_cells", cells)
 
