@@ -196,6 +196,12 @@ def run(clients: int, cases: int, batch_clients: int, processes: int, samples: i
             ok &= met
             verdict = f"p95 < {goal:.0f} {'met' if met else 'MISSED'}"
         print(f"{name:45} {first} {statistics.median(times):9.1f} {p95(times):9.1f}  {verdict}")
+    ours = statistics.median(results["portfolio"])
+    stock = statistics.median(results["same counts by querying every schema"])
+    print(
+        f"portfolio from the rollups against the case counts alone by querying every schema "
+        f"(medians): stock/ours {stock / ours:.1f}x"
+    )
     met = batch_seconds < GOAL_BATCH_SECONDS and batch.done == len(schemas)
     ok &= met
     print(
