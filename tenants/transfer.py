@@ -8,9 +8,10 @@ The file (`.vtar.gz`, a gzip-compressed tar) holds
 * `public.json`: the client's public rows: the firm, the client organisation with its wrapped
   data keys (the current one and any retired by a rotation not yet purged), domains, client
   memberships, assignments, the users they name with their firm memberships (password hashes
-  included; authenticator devices not: those users enrol again where they are new), and the
-  rows of every other public table with a foreign key to the client (billing contract, work
-  index);
+  included; authenticator devices not: those users enrol again where they are new), the firm's
+  case themes (`tenants.themes`; a firm that exists in the target keeps its own and gains what
+  it lacks, and the imported schema then follows the target's), and the rows of every other
+  public table with a foreign key to the client (billing contract, work index);
 * `tables/<table>.copy`: the rows of each table of the schema.
 
 It is plain data, no SQL and no pg_dump: any PostgreSQL version reads it back, and the import
@@ -47,8 +48,9 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django_tenants.utils import schema_context
 
-from tenants import crypto, migration_runner, provisioning
+from tenants import crypto, migration_runner, provisioning, themes
 from tenants.models import (
     Assignment,
     ClientMembership,
@@ -56,6 +58,7 @@ from tenants.models import (
     Domain,
     Firm,
     FirmMembership,
+    FirmTheme,
 )
 
 FORMAT = "vertrouwd-client-export"
@@ -307,6 +310,11 @@ def _public_rows(cursor, client: ClientOrganisation) -> dict[str, Any]:
         "domains": list(Domain.objects.filter(tenant=client).values("domain", "is_primary")),
         "users": users,
         "firm_memberships": firm_memberships,
+        "firm_themes": list(
+            FirmTheme.objects.filter(firm=firm)
+            .order_by("pk")
+            .values("code", "name", "is_standard", "is_active", "position", "created_at")
+        ),
         "client_memberships": memberships,
         "assignments": assignments,
         "other_public_rows": others,
@@ -388,6 +396,10 @@ def client_import(path: Path) -> TransferSummary:
                 _refuse_existing(public)
                 client = _create_public_rows(public, wrapped, retired)
                 _load_schema(archive, schema, summary)
+                # After the checksums: the schema now follows its firm's themes here (the
+                # firm's theme lock is held since _create_public_rows).
+                with schema_context(schema):
+                    themes.theme_catalogue_apply(firm_id=client.firm_id)
                 summary.public_rows = _load_other_public_rows(public, client)
         except TransferError:
             raise
@@ -460,6 +472,7 @@ def _create_public_rows(
             retention_months=firm_data["retention_months"],
             created_at=_parse_datetime(firm_data["created_at"]),
         )
+    _merge_firm_themes(firm, public.get("firm_themes", []))
     created_users = False
     for user in public["users"]:
         existing = User.objects.filter(email__iexact=user["email"]).values_list("pk", flat=True)
@@ -537,6 +550,28 @@ def _create_public_rows(
             created_at=_parse_datetime(assignment["created_at"]),
         )
     return client
+
+
+def _merge_firm_themes(firm: Firm, exported: list[dict[str, Any]]) -> None:
+    """Add the exported themes the firm lacks here (by code; an own theme also by name)."""
+    themes.firm_themes_lock(firm.pk)
+    rows = FirmTheme.objects.filter(firm=firm)
+    codes = set(rows.values_list("code", flat=True))
+    names = {name.lower() for name in rows.filter(is_standard=False).values_list("name", flat=True)}
+    for theme in exported:
+        if theme["code"] in codes or (not theme["is_standard"] and theme["name"].lower() in names):
+            continue
+        FirmTheme.objects.create(
+            firm=firm,
+            code=theme["code"],
+            name=theme["name"],
+            is_standard=theme["is_standard"],
+            is_active=theme["is_active"],
+            position=theme["position"],
+            created_at=_parse_datetime(theme["created_at"]),
+        )
+        codes.add(theme["code"])
+        names.add(theme["name"].lower())
 
 
 def _move_sequence_past(table: str) -> None:

@@ -257,8 +257,13 @@ def manage(database: str, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_import_into_another_database(live_client, other_database, tmp_path):
+    from tenants import themes
+
     client = live_client.clients["x"]
     schema = client.schema_name
+    # The firm's case themes (committed, so applied to its client at once) go along.
+    themes.firm_theme_add(firm=live_client.firm, name="Werkdruk in de nachtdienst")
+    themes.standard_theme_set_active(firm=live_client.firm, code="threats", active=False)
     path = tmp_path / "xeno.vtar.gz"
     call_command("export_client", schema=schema, output=str(path), stdout=io.StringIO())
     with connection.cursor() as cursor:
@@ -293,6 +298,22 @@ def test_import_into_another_database(live_client, other_database, tmp_path):
             "SELECT count(*) FROM workindex_caseworkentry WHERE client_id = %s", [client_id]
         )
         index_rows = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT t.code, t.name, t.is_active FROM tenants_firmtheme t "
+            "JOIN tenants_firm f ON f.id = t.firm_id WHERE f.slug = %s ORDER BY t.code",
+            [live_client.firm.slug],
+        )
+        firm_themes = cursor.fetchall()
+        cursor.execute(
+            f'SELECT code, is_active FROM "{schema}".cases_theme '  # noqa: S608
+            "WHERE code IN ('own_werkdruk_in_de_nachtdienst', 'threats') ORDER BY code"
+        )
+        schema_themes = cursor.fetchall()
+    assert firm_themes == [
+        ("own_werkdruk_in_de_nachtdienst", "Werkdruk in de nachtdienst", True),
+        ("threats", "", False),
+    ]
+    assert schema_themes == [("own_werkdruk_in_de_nachtdienst", True), ("threats", False)]
     assert (slug, firm_slug) == (client.slug, live_client.firm.slug)
     assert domains == [live_client.hosts["x"]]
     contact = live_client.users["contact"]
