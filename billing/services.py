@@ -192,6 +192,23 @@ def quantity_sync(firm_id: int, *, now: datetime.datetime | None = None) -> str:
     return "updated"
 
 
+def quantity_reconcile(firm_id: int, *, now: datetime.datetime | None = None) -> str:
+    """Re-read the firm's subscription from Stripe, then sync its quantity if it drifted.
+
+    The debounced sync compares with our copy of the subscription; a change made in Stripe's
+    dashboard, or a webhook that never arrived, leaves that copy wrong and the sync silent. Run
+    nightly for every firm. Returns no_subscription, unchanged or updated.
+    """
+    row = FirmSubscription.objects.filter(firm_id=firm_id).first()
+    if row is None or not row.stripe_subscription_id or row.status not in SYNCABLE:
+        return "no_subscription"
+    data = stripe_gateway.subscription_retrieve(row.stripe_subscription_id)
+    with transaction.atomic():
+        locked = FirmSubscription.objects.select_for_update().get(pk=row.pk)
+        subscription_apply(locked, data)
+    return quantity_sync(firm_id, now=now)
+
+
 def client_contract_save(
     *,
     client: ClientOrganisation,

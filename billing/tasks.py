@@ -32,3 +32,29 @@ def subscription_sync_quantity(self, firm_id: int) -> str:  # type: ignore[no-un
             logger.error("Quantity sync of firm %s failed: %s", firm_id, error)
             return "failed"
         raise self.retry(exc=error, countdown=RETRY_SECONDS) from error
+
+
+@app.task(acks_late=True)
+def subscriptions_reconcile() -> dict[str, int]:
+    """Nightly: every firm with a subscription is compared with Stripe and corrected; one
+    firm's failure is logged and does not stop the others. Returns a count per outcome."""
+    from billing.models import FirmSubscription
+
+    outcomes: dict[str, int] = {}
+    firm_ids = (
+        FirmSubscription.objects.exclude(stripe_subscription_id="")
+        .filter(status__in=services.SYNCABLE)
+        .order_by("firm_id")
+        .values_list("firm_id", flat=True)
+    )
+    for firm_id in firm_ids:
+        try:
+            outcome = services.quantity_reconcile(firm_id)
+        except stripe_gateway.BillingNotConfigured:
+            return {"not_configured": 1}
+        except stripe_gateway.GatewayError as error:
+            logger.error("Reconciling the subscription of firm %s failed: %s", firm_id, error)
+            outcome = "failed"
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    logger.info("Subscriptions reconciled: %s", outcomes)
+    return outcomes

@@ -233,6 +233,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sparring.tasks.digest_send",
         "schedule": crontab(hour=7, minute=30),
     },
+    "billing-subscriptions-reconcile": {
+        "task": "billing.tasks.subscriptions_reconcile",
+        "schedule": crontab(hour=4, minute=0),
+    },
     "tenants-themes-reconcile": {
         "task": "tenants.tasks.themes_reconcile",
         "schedule": crontab(hour=2, minute=0),

@@ -555,3 +555,45 @@ def test_malformed_tier_strings_fail_the_system_check(raw, settings):
 
 def test_the_default_configuration_passes_the_system_check():
     assert check_configuration(None) == []
+
+
+# ------------------------------------------------------------------------------ reconciliation
+def test_nightly_reconcile_corrects_a_quantity_changed_at_stripe(
+    cast, fake, admin_console, webhook_http
+):
+    from billing.tasks import subscriptions_reconcile
+
+    row = _subscribed(admin_console, fake, webhook_http)
+    wanted = row.quantity
+    # Someone set the quantity in Stripe's dashboard and the webhook never came: our copy still
+    # says all is well, so only a fresh read finds the drift.
+    fake.subscriptions[row.stripe_subscription_id]["items"]["data"][0]["quantity"] = wanted + 7
+    assert services.quantity_sync(cast.acme.pk) == "unchanged"  # what the debounced sync sees
+    assert subscriptions_reconcile() == {"updated": 1}
+    assert fake.subscriptions[row.stripe_subscription_id]["items"]["data"][0]["quantity"] == wanted
+    row.refresh_from_db()
+    assert row.quantity == wanted
+    assert subscriptions_reconcile() == {"unchanged": 1}  # idempotent
+
+
+def test_reconcile_skips_firms_without_a_subscription_and_survives_a_network_failure(
+    cast, fake, admin_console, webhook_http, caplog
+):
+    from billing.tasks import subscriptions_reconcile
+
+    assert subscriptions_reconcile() == {}  # nobody subscribed yet: no call to Stripe
+    assert fake.calls == []
+    row = _subscribed(admin_console, fake, webhook_http)
+    before = _snapshot(row)
+    fake.unreachable = True
+    assert subscriptions_reconcile() == {"failed": 1}
+    assert "Reconciling the subscription" in caplog.text
+    assert _snapshot(row) == before
+
+
+def test_reconcile_leaves_a_cancelled_subscription_alone(cast, fake, admin_console, webhook_http):
+    row = _subscribed(admin_console, fake, webhook_http)
+    FirmSubscription.objects.filter(pk=row.pk).update(status="canceled")
+    calls = len(fake.calls)
+    assert services.quantity_reconcile(cast.acme.pk) == "no_subscription"
+    assert len(fake.calls) == calls
