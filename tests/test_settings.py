@@ -115,3 +115,14 @@ def test_readyz_checks_database_and_broker(db, settings):
     response = Client(HTTP_HOST="10.1.2.3").get("/readyz")
     assert response.status_code == 503
     assert json.loads(response.content)["ready"] is False
+
+
+def test_every_scheduled_task_exists():
+    from django.conf import settings as django_settings
+
+    from saas.celery import app
+
+    app.loader.import_default_modules()
+    scheduled = {entry["task"] for entry in django_settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "billing.tasks.subscriptions_reconcile" in scheduled
+    assert scheduled <= set(app.tasks), scheduled - set(app.tasks)
