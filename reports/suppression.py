@@ -29,7 +29,9 @@ an amount with fewer than k cases behind it is hidden and protected the same way
 
 from __future__ import annotations
 
+import functools
 import math
+import os
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -524,6 +526,20 @@ def _exposed_one_equation(
     return exposed
 
 
+@functools.cache
+def highs_module() -> Any:
+    """The HiGHS module, made safe to use in a forked child.
+
+    HiGHS keeps a process-wide pool of worker threads; a child forked after the parent solved
+    an integer program inherits the pool's state without its threads and spins forever on its
+    first one (seen as a hung batch worker). Resetting the pool in every forked child fixes it.
+    """
+    import highspy
+
+    os.register_at_fork(after_in_child=lambda: highspy.Highs.resetGlobalScheduler(True))
+    return highspy
+
+
 def _exposed_by_programs(
     system: _System,
     variables: list[int],
@@ -536,8 +552,7 @@ def _exposed_by_programs(
     solutions, integral for the table shapes used here); an integer program only where the
     linear one finds a fractional solution.
     """
-    import highspy
-
+    highspy = highs_module()
     size = len(variables)
     position = {variable: number for number, variable in enumerate(variables)}
     lows, highs = zip(*(system.bounds(variable) for variable in variables), strict=True)

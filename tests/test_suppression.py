@@ -523,3 +523,39 @@ def test_amount_table_needs_its_guard():
     frame = pd.DataFrame({"q1": [60]}, index=["minutes"])
     with pytest.raises(SuppressionError, match="counts behind it"):
         suppress([Table("hours", frame, kind=Kind.AMOUNT)], k=5)
+
+
+def _integer_program() -> str:
+    import numpy as np
+
+    from reports.suppression import highs_module
+
+    highspy = highs_module()
+    solver = highspy._Highs()
+    solver.setOptionValue("output_flag", False)
+    size = 30
+    solver.addVars(size, np.zeros(size), np.full(size, 10.0))
+    rng = np.random.default_rng(1)
+    for _ in range(15):
+        columns = rng.choice(size, 6, replace=False).astype(np.int32)
+        solver.addRow(7.0, 7.0, 6, columns, np.ones(6))
+    every = np.arange(size, dtype=np.int32)
+    solver.changeColsIntegrality(size, every, np.full(size, highspy.HighsVarType.kInteger))
+    solver.changeColsCost(size, every, rng.random(size))
+    solver.run()
+    return str(solver.getModelStatus())
+
+
+def test_a_worker_forked_after_an_integer_program_can_still_solve_one():
+    # A celery or bench worker forked from a process that already used HiGHS hung on its first
+    # integer program (HiGHS's thread pool does not survive fork) until the pool is reset.
+    import multiprocessing
+
+    assert _integer_program().endswith("kOptimal")
+    child = multiprocessing.get_context("fork").Process(target=_integer_program)
+    child.start()
+    child.join(30)
+    hung = child.is_alive()
+    if hung:
+        child.kill()
+    assert not hung and child.exitcode == 0
