@@ -45,6 +45,11 @@ class FirmSubscription(models.Model):
     quantity = models.PositiveIntegerField(_("client organisations billed"), default=0)
     current_period_end = models.DateTimeField(_("current period ends"), null=True, blank=True)
     trial_end = models.DateTimeField(_("trial ends"), null=True, blank=True)
+    # The firm's own trial before any Stripe subscription, fixed when the firm signed itself up
+    # (billing.services.trial_start), so a later change of BILLING_TRIAL_DAYS does not move it.
+    # Empty (firms created by operators): the firm's creation plus BILLING_TRIAL_DAYS. `trial_end`
+    # above is Stripe's trial of a subscription, copied from Stripe.
+    trial_ends_at = models.DateTimeField(_("own trial ends"), null=True, blank=True)
     cancel_at_period_end = models.BooleanField(_("cancels at period end"), default=False)
     past_due_since = models.DateTimeField(null=True, blank=True)
     # Ordering guard: the `created` time of the newest Stripe event applied. Older events are

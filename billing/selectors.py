@@ -53,12 +53,18 @@ class AccessState:
 FULL = AccessState("full", "")
 
 
+def trial_end_default(start: datetime.datetime) -> datetime.datetime:
+    """End of a firm's own trial that starts at `start` (BILLING_TRIAL_DAYS later)."""
+    return start + datetime.timedelta(days=settings.BILLING_TRIAL_DAYS)
+
+
 def access_state(*, firm_id: int, now: datetime.datetime | None = None) -> AccessState:
     """The access a firm's subscription grants (one query).
 
     Trialing and active: full use. Past due: full use for BILLING_PAST_DUE_GRACE_DAYS, then
     read-only. Unpaid, cancelled, paused: read-only. No subscription yet (or one whose first
-    payment failed): a trial of BILLING_TRIAL_DAYS from the firm's creation, then read-only.
+    payment failed): the firm's own trial, until the end fixed at sign-up or else for
+    BILLING_TRIAL_DAYS from the firm's creation, then read-only.
     """
     now = now or timezone.now()
     row = (
@@ -68,6 +74,7 @@ def access_state(*, firm_id: int, now: datetime.datetime | None = None) -> Acces
             "subscription__status",
             "subscription__stripe_subscription_id",
             "subscription__past_due_since",
+            "subscription__trial_ends_at",
         )
         .first()
     )
@@ -82,7 +89,7 @@ def access_state(*, firm_id: int, now: datetime.datetime | None = None) -> Acces
             until = since + datetime.timedelta(days=settings.BILLING_PAST_DUE_GRACE_DAYS)
             return AccessState("grace" if now < until else "read_only", status, until)
         return AccessState("read_only", status)
-    trial_ends = row["created_at"] + datetime.timedelta(days=settings.BILLING_TRIAL_DAYS)
+    trial_ends = row["subscription__trial_ends_at"] or trial_end_default(row["created_at"])
     if now < trial_ends:
         return AccessState("full", Status.TRIALING, trial_ends)
     return AccessState("read_only", TRIAL_EXPIRED, trial_ends)

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from billing import conf, stripe_gateway
 from billing.models import MAX_HOURLY_RATE, ClientContract, FirmSubscription
-from billing.selectors import active_client_count
+from billing.selectors import active_client_count, trial_end_default
 from tenants.models import ClientOrganisation, Firm
 
 logger = logging.getLogger(__name__)
@@ -48,6 +48,17 @@ def subscription_row(*, firm: Firm, lock: bool = False) -> FirmSubscription:
     if row is None:
         FirmSubscription.objects.get_or_create(firm=firm)
         row = rows.get(firm=firm)
+    return row
+
+
+def trial_start(*, firm: Firm) -> FirmSubscription:
+    """Fix the end of the firm's own trial: BILLING_TRIAL_DAYS after its creation (one or two
+    queries). Writes the firm's subscription row, nothing in Stripe; an end already fixed stays."""
+    with transaction.atomic():
+        row = subscription_row(firm=firm, lock=True)
+        if row.trial_ends_at is None:
+            row.trial_ends_at = trial_end_default(firm.created_at)
+            row.save(update_fields=["trial_ends_at", "updated_at"])
     return row
 
 
