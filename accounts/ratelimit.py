@@ -1,4 +1,5 @@
-"""Counting failed sign-in and second-factor attempts per account and per client address."""
+"""Counting attempts per account and per client address: failed sign-ins and second-factor
+codes, and (with their own limits and window) firm sign-ups."""
 
 from __future__ import annotations
 
@@ -18,16 +19,26 @@ def _cache():
     return caches["routing"]
 
 
-def is_blocked(*, account: str, address: str) -> bool:
+def is_blocked(
+    *,
+    account: str,
+    address: str,
+    account_limit: int | None = None,
+    address_limit: int | None = None,
+) -> bool:
+    """Whether either counter has reached its limit (the sign-in limits unless given)."""
     cache = _cache()
-    return (cache.get(_key("account", account)) or 0) >= settings.LOGIN_FAILURES_PER_ACCOUNT or (
+    account_limit = account_limit or settings.LOGIN_FAILURES_PER_ACCOUNT
+    address_limit = address_limit or settings.LOGIN_FAILURES_PER_ADDRESS
+    return (cache.get(_key("account", account)) or 0) >= account_limit or (
         cache.get(_key("address", address)) or 0
-    ) >= settings.LOGIN_FAILURES_PER_ADDRESS
+    ) >= address_limit
 
 
-def record_failure(*, account: str, address: str) -> None:
+def record_failure(*, account: str, address: str, window: int | None = None) -> None:
+    """Count one attempt against both counters; each starts a window of its own when it is new."""
     cache = _cache()
-    window = settings.LOGIN_FAILURE_WINDOW_SECONDS
+    window = window or settings.LOGIN_FAILURE_WINDOW_SECONDS
     for key in (_key("account", account), _key("address", address)):
         if not cache.add(key, 1, window):
             try:

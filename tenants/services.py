@@ -44,6 +44,18 @@ def _validate_slug(slug: str) -> str:
     return slug
 
 
+def firm_slug_check(slug: str) -> str:
+    """The firm short name, normalised, if it is a valid label that no firm has (one query).
+
+    Raises ValidationError otherwise. What `firm_create` checks, for callers that must refuse a
+    taken name before anything else (the sign-up checks it before it looks at the address).
+    """
+    slug = _validate_slug(slug)
+    if Firm.objects.filter(slug=slug).exists():
+        raise ValidationError(_("The short name “%(slug)s” is already taken.") % {"slug": slug})
+    return slug
+
+
 def firm_create(
     *, slug: str, name: str, anonymity_threshold: int = 5, retention_months: int = 12
 ) -> Firm:
@@ -52,8 +64,7 @@ def firm_create(
     name = (name or "").strip()
     if not name:
         raise ValidationError(_("A name is required."))
-    if Firm.objects.filter(slug=slug).exists():
-        raise ValidationError(_("The short name “%(slug)s” is already taken.") % {"slug": slug})
+    slug = firm_slug_check(slug)
     firm = Firm(
         slug=slug,
         name=name,
