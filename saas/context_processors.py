@@ -20,4 +20,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "current_route": route if route is not None and getattr(request, "roles", None) else None,
         "on_client_host": route is not None,
         "base_domain": settings.BASE_DOMAIN,
+        "signup_open": settings.SIGNUP_OPEN,
     }

@@ -87,6 +87,7 @@ SHARED_APPS = [
     "accounts",
     "tenants",
     "billing",
+    "signup",
     "reports",
     "workindex",
     "sparring.public",  # sparring's content-free index, preferences and e-mail outbox
@@ -301,6 +302,19 @@ BILLING_QUANTITY_SYNC_DELAY_SECONDS = env_int("BILLING_QUANTITY_SYNC_DELAY_SECON
 BILLING_CLIENT_FEE_TIERS = env_str(
     "BILLING_CLIENT_FEE_TIERS", "10:150,50:350,100:600,250:1000,:1500"
 )
+
+# Self-service sign-up of firms (signup/): open in development, closed in production unless
+# switched on, because opening it is a business decision (terms, processing agreement, price).
+SIGNUP_OPEN = env_bool("SIGNUP_OPEN", DEBUG)
+# The terms of use and processing agreement a firm accepts; recorded with each acceptance, so a
+# URL that names the version (".../terms-2025-06.pdf") records which text was accepted.
+SIGNUP_TERMS_URL = env_str("SIGNUP_TERMS_URL", "") or ""
+if SIGNUP_OPEN and not (DEBUG or TESTING) and not SIGNUP_TERMS_URL:
+    raise ImproperlyConfigured("SIGNUP_OPEN needs SIGNUP_TERMS_URL: the terms a firm accepts.")
+# Sign-ups per client address and per e-mail address in a window (refused input does not count).
+SIGNUP_ATTEMPTS_PER_ADDRESS = env_int("SIGNUP_ATTEMPTS_PER_ADDRESS", 5, minimum=1)
+SIGNUP_ATTEMPTS_PER_EMAIL = env_int("SIGNUP_ATTEMPTS_PER_EMAIL", 3, minimum=1)
+SIGNUP_ATTEMPT_WINDOW_SECONDS = env_int("SIGNUP_ATTEMPT_WINDOW_SECONDS", 3600, minimum=60)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")

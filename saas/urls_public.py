@@ -1,4 +1,4 @@
-"""URLs of the base host: sign-in, the firm console, the organisation chooser, admin."""
+"""URLs of the base host: sign-in, sign-up, the firm console, the organisation chooser, admin."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -15,6 +15,7 @@ urlpatterns = [
     path("i18n/setlang/", public(set_language), name="set_language"),
     path("admin/", admin.site.urls),
     path("billing/", include("billing.urls")),
+    path("signup/", include("signup.urls")),
     path("sparring/", include("sparring.urls_console")),
     path("", include("workindex.urls")),
     path("", include("reports.urls")),

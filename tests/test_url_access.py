@@ -105,6 +105,10 @@ ALLOWED_GET_STATUS = {
     },
 }
 
+# Public pages that send anybody signed in (even before the second factor) elsewhere: the
+# sign-up page is for people without an account, so it sends them home.
+SIGNED_IN_ELSEWHERE = {"signup:start": "/"}
+
 
 @dataclass(frozen=True)
 class Route:
@@ -208,6 +212,8 @@ def _expected(
     on_client_host = context != "console"
     login = f"http://{settings.BASE_DOMAIN}/accounts/login/"
     if policy is Policy.PUBLIC:
+        if visitor != "anonymous" and route.name in SIGNED_IN_ELSEWHERE:
+            return 302, SIGNED_IN_ELSEWHERE[route.name]
         return allowed_status, ""
     if visitor == "anonymous":
         return 302, login
