@@ -4,8 +4,8 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth import authenticate
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.utils.translation import gettext_lazy as _
 
 from accounts import ratelimit
@@ -69,3 +69,18 @@ class TokenForm(forms.Form):
 class PreferencesForm(forms.Form):
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
     full_name = forms.CharField(label=_("Full name"), max_length=150, required=False)
+
+
+class ResetForm(PasswordResetForm):
+    """Password reset that also reaches people whose invitation expired before they chose a
+    password: Django skips accounts without a usable password, which left them no way in."""
+
+    def get_users(self, email: str) -> Any:
+        model = get_user_model()
+        field = model.get_email_field_name()
+        wanted = email.casefold()
+        return (
+            user
+            for user in model._default_manager.filter(**{f"{field}__iexact": email}, is_active=True)
+            if getattr(user, field).casefold() == wanted
+        )

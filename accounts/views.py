@@ -20,7 +20,7 @@ from django_otp import login as otp_login
 from django_otp import user_has_device
 
 from accounts import ratelimit, services
-from accounts.forms import PreferencesForm, SignInForm, TokenForm
+from accounts.forms import PreferencesForm, ResetForm, SignInForm, TokenForm
 from saas.hosts import console_url, is_safe_next
 from tenants.access import public, signed_in, verified
 
@@ -185,6 +185,7 @@ sign_out_here = public(_SignOutToConsole.as_view())
 sign_in = public(SignInView.as_view())
 password_reset = public(
     auth_views.PasswordResetView.as_view(
+        form_class=ResetForm,
         template_name="accounts/password_reset.html",
         email_template_name="accounts/email/password_reset.txt",
         subject_template_name="accounts/email/password_reset_subject.txt",

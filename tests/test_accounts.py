@@ -238,3 +238,29 @@ def test_invitation_to_a_foreign_client_is_refused(cast, console):
     )
     assert response.status_code == 200
     assert not User.objects.filter(email="spy@x.test").exists()
+
+
+def test_someone_whose_invitation_expired_can_still_choose_a_password(cast, console):
+    from accounts.models import User
+
+    invited = User.objects.create_user(email="late.starter@acme.test", password=None)
+    assert not invited.has_usable_password()
+    response = console.post("/accounts/password-reset/", {"email": "LATE.starter@acme.test"})
+    assert response.status_code == 302 and len(mail.outbox) == 1
+    link = re.search(r"http://\S+/accounts/password-reset/\S+/\S+/", mail.outbox[0].body).group(0)
+    form_page = console.get(link.split(settings.BASE_DOMAIN, 1)[1], follow=True)
+    new_password = "a new long passphrase 43"
+    console.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": new_password, "new_password2": new_password},
+    )
+    invited.refresh_from_db()
+    assert invited.check_password(new_password)
+
+
+def test_an_inactive_account_gets_no_reset_mail(cast, console):
+    from accounts.models import User
+
+    User.objects.create_user(email="gone@acme.test", password="x" * 20, is_active=False)
+    assert console.post("/accounts/password-reset/", {"email": "gone@acme.test"}).status_code == 302
+    assert mail.outbox == []
