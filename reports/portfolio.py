@@ -13,16 +13,17 @@ Tables, suppressed together with the firm's k:
 from __future__ import annotations
 
 import datetime
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pandas as pd
 from django.core.cache import cache
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet, Sum
+from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Q, QuerySet, Sum
 
 from reports.frames import tables_fingerprint
-from reports.models import CaseRollup, Dimension
+from reports.models import CaseRollup, Dimension, RollupState
 from reports.periods import Period
 from reports.suppression import TOTAL, Kind, Link, Publication, Table, suppress
 from tenants.models import ClientOrganisation, Firm
@@ -153,6 +154,47 @@ def portfolio_tables(
     return tables, links
 
 
+def _summed(
+    *, firm: Firm, clients: list[int], chosen: QuerySet, period: Period
+) -> tuple[RollupSums, dict[int, int], dict[int, int]]:
+    """The summed rollups, open cases and minutes, cached until a client's rollups are rebuilt.
+
+    Every counted change (case, referral, time) rebuilds that client's rollups (debounced), which
+    moves its `RollupState`; the newest rebuild and the client list make the key, so a repeated
+    view costs one small query instead of summing a year of rollups for every client.
+    """
+    state = RollupState.objects.filter(client_id__in=chosen).aggregate(
+        newest=Max("rebuilt_at"), count=Count("pk")
+    )
+    listed = hashlib.sha256(",".join(map(str, sorted(clients))).encode()).hexdigest()[:16]
+    key = (
+        f"reports:portfolio-sums:{firm.pk}:{period.first.label}:{period.last.label}:{listed}:"
+        f"{state['newest'].isoformat() if state['newest'] else '-'}:{state['count']}"
+    )
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    sums = rollup_sums(client_ids=chosen, period=period)
+    open_cases = dict(
+        CaseworkEntry.objects.filter(client_id__in=chosen, adviser_id__isnull=False)
+        .values("adviser_id")
+        .annotate(number=Count("pk"))
+        .values_list("adviser_id", "number")
+    )
+    minutes = dict(
+        WorkMinutes.objects.filter(
+            client_id__in=chosen,
+            month__gte=period.starts_on,
+            month__lte=period.ends_on,
+        )
+        .values("adviser_id")
+        .annotate(total=Sum("minutes"))
+        .values_list("adviser_id", "total")
+    )
+    cache.set(key, (sums, open_cases, minutes), PORTFOLIO_CACHE_SECONDS)
+    return sums, open_cases, minutes
+
+
 def portfolio_figures(
     *, firm: Firm, period: Period, client_ids: list[int] | None = None
 ) -> Portfolio | None:
@@ -172,22 +214,8 @@ def portfolio_figures(
         return None
     # A subquery rather than a thousand parameters: each of them costs parsing and binding.
     chosen = clients_qs.values("pk")
-    sums = rollup_sums(client_ids=chosen, period=period)
-    open_cases = dict(
-        CaseworkEntry.objects.filter(client_id__in=chosen, adviser_id__isnull=False)
-        .values("adviser_id")
-        .annotate(number=Count("pk"))
-        .values_list("adviser_id", "number")
-    )
-    minutes = dict(
-        WorkMinutes.objects.filter(
-            client_id__in=chosen,
-            month__gte=period.starts_on,
-            month__lte=period.ends_on,
-        )
-        .values("adviser_id")
-        .annotate(total=Sum("minutes"))
-        .values_list("adviser_id", "total")
+    sums, open_cases, minutes = _summed(
+        firm=firm, clients=list(clients), chosen=chosen, period=period
     )
     tables, links = portfolio_tables(
         sums,

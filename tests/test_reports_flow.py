@@ -20,7 +20,7 @@ from openpyxl import load_workbook
 from cases import services as case_services
 from cases.models import Theme
 from reports.models import CaseRollup, Dimension, ReportBatch, RollupState
-from reports.periods import Quarter
+from reports.periods import Quarter, period_parse
 from reports.rollups import rollup_rebuild_current
 from tests.cast import sign_in
 
@@ -277,6 +277,36 @@ def test_portfolio_reads_rollups_not_client_schemas(seeded, console):
     assert "Bouwbedrijf West" not in body  # another firm's client
     csv = console.get(f"/console/portfolio/download/?table=per_client&fmt=csv&{_period_query()}")
     assert csv.status_code == 200 and "Zorggroep Noord" in csv.content.decode("utf-8-sig")
+
+
+def test_a_repeated_portfolio_view_reads_the_sums_from_cache_until_rollups_change(seeded, console):
+    from reports.portfolio import _summed
+    from tenants.models import ClientOrganisation
+
+    with tenant_context(seeded.a1):
+        rollup_rebuild_current()
+    period = period_parse(LAST_QUARTER.label, LAST_QUARTER.label, today=TODAY)
+    clients = ClientOrganisation.objects.filter(firm=seeded.acme, status="active")
+
+    def a1_opened() -> int:
+        sums, _open, _minutes = _summed(
+            firm=seeded.acme,
+            clients=sorted(clients.values_list("pk", flat=True)),
+            chosen=clients.values("pk"),
+            period=period,
+        )
+        return sum(n for client, _recent, n in sums.per_client if client == seeded.a1.pk)
+
+    assert a1_opened() == 15
+    with CaptureQueriesContext(connection) as queries:
+        assert a1_opened() == 15
+    assert not any("reports_caserollup" in query["sql"] for query in queries.captured_queries)
+    sign_in(console, seeded.admin_a)
+    assert console.get(f"/console/portfolio/?{_period_query()}").status_code == 200
+    with tenant_context(seeded.a1):
+        register(seeded, count=3, on=LAST_QUARTER.starts_on + datetime.timedelta(days=5))
+        rollup_rebuild_current()  # what the debounced hook runs after commit
+    assert a1_opened() == 18
 
 
 def test_downloads_never_start_a_cell_with_a_formula(cast, console):
