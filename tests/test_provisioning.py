@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from typing import Any
 
 import pytest
@@ -21,6 +20,7 @@ from django.utils import translation
 
 from tenants import provisioning, services
 from tenants.models import ClientOrganisation, Domain, Firm
+from tests.locks import waits_for_lock
 
 TEMPLATE = provisioning.TEMPLATE_SCHEMA
 
@@ -556,17 +556,7 @@ def test_creation_that_loses_the_race_at_insert_leaves_no_schema(
             for thread in threads:
                 thread.start()
             # Commit the first creation only once the second waits for its row lock.
-            deadline = time.monotonic() + 30
-            waiting = False
-            while not waiting and time.monotonic() < deadline:
-                with connection.cursor() as cursor:
-                    cursor.execute(
-                        "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = %s",
-                        second_pid or [0],
-                    )
-                    row = cursor.fetchone()
-                waiting = bool(row and row[0])
-                time.sleep(0.01)
+            waiting = waits_for_lock(second_pid)
             release.set()
             for thread in threads:
                 thread.join(timeout=60)

@@ -8,7 +8,6 @@ Changes dispatch their per-schema work on commit; tests run it with
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 
 import pytest
@@ -28,6 +27,7 @@ from tenants.models import ClientOrganisation, FirmTheme
 from tenants.selectors import firm_theme_labels
 from tenants.tasks import themes_dispatch
 from tests.cast import sign_in
+from tests.locks import waits_for_lock
 
 NIGHT_SHIFTS = "Werkdruk in de nachtdienst"
 
@@ -602,18 +602,7 @@ def test_a_client_created_during_a_theme_change_gets_the_change(committed_db, mo
     try:
         for thread in threads:
             thread.start()
-        deadline = time.monotonic() + 30
-        waiting = False
-        while not waiting and time.monotonic() < deadline:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT wait_event_type = 'Lock' AND wait_event = 'advisory' "
-                    "FROM pg_stat_activity WHERE pid = %s",
-                    creator_pid or [0],
-                )
-                row = cursor.fetchone()
-            waiting = bool(row and row[0])
-            time.sleep(0.01)
+        waiting = waits_for_lock(creator_pid, advisory=True)
         release.set()
         for thread in threads:
             thread.join(timeout=60)
