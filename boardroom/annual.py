@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from boardroom import selectors
+from boardroom.dashboard import table_titles
 from boardroom.models import Activity, AnnualReport, BoardSignal
 from reports import frames as report_frames
 from reports.presentation import View, legend_text, svg_bars, view_of
@@ -37,21 +38,13 @@ SECTION_TABLES = [
 
 
 def section_titles() -> dict[str, str]:
+    """The dashboard's table titles (the same tables) and the report's own sections."""
     return {
+        **table_titles(),
         "key_figures": _("Key figures"),
-        "trend": _("Cases per quarter"),
-        "cases_by_type": _("Cases by type"),
-        "themes": _("Themes (a case can have several)"),
-        "cases_by_role": _("Cases by the reporter's role"),
-        "cases_by_accused": _("Cases by the relation of the accused"),
-        "cases_by_channel": _("Cases by channel"),
-        "outcomes": _("Closed cases by outcome"),
-        "referrals": _("Referrals"),
         "combined": _("External and internal advisers together, by type"),
-        "hours": _("Hours spent on cases"),
         "activities": _("Other activities"),
         "sparring": _("Sparring with the internal advisers, by type"),
-        "conversations": _("Conversations"),
     }
 
 
