@@ -20,21 +20,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from boardroom import selectors
-from boardroom.dashboard import table_titles
+from boardroom.dashboard import DIMENSION_TABLES, table_titles
 from boardroom.models import Activity, AnnualReport, BoardSignal
 from reports import frames as report_frames
 from reports.presentation import View, legend_text, svg_bars, view_of
 from reports.suppression import TOTAL, Kind, Publication, Table, suppress
 
-SECTION_TABLES = [
-    "cases_by_type",
-    "themes",
-    "cases_by_role",
-    "cases_by_accused",
-    "cases_by_channel",
-    "outcomes",
-    "referrals",
-]
+# The dashboard's tables, each with a chart; conversations are a key figure, hours a table below.
+SECTION_TABLES = [key for key in DIMENSION_TABLES if key not in ("conversations", "hours")]
 
 
 def section_titles() -> dict[str, str]:

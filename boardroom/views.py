@@ -8,6 +8,7 @@ Firm administrators: all of that, review and publication of annual reports.
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -193,38 +194,42 @@ def report_edit(request: HttpRequest, year: int) -> HttpResponse:
     report = selectors.report_get(year, published_only=False)
     form = ReportTextsForm(request.POST)
     if form.is_valid():
-        try:
-            services.report_update(
+        _attempt(
+            request,
+            lambda: services.report_update(
                 actor=request.user,
                 report=report,
                 narrative=form.cleaned_data["narrative"],
                 recommendations=form.cleaned_data["recommendations"],
                 expected_version=form.cleaned_data["version"],
-            )
-        except ValidationError as error:
-            _error_messages(request, error)
-        else:
-            messages.success(request, _("Saved."))
+            ),
+            _("Saved."),
+        )
     else:
         messages.error(request, _("Check the form and try again."))
     return redirect("boardroom:report", year=report.year)
 
 
-def _error_messages(request: HttpRequest, error: ValidationError) -> None:
-    for message in error.messages:
-        messages.error(request, message)
+def _attempt(request: HttpRequest, action: Callable[[], object], done: str) -> None:
+    """Run one service call: its refusal becomes error messages, its success the `done` one."""
+    try:
+        action()
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, done)
 
 
 @allow(Role.ADVISER)
 @require_POST
 def report_submit(request: HttpRequest, year: int) -> HttpResponse:
     report = selectors.report_get(year, published_only=False)
-    try:
-        services.report_submit(actor=request.user, report=report)
-    except ValidationError as error:
-        _error_messages(request, error)
-    else:
-        messages.success(request, _("Sent for review."))
+    _attempt(
+        request,
+        lambda: services.report_submit(actor=request.user, report=report),
+        _("Sent for review."),
+    )
     return redirect("boardroom:report", year=report.year)
 
 
@@ -233,12 +238,13 @@ def report_submit(request: HttpRequest, year: int) -> HttpResponse:
 def report_return(request: HttpRequest, year: int) -> HttpResponse:
     report = selectors.report_get(year, published_only=False)
     form = ReviewForm(request.POST)
-    try:
-        services.report_return(actor=request.user, report=report, note=form.data.get("note", ""))
-    except ValidationError as error:
-        _error_messages(request, error)
-    else:
-        messages.success(request, _("Returned to the adviser."))
+    _attempt(
+        request,
+        lambda: services.report_return(
+            actor=request.user, report=report, note=form.data.get("note", "")
+        ),
+        _("Returned to the adviser."),
+    )
     return redirect("boardroom:report", year=report.year)
 
 
@@ -246,12 +252,11 @@ def report_return(request: HttpRequest, year: int) -> HttpResponse:
 @require_POST
 def report_publish(request: HttpRequest, year: int) -> HttpResponse:
     report = selectors.report_get(year, published_only=False)
-    try:
-        services.report_publish(actor=request.user, report=report)
-    except ValidationError as error:
-        _error_messages(request, error)
-    else:
-        messages.success(request, _("Published. The contact persons can read it now."))
+    _attempt(
+        request,
+        lambda: services.report_publish(actor=request.user, report=report),
+        _("Published. The contact persons can read it now."),
+    )
     return redirect("boardroom:report", year=report.year)
 
 
@@ -342,12 +347,11 @@ def signal_detail(request: HttpRequest, signal_id: int) -> HttpResponse:
 @require_POST
 def signal_send(request: HttpRequest, signal_id: int) -> HttpResponse:
     signal = selectors.signal_get(signal_id, include_drafts=True)
-    try:
-        services.signal_send(actor=request.user, signal=signal)
-    except ValidationError as error:
-        _error_messages(request, error)
-    else:
-        messages.success(request, _("Sent to the board."))
+    _attempt(
+        request,
+        lambda: services.signal_send(actor=request.user, signal=signal),
+        _("Sent to the board."),
+    )
     return redirect("boardroom:signal", signal_id=signal.pk)
 
 
@@ -355,12 +359,11 @@ def signal_send(request: HttpRequest, signal_id: int) -> HttpResponse:
 @require_POST
 def signal_acknowledge(request: HttpRequest, signal_id: int) -> HttpResponse:
     signal = selectors.signal_get(signal_id, include_drafts=False)
-    try:
-        services.signal_acknowledge(actor=request.user, signal=signal)
-    except ValidationError as error:
-        _error_messages(request, error)
-    else:
-        messages.success(request, _("Acknowledged."))
+    _attempt(
+        request,
+        lambda: services.signal_acknowledge(actor=request.user, signal=signal),
+        _("Acknowledged."),
+    )
     return redirect("boardroom:signal", signal_id=signal.pk)
 
 
@@ -368,14 +371,13 @@ def signal_acknowledge(request: HttpRequest, signal_id: int) -> HttpResponse:
 @require_POST
 def signal_follow_up(request: HttpRequest, signal_id: int) -> HttpResponse:
     signal = selectors.signal_get(signal_id, include_drafts=False)
-    try:
-        services.signal_follow_up(
+    _attempt(
+        request,
+        lambda: services.signal_follow_up(
             actor=request.user, signal=signal, text=request.POST.get("follow_up", "")
-        )
-    except ValidationError as error:
-        _error_messages(request, error)
-    else:
-        messages.success(request, _("Your follow-up was recorded."))
+        ),
+        _("Your follow-up was recorded."),
+    )
     return redirect("boardroom:signal", signal_id=signal.pk)
 
 
