@@ -6,9 +6,9 @@
 
 In a database of its own (`vertrouwd_bench_reports`, on the app's server: the embedded
 PostgreSQL under `.data/` when DATABASE_URL is unset), `manage.py seed_demo` builds firm
-"demo" with 1,000 client organisations x 200 cases and firm "batch" with 300 x 200, then the
-nightly rollup task fills the public rollups (seed_demo writes cases in bulk, without the
-per-change hook). Then, in one run, production settings (DEBUG off, no Redis: locmem cache,
+"demo" with 1,000 client organisations x 200 cases and firm "batch" with 300 x 200 (each
+client's public rollups are rebuilt as its cases are seeded). Then, in one run, production
+settings (DEBUG off, no Redis: locmem cache,
 tasks in-process), through Django's test client with verified sessions:
 
 * the firm portfolio dashboard (firm admin, 1,000 clients) from the rollups: the first request
@@ -73,11 +73,6 @@ def seed(clients: int, cases: int, batch_clients: int) -> None:
         f"Seeded {clients + batch_clients} client organisations x {cases} cases in "
         f"{time.perf_counter() - started:.0f} s"
     )
-    from reports.tasks import rollup_nightly
-
-    started = time.perf_counter()
-    rollup_nightly()
-    print(f"Rollups rebuilt for every client in {time.perf_counter() - started:.1f} s")
 
 
 def _batch_worker(batch_id: int, schemas: list[str]) -> None:
