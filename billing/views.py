@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from csp.decorators import csp_update
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -72,6 +73,9 @@ def _stripe_details(row: FirmSubscription | None) -> dict[str, Any]:
 
 @allow(Role.FIRM_ADMIN)
 @require_safe
+# The checkout and portal buttons post here and are redirected on to Stripe; browsers check
+# the form-action policy on that redirect, so this page (and only this one) allows Stripe.
+@csp_update({"form-action": ["https://checkout.stripe.com", "https://billing.stripe.com"]})
 def overview(request: HttpRequest) -> HttpResponse:
     firm = request.firm
     row = selectors.subscription_for(firm=firm)

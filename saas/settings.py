@@ -69,6 +69,35 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # (each host has its own sign-out, saas/urls_tenant.py).
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy on every response (django-csp): nothing loads from, posts to or connects
+# to another origin, no inline script, no inline style, no framing; so no library we ship (or
+# ship later) can phone home. Forms may also go to the platform's own hosts, because a sign-in
+# on the console redirects to a client's host and browsers check form-action on that redirect;
+# the billing page adds Stripe for its checkout and portal buttons (billing/views.py).
+_OWN_HOSTS = [f"{BASE_DOMAIN}:*", f"*.{BASE_DOMAIN}:*"]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'", *_OWN_HOSTS],
+        "frame-ancestors": ["'none'"],
+        "frame-src": ["'none'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+    }
+}
+# Permissions-Policy on every response (saas.headers): no page needs a camera, a microphone,
+# a location, payment or sensors.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(), camera=(), display-capture=(), encrypted-media=(), "
+    "fullscreen=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), midi=(), "
+    "payment=(), publickey-credentials-get=(), screen-wake-lock=(), serial=(), usb=(), "
+    "xr-spatial-tracking=(), interest-cohort=()"
+)
 
 SHARED_APPS = [
     "django_tenants",
@@ -119,6 +148,8 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 MIDDLEWARE = [
     "saas.health.HealthMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "saas.headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "tenants.middleware.TenantRoutingMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -248,6 +248,64 @@ def _client_for(visitor: str, cast, host: str) -> Client:
     return http
 
 
+# What every response's Content-Security-Policy must say, directive by directive (issue 18): no
+# third party can be loaded, connected to, posted to or frame us, and no inline script runs.
+REQUIRED_CSP = {
+    "default-src": {"'self'"},
+    "script-src": {"'self'"},
+    "style-src": {"'self'"},
+    "connect-src": {"'self'"},
+    "frame-ancestors": {"'none'"},
+    "object-src": {"'none'"},
+    "base-uri": {"'none'"},
+}
+# An absolute URL in an attribute or a style; its host must be ours.
+_ABSOLUTE_URL = re.compile(
+    r"""(?:src|href|action|formaction|srcset|data)\s*=\s*["']?\s*(?:https?:)?//([^/"'\s:>]+)|url\(\s*["']?(?:https?:)?//([^/"')\s:]+)""",
+    re.I,
+)
+
+
+def _csp(response) -> dict[str, set[str]]:
+    directives: dict[str, set[str]] = {}
+    for part in response.get("Content-Security-Policy", "").split(";"):
+        words = part.split()
+        if words:
+            directives[words[0]] = set(words[1:])
+    return directives
+
+
+def _own_host(host: str) -> bool:
+    return host == settings.BASE_DOMAIN or host.endswith(f".{settings.BASE_DOMAIN}")
+
+
+def _header_problems(response, where: str) -> list[str]:
+    """The security headers every response carries, and (for HTML) no foreign origin in it."""
+    problems = []
+    csp = _csp(response)
+    for directive, sources in REQUIRED_CSP.items():
+        if csp.get(directive) != sources:
+            problems.append(f"{where}: CSP {directive} is {csp.get(directive)}, not {sources}")
+    form_action = csp.get("form-action", set())
+    foreign_actions = {
+        source
+        for source in form_action - {"'self'"}
+        if not _own_host(source.split("://")[-1].split(":")[0].removeprefix("*."))
+        and source not in {"https://checkout.stripe.com", "https://billing.stripe.com"}
+    }
+    if "'self'" not in form_action or foreign_actions:
+        problems.append(f"{where}: CSP form-action is {form_action}")
+    if "camera=()" not in response.get("Permissions-Policy", ""):
+        problems.append(f"{where}: no Permissions-Policy")
+    if response.get("Content-Type", "").startswith("text/html"):
+        body = response.content.decode(errors="replace")
+        for match in _ABSOLUTE_URL.finditer(body):
+            host = (match.group(1) or match.group(2)).lower()
+            if not _own_host(host) and host not in {"www.w3.org"}:
+                problems.append(f"{where}: foreign origin {host} in the page")
+    return problems
+
+
 @pytest.mark.parametrize("visitor", VISITORS)
 def test_every_url_for_every_visitor_and_tenant(visitor, cast):
     failures: list[str] = []
@@ -274,6 +332,7 @@ def test_every_url_for_every_visitor_and_tenant(visitor, cast):
                 problem = response.status_code != status or (
                     location and not response.get("Location", "").startswith(location)
                 )
+                failures += _header_problems(response, f"{visitor} GET {host}{url}")
                 if problem:
                     failures.append(
                         f"{visitor} GET {host}{url} ({route.name}, {kind}): expected {status} {location}, "

@@ -16,10 +16,15 @@
         element.replaceWith(note);
         return;
       }
+      // No mode bar at all: its buttons sat invisible in the Tab order and one of them sent the
+      // chart to plotly's cloud. The table beside the chart is the way to read exact numbers.
       window.Plotly.newPlot(element, figure.data, figure.layout, {
+        displayModeBar: false,
         displaylogo: false,
-        responsive: true,
-        modeBarButtonsToRemove: ["sendDataToCloud", "lasso2d", "select2d"]
+        showLink: false,
+        showSendToCloud: false,
+        showEditInChartStudio: false,
+        responsive: true
       });
     });
   }
