@@ -57,7 +57,10 @@ class ContractForm(forms.Form):
         max_value=MAX_ANNUAL_FEE,
         max_digits=10,
         decimal_places=2,
-        help_text=_("Only for a fixed fee; otherwise the fee follows the number of employees."),
+        help_text=_(
+            "Needed for a fixed annual fee; leave it empty when the fee follows the number of "
+            "employees."
+        ),
     )
     hourly_rate = forms.DecimalField(
         label=_("Hourly rate (EUR)"),
@@ -81,4 +84,15 @@ class ContractForm(forms.Form):
         data = super().clean()
         if data.get("fee_mode") == ClientContract.FeeMode.FIXED and data.get("annual_fee") is None:
             self.add_error("annual_fee", _("A fixed annual fee needs an amount."))
+        if (
+            data.get("fee_mode") == ClientContract.FeeMode.TIERED
+            and data.get("annual_fee") is not None
+        ):
+            self.add_error(
+                "annual_fee",
+                _(
+                    "You entered a fixed annual fee but chose a fee by number of employees. "
+                    "Choose the fixed annual fee, or empty the amount."
+                ),
+            )
         return data

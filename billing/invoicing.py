@@ -89,19 +89,36 @@ def line_compute(
     period: Period,
     monthly_hours: dict[datetime.date, Decimal],
 ) -> Line:
-    """One client's figures for the period. Without a contract only the hours are known."""
-    months = [(month, monthly_hours.get(month, Decimal("0"))) for month in period.months]
+    """One client's figures for the period. Without a contract only the hours are known.
+
+    With a contract, only the hours of the months from the month billing starts count: hours
+    before ``billed_from`` are not billable under it, just as its fee and included hours are
+    pro-rated from that day. Hours after the contract ended still count (work that runs on is
+    billed at the hourly rate).
+    """
+    if contract is None:
+        months = [(month, monthly_hours.get(month, Decimal("0"))) for month in period.months]
+        return Line(
+            client=client,
+            contract=None,
+            months=months,
+            hours_spent=sum((h for _m, h in months), Decimal("0")),
+        )
+    billed_from = max(period.start, contract.starts_on)
+    billed_until = (
+        min(period.end, client.contract_ends_on) if client.contract_ends_on else period.end
+    )
+    first_month = billed_from.replace(day=1)
+    months = [
+        (month, monthly_hours.get(month, Decimal("0")))
+        for month in period.months
+        if month >= first_month
+    ]
     line = Line(
         client=client,
         contract=contract,
         months=months,
         hours_spent=sum((h for _m, h in months), Decimal("0")),
-    )
-    if contract is None:
-        return line
-    billed_from = max(period.start, contract.starts_on)
-    billed_until = (
-        min(period.end, client.contract_ends_on) if client.contract_ends_on else period.end
     )
     share = (
         year_fraction(billed_from, billed_until) if billed_from <= billed_until else Decimal("0")

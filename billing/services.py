@@ -236,8 +236,14 @@ def client_contract_save(
         raise ValidationError(_("The hourly rate must be more than 0 and less than 1,000 euros."))
     if fee_mode == ClientContract.FeeMode.FIXED and annual_fee is None:
         raise ValidationError(_("A fixed annual fee needs an amount."))
-    if fee_mode == ClientContract.FeeMode.TIERED:
-        annual_fee = None
+    if fee_mode == ClientContract.FeeMode.TIERED and annual_fee is not None:
+        # Dropping a typed amount silently billed a firm's client by employee count instead.
+        raise ValidationError(
+            _(
+                "You entered a fixed annual fee but chose a fee by number of employees. "
+                "Choose the fixed annual fee, or empty the amount."
+            )
+        )
     contract = ClientContract.objects.filter(client=client).first() or ClientContract(client=client)
     contract.fee_mode = fee_mode
     contract.annual_fee = annual_fee

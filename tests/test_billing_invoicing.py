@@ -105,6 +105,33 @@ def test_the_fee_counts_only_days_under_contract(cast):
     )
 
 
+def test_hours_before_billing_starts_are_not_billed(cast):
+    """A contract billed from 1 September counted January's hours against September's share."""
+    contract = _contract(
+        cast.a1,
+        starts_on=datetime.date(2025, 9, 1),
+        annual_fee=D("1200.00"),
+        hours_included_per_year=D("30"),
+    )
+    period = Period(datetime.date(2025, 1, 1), datetime.date(2025, 12, 31))
+    hours = {datetime.date(2025, month, 1): D("10.00") for month in range(1, 13)}
+    line = line_compute(cast.a1, contract, period, hours)
+    assert [month for month, _hours in line.months] == [
+        datetime.date(2025, 9, 1),
+        datetime.date(2025, 10, 1),
+        datetime.date(2025, 11, 1),
+        datetime.date(2025, 12, 1),
+    ]
+    assert line.hours_spent == D("40.00")
+    assert line.hours_included == D("10.03")  # 30 x 122/365
+    assert line.hours_above == D("29.97")
+    assert line.fee_due == D("401.10")  # 1200 x 122/365
+    assert line.amount == D("401.10") + D("3896.10")  # 29.97 h x 130
+    # Billing from the middle of a month counts that whole month's hours.
+    contract.starts_on = datetime.date(2025, 9, 15)
+    assert line_compute(cast.a1, contract, period, hours).hours_spent == D("40.00")
+
+
 def test_a_client_without_a_contract_shows_hours_only(cast):
     line = line_compute(
         cast.a2, None, Period(datetime.date(2025, 1, 1), datetime.date(2025, 1, 31)), {}
@@ -201,12 +228,12 @@ def test_a_firm_admin_records_a_contract(cast, admin):
         D("130.00"),
         D("12.00"),
     )
-    # Changing it replaces the one contract; a tiered fee drops the fixed amount.
+    # Changing it replaces the one contract; a tiered fee has no fixed amount.
     admin.post(
         f"/billing/contracts/{cast.a1.pk}/",
         {
             "fee_mode": "tiered",
-            "annual_fee": "1500",
+            "annual_fee": "",
             "hourly_rate": "140",
             "hours_included_per_year": "0",
             "starts_on": "2025-01-01",
@@ -218,6 +245,37 @@ def test_a_firm_admin_records_a_contract(cast, admin):
         None,
         D("140.00"),
     )
+
+
+def test_a_typed_fixed_fee_is_never_dropped(cast, admin):
+    """The form preselects "by number of employees": a typed fee was saved as NULL."""
+    data = {
+        "fee_mode": "tiered",
+        "annual_fee": "2400",
+        "hourly_rate": "130",
+        "hours_included_per_year": "12",
+        "starts_on": "2025-01-01",
+    }
+    response = admin.post(f"/billing/contracts/{cast.a1.pk}/", data)
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "You entered a fixed annual fee but chose a fee by number of employees." in body
+    assert 'value="2400"' in body  # what was typed stays in the form
+    assert not ClientContract.objects.exists()
+    from billing.services import client_contract_save
+
+    with pytest.raises(ValidationError):
+        client_contract_save(
+            client=cast.a1,
+            fee_mode="tiered",
+            annual_fee=D("2400"),
+            hourly_rate=D("130"),
+            starts_on=datetime.date(2025, 1, 1),
+        )
+    assert not ClientContract.objects.exists()
+    response = admin.post(f"/billing/contracts/{cast.a1.pk}/", {**data, "fee_mode": "fixed"})
+    assert response.status_code == 302
+    assert ClientContract.objects.get(client=cast.a1).annual_fee == D("2400.00")
 
 
 @pytest.mark.parametrize(
@@ -302,6 +360,21 @@ def test_the_invoicing_page_lists_every_client_of_the_firm(cast, admin):
     assert "Zorggroep Noord" in body and "Gemeente Zuid" in body and "Bouwbedrijf West" not in body
     assert "295.89" in body  # a1's fee for the quarter
     assert "No contract yet." in body  # a2
+
+
+def test_the_invoicing_page_shows_the_total_first_with_dutch_separators(cast):
+    _contract(cast.a1, annual_fee=D("400000.00"), hours_included_per_year=D("0"))
+    http = Client(HTTP_HOST=django_settings.BASE_DOMAIN)
+    sign_in(http, cast.admin_a)
+    body = http.get("/billing/invoicing/", PERIOD).content.decode()
+    # 400,000 x 90/365 = 98,630.14: the total right after the name, Dutch number format.
+    assert "Totaal te factureren" in body
+    assert body.index("Totaal te factureren") < body.index("Jaarbedrag naar rato")
+    assert '<td class="num" data-total><strong>98.630,14</strong></td>' in body
+    assert "98630" not in body and "98,630.14" not in body
+    http.cookies.load({django_settings.LANGUAGE_COOKIE_NAME: "en"})
+    english = http.get("/billing/invoicing/", PERIOD).content.decode()
+    assert "<strong>98,630.14</strong>" in english
 
 
 @pytest.mark.parametrize(
