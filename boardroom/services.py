@@ -140,18 +140,53 @@ def report_update(
     return locked
 
 
-def report_submit(*, actor: Any, report: AnnualReport) -> AnnualReport:
-    """Send a draft to review by a firm administrator."""
+def report_submit(
+    *,
+    actor: Any,
+    report: AnnualReport,
+    narrative: str | None = None,
+    recommendations: str | None = None,
+    expected_version: int | None = None,
+) -> AnnualReport:
+    """Send a draft to review by a firm administrator.
+
+    With texts (the page's form always sends them), they are saved first in the same
+    transaction: a refused text refuses the submission and changes nothing, so text typed
+    without pressing "Save" is never lost behind a locked report.
+    """
+    with_texts = narrative is not None or recommendations is not None
+    if with_texts:
+        narrative, recommendations = (narrative or "").strip(), (recommendations or "").strip()
+        _check_texts(
+            {"narrative": narrative, "recommendations": recommendations},
+            k=selectors.threshold_current(),
+        )
     with transaction.atomic():
-        locked = _locked(report)
+        locked = _locked(report, expected_version)
         if locked.status != AnnualReport.Status.DRAFT:
             raise ValidationError(_("Only a draft can be sent for review."))
+        fields = ["status", "submitted_at", "submitted_by_id"]
+        if with_texts and (narrative, recommendations) != (
+            locked.narrative,
+            locked.recommendations,
+        ):
+            locked.narrative, locked.recommendations = narrative, recommendations
+            locked.version = F("version") + 1
+            locked.updated_at = timezone.now()
+            fields += ["narrative", "recommendations", "version", "updated_at"]
+            _log(actor, Action.UPDATE, "annual_report", str(locked.year), "texts")
         locked.status = AnnualReport.Status.REVIEW
         locked.submitted_at = timezone.now()
         locked.submitted_by_id = actor.pk
-        locked.save(update_fields=["status", "submitted_at", "submitted_by_id"])
+        locked.save(update_fields=fields)
         _log(actor, Action.UPDATE, "annual_report", str(locked.year), "sent for review")
+    locked.refresh_from_db()
     return locked
+
+
+def report_empty_sections(report: AnnualReport) -> list[str]:
+    """The adviser's sections of a report that are still empty (their field names)."""
+    return [name for name in ("narrative", "recommendations") if not getattr(report, name).strip()]
 
 
 def report_return(*, actor: Any, report: AnnualReport, note: str) -> AnnualReport:
@@ -169,16 +204,27 @@ def report_return(*, actor: Any, report: AnnualReport, note: str) -> AnnualRepor
     return locked
 
 
-def report_publish(*, actor: Any, report: AnnualReport) -> AnnualReport:
+def report_publish(
+    *, actor: Any, report: AnnualReport, publish_empty_sections: bool = False
+) -> AnnualReport:
     """Publish a reviewed report: freeze its figures, HTML and PDF, with the PDF's SHA-256.
 
-    A report published before is refused with a clear error and stays as it was.
+    A report published before is refused with a clear error and stays as it was. A report
+    with an empty section ("Not written yet." frozen forever) needs the reviewer's explicit
+    ``publish_empty_sections``.
     """
     with transaction.atomic():
         locked = _locked(report)  # refuses a published report
         if locked.status != AnnualReport.Status.REVIEW:
             raise ValidationError(
                 _("A report is published after review; send it for review first.")
+            )
+        if report_empty_sections(locked) and not publish_empty_sections:
+            raise ValidationError(
+                _(
+                    "Some texts of this report are empty. Return it to the adviser, or tick "
+                    "that you publish it with empty texts."
+                )
             )
         figures = annual.figures_build(locked.year)
         content = annual.content_build(locked, figures=figures)

@@ -150,15 +150,22 @@ def report_list(request: HttpRequest) -> HttpResponse:
 @allow(*READERS)
 @require_GET
 def report_detail(request: HttpRequest, year: int) -> HttpResponse:
-    staff = _is_staff(request)
-    report = selectors.report_get(year, published_only=not staff)
-    context: dict = {"report": report, "staff": staff, "roles": request.roles}
+    report = selectors.report_get(year, published_only=not _is_staff(request))
+    return _report_page(request, report)
+
+
+def _report_page(
+    request: HttpRequest, report, *, form: ReportTextsForm | None = None, status: int = 200
+) -> HttpResponse:
+    """The report page; a refused edit or submission passes its bound form, so the typed
+    texts stay on the page with the reasons instead of being dropped by a redirect."""
+    context: dict = {"report": report, "staff": _is_staff(request), "roles": request.roles}
     if report.is_published:
         context["body"] = report.html
     else:
         content = annual.content_build(report)
         context["body"] = annual.html_render(content, status=report.status, published_on=None)
-        context["form"] = ReportTextsForm(
+        context["form"] = form or ReportTextsForm(
             initial={
                 "narrative": report.narrative,
                 "recommendations": report.recommendations,
@@ -166,7 +173,8 @@ def report_detail(request: HttpRequest, year: int) -> HttpResponse:
             }
         )
         context["review_form"] = ReviewForm()
-    return render(request, "reports/report_detail.html", context)
+        context["empty_sections"] = services.report_empty_sections(report)
+    return render(request, "reports/report_detail.html", context, status=status)
 
 
 @allow(*READERS)
@@ -191,23 +199,31 @@ def report_pdf(request: HttpRequest, year: int) -> HttpResponse:
 @allow(Role.ADVISER)
 @require_POST
 def report_edit(request: HttpRequest, year: int) -> HttpResponse:
+    return _report_texts_post(request, year, submit=False)
+
+
+def _report_texts_post(request: HttpRequest, year: int, *, submit: bool) -> HttpResponse:
     report = selectors.report_get(year, published_only=False)
     form = ReportTextsForm(request.POST)
     if form.is_valid():
-        _attempt(
-            request,
-            lambda: services.report_update(
-                actor=request.user,
-                report=report,
-                narrative=form.cleaned_data["narrative"],
-                recommendations=form.cleaned_data["recommendations"],
-                expected_version=form.cleaned_data["version"],
-            ),
-            _("Saved."),
-        )
-    else:
-        messages.error(request, _("Check the form and try again."))
-    return redirect("boardroom:report", year=report.year)
+        texts = {
+            "narrative": form.cleaned_data["narrative"],
+            "recommendations": form.cleaned_data["recommendations"],
+            "expected_version": form.cleaned_data["version"],
+        }
+        try:
+            if submit:
+                services.report_submit(actor=request.user, report=report, **texts)
+            else:
+                services.report_update(actor=request.user, report=report, **texts)
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, _("Sent for review.") if submit else _("Saved."))
+            return redirect("boardroom:report", year=report.year)
+    report.refresh_from_db()
+    messages.error(request, _("Nothing was saved. Your texts are still in the form below."))
+    return _report_page(request, report, form=form, status=400)
 
 
 def _attempt(request: HttpRequest, action: Callable[[], object], done: str) -> None:
@@ -224,6 +240,9 @@ def _attempt(request: HttpRequest, action: Callable[[], object], done: str) -> N
 @allow(Role.ADVISER)
 @require_POST
 def report_submit(request: HttpRequest, year: int) -> HttpResponse:
+    """Send for review; the page's form sends the texts along, which are saved first."""
+    if "version" in request.POST:
+        return _report_texts_post(request, year, submit=True)
     report = selectors.report_get(year, published_only=False)
     _attempt(
         request,
@@ -254,7 +273,11 @@ def report_publish(request: HttpRequest, year: int) -> HttpResponse:
     report = selectors.report_get(year, published_only=False)
     _attempt(
         request,
-        lambda: services.report_publish(actor=request.user, report=report),
+        lambda: services.report_publish(
+            actor=request.user,
+            report=report,
+            publish_empty_sections=request.POST.get("publish_empty_sections") == "yes",
+        ),
         _("Published. The contact persons can read it now."),
     )
     return redirect("boardroom:report", year=report.year)

@@ -8,6 +8,7 @@ import datetime
 import hashlib
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
@@ -109,7 +110,7 @@ def test_a_published_report_stays_frozen_when_cases_change(cast):
     with tenant_context(cast.a1):
         report = services.report_draft_create(actor=cast.adviser_a, year=YEAR)
         services.report_submit(actor=cast.adviser_a, report=report)
-        services.report_publish(actor=cast.admin_a, report=report)
+        services.report_publish(actor=cast.admin_a, report=report, publish_empty_sections=True)
         frozen = AnnualReport.objects.get(year=YEAR)
         register(cast, count=6, on=TODAY)
         from boardroom.selectors import year_publications
@@ -121,11 +122,13 @@ def test_publishing_twice_or_editing_a_published_report_is_refused(cast):
     with tenant_context(cast.a1):
         report = services.report_draft_create(actor=cast.adviser_a, year=YEAR)
         services.report_submit(actor=cast.adviser_a, report=report)
-        services.report_publish(actor=cast.admin_a, report=report)
+        services.report_publish(actor=cast.admin_a, report=report, publish_empty_sections=True)
         before = _snapshot(AnnualReport.objects.get(year=YEAR))
         logged = AccessLogEntry.objects.count()
         for attempt in (
-            lambda: services.report_publish(actor=cast.admin_a, report=report),
+            lambda: services.report_publish(
+                actor=cast.admin_a, report=report, publish_empty_sections=True
+            ),
             lambda: services.report_update(
                 actor=cast.adviser_a,
                 report=report,
@@ -145,6 +148,105 @@ def test_publishing_twice_or_editing_a_published_report_is_refused(cast):
         assert AccessLogEntry.objects.count() == logged
         with pytest.raises(ValidationError, match="exists already"):
             services.report_draft_create(actor=cast.adviser_a, year=YEAR)
+
+
+TEXTS = {
+    "narrative": "Veel aandacht voor werkdruk in de teams.",
+    "recommendations": "Bespreek de werkverdeling in het werkoverleg.",
+}
+
+
+def test_sending_for_review_saves_the_typed_texts_first(cast, client_for):
+    """Typing and pressing "Send for review" without "Save" used to drop the texts."""
+    with tenant_context(cast.a1):
+        report = services.report_draft_create(actor=cast.adviser_a, year=YEAR)
+    adviser = client_for(cast.a1)
+    sign_in(adviser, cast.adviser_a)
+    page = adviser.get(f"/board/reports/{YEAR}/").content.decode()
+    # One form: both buttons send the texts.
+    assert f'formaction="/board/reports/{YEAR}/submit/"' in page
+    response = adviser.post(f"/board/reports/{YEAR}/submit/", {**TEXTS, "version": report.version})
+    assert response.status_code == 302
+    report = _report(cast)
+    assert (report.status, report.narrative, report.recommendations) == (
+        "review",
+        TEXTS["narrative"],
+        TEXTS["recommendations"],
+    )
+    with tenant_context(cast.a1):
+        details = list(
+            AccessLogEntry.objects.filter(object_type="annual_report", object_reference=str(YEAR))
+            .order_by("at", "pk")
+            .values_list("detail", flat=True)
+        )
+    assert details == ["", "texts", "sent for review"]
+
+
+@pytest.mark.parametrize(
+    ("narrative", "version_offset", "problem"),
+    [
+        ("Mail mij via vp@example.org.", 0, "e-mail address"),
+        ("x" * 20_001, 0, "Keep this under 20000 characters."),
+        ("Een rustig jaar.", -1, "Somebody changed this report while you were editing it."),
+    ],
+)
+@pytest.mark.parametrize("path", ["edit", "submit"])
+def test_a_refused_edit_or_submission_keeps_the_typed_text(
+    cast, client_for, narrative, version_offset, problem, path
+):
+    with tenant_context(cast.a1):
+        report = services.report_draft_create(actor=cast.adviser_a, year=YEAR)
+        report = services.report_update(
+            actor=cast.adviser_a,
+            report=report,
+            narrative="Eerdere tekst.",
+            recommendations="",
+            expected_version=report.version,
+        )
+    before = _snapshot(_report(cast))
+    adviser = client_for(cast.a1)
+    sign_in(adviser, cast.adviser_a)
+    typed = {
+        "narrative": narrative,
+        "recommendations": "Een aanbeveling die ik net typte.",
+        "version": report.version + version_offset,
+    }
+    adviser.cookies.load({settings.LANGUAGE_COOKIE_NAME: "en"})
+    response = adviser.post(f"/board/reports/{YEAR}/{path}/", typed)
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert problem in body
+    assert "Een aanbeveling die ik net typte." in body  # still in the form
+    assert narrative[:200] in body
+    assert _snapshot(_report(cast)) == before
+
+
+def test_a_report_with_empty_texts_is_published_only_by_explicit_choice(cast, client_for):
+    with tenant_context(cast.a1):
+        report = services.report_draft_create(actor=cast.adviser_a, year=YEAR)
+        services.report_submit(
+            actor=cast.adviser_a,
+            report=report,
+            narrative=TEXTS["narrative"],
+            recommendations="",
+            expected_version=report.version,
+        )
+        with pytest.raises(ValidationError, match="Some texts of this report are empty"):
+            services.report_publish(actor=cast.admin_a, report=report)
+    assert _report(cast).status == "review"
+    admin = client_for(cast.a1)
+    sign_in(admin, cast.admin_a)
+    admin.cookies.load({settings.LANGUAGE_COOKIE_NAME: "en"})
+    page = admin.get(f"/board/reports/{YEAR}/").content.decode()
+    assert 'name="publish_empty_sections" value="yes" required' in page
+    assert admin.post(f"/board/reports/{YEAR}/publish/").status_code == 302
+    assert _report(cast).status == "review"
+    assert (
+        "Some texts of this report are empty"
+        in admin.get(f"/board/reports/{YEAR}/").content.decode()
+    )
+    admin.post(f"/board/reports/{YEAR}/publish/", {"publish_empty_sections": "yes"})
+    assert _report(cast).status == "published"
 
 
 @pytest.mark.parametrize(
