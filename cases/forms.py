@@ -199,6 +199,10 @@ class ConsentForm(SubmissionForm):
 class ConsentWithdrawForm(forms.Form):
     consent_id = forms.IntegerField(widget=forms.HiddenInput)
     withdrawn_on = _date_field(_("Withdrawn on"), required=False)
+    # The page asks "Withdraw this consent?" first; one click on a list no longer withdraws.
+    confirm = forms.BooleanField(
+        error_messages={"required": _("Confirm that you withdraw this consent.")}
+    )
 
 
 class StepForm(SubmissionForm):

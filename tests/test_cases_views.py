@@ -338,7 +338,10 @@ def test_foreign_and_unknown_ids_give_404_and_change_nothing(cast, http):
     attempts = [
         (f"/cases/{mine.reference}/steps/done/", {"done-step_id": step.pk, "done-consent_id": ""}),
         (f"/cases/{mine.reference}/steps/done/", {"done-step_id": 999_999, "done-consent_id": ""}),
-        (f"/cases/{mine.reference}/consents/withdraw/", {"withdraw-consent_id": consent.pk}),
+        (
+            f"/cases/{mine.reference}/consents/withdraw/",
+            {"withdraw-consent_id": consent.pk, "withdraw-confirm": "yes"},
+        ),
         (
             f"/cases/{mine.reference}/referrals/",
             {
@@ -600,3 +603,35 @@ def test_register_from_the_console_for_an_assigned_client_only(cast):
     )
     assert refused.status_code == 200 and refused.context["form"].errors["client"]
     assert [_count(cast, Case, key) for key in ("a1", "a2")] == before
+
+
+def test_withdrawing_a_consent_is_an_action_with_a_confirmation(cast, http):
+    """The button read "Withdrawn" on a live consent and withdrew at one click."""
+    case = _open(cast)
+    consent = _in_a1(
+        cast,
+        lambda: services.consent_record(
+            actor=cast.adviser_a, case=case, scope="referral", given_on=TODAY
+        ),
+    )
+    browser = http()
+    page = browser.get(f"/cases/{case.reference}/").content.decode()
+    assert '<summary class="button button--small button--ghost">Intrekken</summary>' in page
+    assert "Ja, toestemming intrekken" in page
+    assert ">Ingetrokken<" not in page
+    path = f"/cases/{case.reference}/consents/withdraw/"
+    refused = browser.post(path, {"withdraw-consent_id": consent.pk})
+    assert refused.status_code == 400
+    assert "Bevestig dat u deze toestemming intrekt." in refused.content.decode()
+    assert _in_a1(cast, lambda: ConsentRecord.objects.get(pk=consent.pk).withdrawn_on) is None
+    done = browser.post(path, {"withdraw-consent_id": consent.pk, "withdraw-confirm": "yes"})
+    assert done.status_code == 302
+    assert _in_a1(cast, lambda: ConsentRecord.objects.get(pk=consent.pk).withdrawn_on) == TODAY
+    browser.cookies.load({settings.LANGUAGE_COOKIE_NAME: "en"})
+    assert (
+        "<summary"
+        not in browser.get(f"/cases/{case.reference}/")
+        .content.decode()
+        .split("consents-title")[1]
+        .split("</section>")[0]
+    )
