@@ -323,8 +323,8 @@ def seed_cases(*, client: ClientOrganisation, count: int, rng: random.Random) ->
 
 
 def _seed_rollups() -> None:
-    # Bulk inserts skip the per-change hook that keeps the portfolio's anonymous rollups
-    # current; rebuild them now rather than leave the portfolio empty until the nightly run.
+    # Bulk inserts bypass the case services, which request the rollup rebuild that keeps the
+    # portfolio's anonymous counts current; rebuild them now rather than leave the portfolio empty until the nightly run.
     from django.apps import apps
 
     if apps.is_installed("reports"):

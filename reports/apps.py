@@ -8,11 +8,3 @@ class ReportsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "reports"
     verbose_name = _("Reports")
-
-    def ready(self) -> None:
-        from django.apps import apps
-
-        if apps.is_installed("cases"):
-            from reports import hooks
-
-            hooks.connect()

@@ -12,7 +12,7 @@ from django.utils import timezone, translation
 from django_tenants.utils import tenant_context
 
 from audit.models import AccessLogEntry
-from cases import selectors, services
+from cases import rules, selectors, services
 from cases.models import Case, CaseCounter, Theme
 from workindex.models import CaseworkEntry
 
@@ -108,7 +108,7 @@ def test_whistleblower_deadlines_follow_the_received_date(a1):
         actor=a1.adviser_a, case=case, expected_version=case.version, report_received_on=received
     )
     assert updated.acknowledgement_due == received + datetime.timedelta(days=7)
-    assert updated.feedback_due == services.rules.add_months(received, 3)
+    assert updated.feedback_due == rules.add_months(received, 3)
     entry = CaseworkEntry.objects.get(client=a1.a1, case_reference=case.reference)
     assert (entry.acknowledgement_due_on, entry.feedback_due_on) == (
         updated.acknowledgement_due,
@@ -124,10 +124,10 @@ def test_whistleblower_deadlines_follow_the_received_date(a1):
 
 
 def test_add_months_clips_to_the_end_of_shorter_months():
-    assert services.rules.add_months(datetime.date(2026, 1, 31), 1) == datetime.date(2026, 2, 28)
-    assert services.rules.add_months(datetime.date(2028, 1, 31), 1) == datetime.date(2028, 2, 29)
-    assert services.rules.add_months(datetime.date(2026, 11, 30), 3) == datetime.date(2027, 2, 28)
-    assert services.rules.add_months(datetime.date(2026, 10, 15), 12) == datetime.date(2027, 10, 15)
+    assert rules.add_months(datetime.date(2026, 1, 31), 1) == datetime.date(2026, 2, 28)
+    assert rules.add_months(datetime.date(2028, 1, 31), 1) == datetime.date(2028, 2, 29)
+    assert rules.add_months(datetime.date(2026, 11, 30), 3) == datetime.date(2027, 2, 28)
+    assert rules.add_months(datetime.date(2026, 10, 15), 12) == datetime.date(2027, 10, 15)
 
 
 def test_conversation_records_time_clears_the_plan_and_counts_minutes(a1):
@@ -268,7 +268,7 @@ def test_close_sets_retention_from_firm_then_client_setting_and_leaves_the_index
     assert (closed.phase, closed.closed_on, closed.retention_until) == (
         "closed",
         TODAY,
-        services.rules.add_months(TODAY, 12),
+        rules.add_months(TODAY, 12),
     )
     assert not CaseworkEntry.objects.filter(case_reference=case.reference).exists()
     with pytest.raises(ValidationError):
@@ -280,7 +280,7 @@ def test_close_sets_retention_from_firm_then_client_setting_and_leaves_the_index
     closed = services.case_close(
         actor=a1.adviser_a, case=other, outcome="withdrawn", expected_version=other.version
     )
-    assert closed.retention_until == services.rules.add_months(TODAY, 3)
+    assert closed.retention_until == rules.add_months(TODAY, 3)
 
 
 def test_move_phase_and_close_refuse_stale_versions(a1):
@@ -541,7 +541,7 @@ def test_internal_registration_holds_counts_only(a1):
     with pytest.raises(ValidationError):
         services.internal_registration_add(
             actor=a1.internal_a1,
-            month=services.rules.add_months(TODAY.replace(day=1), 1),
+            month=rules.add_months(TODAY.replace(day=1), 1),
             case_type="integrity",
             themes=_themes("integrity"),
         )
