@@ -7,6 +7,8 @@ malformed, so a typo in a deployment stops the process at start instead of later
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from pathlib import Path
 
@@ -67,3 +69,32 @@ def env_secret(name: str, default: str | None = None, *, required: bool = False)
             raise ImproperlyConfigured(f"{name}_FILE points to {file_name}, which is not a file.")
         return path.read_text().strip()
     return env_str(name, default, required=required)
+
+
+def decode_key(value: str, name: str, *, size: int = 32) -> bytes:
+    """Decode a key given as base64 of exactly `size` bytes; raise naming `name` otherwise."""
+    try:
+        key = base64.b64decode(value.strip(), validate=True)
+    except (ValueError, binascii.Error):
+        raise ImproperlyConfigured(f"{name} must be base64 of {size} random bytes.") from None
+    if len(key) != size:
+        raise ImproperlyConfigured(
+            f"{name} must be base64 of exactly {size} bytes, not {len(key)}."
+        )
+    return key
+
+
+def env_keys(name: str, previous: str) -> tuple[bytes, ...]:
+    """The key in `name` (or `name`_FILE) first, then the comma-separated retired keys in
+    `previous`; every one decoded now, so a bad key stops the process at start. Empty when
+    `name` is unset."""
+    current = env_secret(name)
+    if not current:
+        if (env_secret(previous) or "").strip():
+            raise ImproperlyConfigured(f"{previous} is set but {name} is not.")
+        return ()
+    keys = [decode_key(current, name)]
+    for number, old in enumerate((env_secret(previous) or "").split(","), start=1):
+        if old.strip():
+            keys.append(decode_key(old, f"{previous}[{number}]"))
+    return tuple(keys)

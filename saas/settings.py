@@ -11,7 +11,7 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from saas.env import env_bool, env_int, env_list, env_secret, env_str
+from saas.env import env_bool, env_int, env_keys, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("VERTROUWD_DATA_DIR", str(BASE_DIR / ".data"))).resolve()
@@ -25,7 +25,9 @@ if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY (or SECRET_KEY_FILE) is required when DEBUG is off.")
 
 # Master key of the envelope encryption (tenants.crypto); required outside development and tests.
-if not (DEBUG or TESTING) and not (env_secret("MASTER_KEY")):
+# Every key is decoded here, at start (tenants.crypto reads them with the same function): a
+# malformed or short key stops the process with its name instead of failing the first encryption.
+if not env_keys("MASTER_KEY", "MASTER_KEY_PREVIOUS") and not (DEBUG or TESTING):
     raise ImproperlyConfigured("MASTER_KEY (or MASTER_KEY_FILE) is required when DEBUG is off.")
 # How long a process uses a client's data keys before reading them again (tenants.crypto). After a
 # data-key rotation a process writes under the old key for at most this long, so

@@ -57,28 +57,14 @@ class DecryptionError(Exception):
     """The ciphertext does not belong to this client/field, was tampered with, or its key is gone."""
 
 
-def _decode_key(value: str, name: str) -> bytes:
-    try:
-        key = base64.b64decode(value.strip(), validate=True)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be base64 of 32 random bytes.") from None
-    if len(key) != 32:
-        raise ImproperlyConfigured(f"{name} must be base64 of exactly 32 bytes, not {len(key)}.")
-    return key
-
-
 @lru_cache(maxsize=1)
 def master_keys() -> tuple[bytes, ...]:
     """The current master key first, then retired ones still accepted for unwrapping (rotation)."""
-    from saas.env import env_secret
+    from saas.env import decode_key, env_keys
 
-    current = env_secret("MASTER_KEY")
-    if current:
-        keys = [_decode_key(current, "MASTER_KEY")]
-        for number, old in enumerate((env_secret("MASTER_KEY_PREVIOUS") or "").split(","), start=1):
-            if old.strip():
-                keys.append(_decode_key(old, f"MASTER_KEY_PREVIOUS[{number}]"))
-        return tuple(keys)
+    keys = env_keys("MASTER_KEY", "MASTER_KEY_PREVIOUS")
+    if keys:
+        return keys
     if not (settings.DEBUG or getattr(settings, "TESTING", False)):
         raise ImproperlyConfigured("MASTER_KEY (or MASTER_KEY_FILE) is required when DEBUG is off.")
     path = settings.DATA_DIR / "master.key"
@@ -88,7 +74,7 @@ def master_keys() -> tuple[bytes, ...]:
             descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(descriptor, "w") as handle:
                 handle.write(base64.b64encode(secrets.token_bytes(32)).decode())
-    return (_decode_key(path.read_text(), str(path)),)
+    return (decode_key(path.read_text(), str(path)),)
 
 
 def new_data_key() -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -99,6 +100,45 @@ def test_production_refuses_to_start_without_a_secret_key():
     )
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (
+            {"MASTER_KEY": base64.b64encode(b"k" * 31).decode()},
+            "MASTER_KEY must be base64 of exactly 32 bytes, not 31.",
+        ),
+        ({"MASTER_KEY": "not base64!"}, "MASTER_KEY must be base64 of 32 random bytes."),
+        (
+            {"MASTER_KEY_PREVIOUS": base64.b64encode(b"k" * 32).decode() + ",c2hvcnQ="},
+            "MASTER_KEY_PREVIOUS[2] must be base64 of exactly 32 bytes, not 5.",
+        ),
+        (
+            {"MASTER_KEY": None, "MASTER_KEY_PREVIOUS": base64.b64encode(b"k" * 32).decode()},
+            "MASTER_KEY_PREVIOUS is set but MASTER_KEY is not.",
+        ),
+        ({"MASTER_KEY": None}, "MASTER_KEY (or MASTER_KEY_FILE) is required when DEBUG is off."),
+    ],
+)
+def test_production_refuses_to_start_on_a_bad_master_key(changes, message):
+    """Decoded at start: a 31-byte key never reaches the first encryption."""
+    environment = _production_env()
+    for name, value in changes.items():
+        if value is None:
+            environment.pop(name, None)
+        else:
+            environment[name] = value
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert f"django.core.exceptions.ImproperlyConfigured: {message}" in result.stderr
 
 
 def test_healthz_answers_on_any_host():
