@@ -34,429 +34,63 @@ from collections.abc import Callable, Iterable
 
 from django.utils.translation import gettext as _
 
-# --- word lists ----------------------------------------------------------------------------------
-
-
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-# Common Dutch and English first names. Names that are also ordinary words live in AMBIGUOUS
-# below: those count only when the context makes them a name.
-FIRST_NAMES = _words(
-    """
-    aad aafke adriaan adrie ahmed aisha albert alex alexander ali alice amber amelia amina amir
-    amy andre andrea andrew angela anita anja anjali ann anna anne anneke annemarie annemiek
-    annet annette anouk anthony arie arjan arjen arnold astrid barbara bart bas bastiaan bea
-    bert bianca bilal bob bram brenda brian carla carlijn carol caroline catherine charles
-    charlie charlotte chloe chris christiaan christina christine claire claudia coen cor corine
-    cornelis daan daniel danielle david debbie demi dennis diana dick diederik dirk dominique
-    donna dorien edwin eline elisabeth elise elizabeth ella ellen ellie els emily emma erik
-    esther ethan eva evelien evelyn fatima femke fenna fleur floor frank frans freek freya gary
-    geert gerard gerda gerrit gert gijs george gerben gerrie greet hanna hannah hans harm harry
-    hassan hatice hein helen hendrik henk henry herman hilde hugo ibrahim ilse inge ingrid iris
-    isabel isla ivo jaap jack jacob jacqueline james jamie jan jane janet janneke jasper jayden
-    jeannette jennifer jenny jeroen jesse jessica jeroen jochem joep johan johannes john jolanda
-    joost jop joris jos jose joseph joshua joyce judith julia julie juliette justin kai karen
-    karin kate katherine kees kelly kevin khadija kim koen kristel kyle lars laura lauren lea
-    leo levi lieke lien linda lisa lisanne liam lily lotte louise lucas lucy luuk maaike maarten
-    manon marcel marco margaret maria marianne marieke marije marijke marjolein mark marloes
-    martin martijn mary mathijs matthew maud max megan melissa merel michael michel michelle
-    mike milan mila mirjam mohamed mohammed monique mustafa myrthe naomi natasha nathan niels
-    nicole nienke nina noah noor nora oliver olivia oscar patricia patrick paul paula peter
-    petra pieter pim priya rachel rebecca remco renate rene richard rick rik rob robert robin
-    roel roos rosa ruben rudy ruud ryan saar sabine sam samantha sander sandra sanne sara sarah
-    sem sharon sietske simone sjoerd sophie stefan stephanie steven stijn susan suzanne sven
-    teun thijs thomas tim tineke tom tomas ton tristan vera victoria vincent wendy willem
-    william wim wouter yara yasmina yusuf yvonne zoe zoë
-    """
+from boardroom.textcheck.patterns import (
+    AGE,
+    CLOCK,
+    DAY_MONTH,
+    EMAIL,
+    EMAIL_DISGUISED,
+    EXTENSION,
+    FRACTION,
+    FRACTION_WORD,
+    FRACTIONS,
+    GROUP_SIZE,
+    IBAN,
+    ID_NUMBER,
+    INITIALS,
+    NUMBER,
+    NUMERIC_DATE,
+    PERCENT,
+    PERCENT_OF_NUMBER,
+    PHONE,
+    PLATE,
+    PLATE_WORD,
+    POLICY_DATE_BEFORE,
+    POSTCODE,
+    SENTENCE_END,
+    SHARE_MARKER,
+    STREET,
+    STREET_EN,
+    WEEKDAY_REF,
+    WORD,
 )
-SURNAMES = _words(
-    """
-    ahmed akkerman ali bakker bennett beekman blom boer boersma bos bosch bosman brouwer
-    brown campbell clark collins cooper davies davis dekker dijkstra doe edwards evans green
-    groen haan harris hendriks hermans hoekstra hughes huisman jackson jacobs jansen janssen
-    johnson jones kaya khan koster kramer kuipers lewis maas meijer meyer miller mitchell
-    molenaar morgan morris mulder murphy nijhuis patel peeters peters phillips postma prins
-    roberts robinson schouten scott singh smeets smit smith smits taylor thompson turner van
-    verbeek verhoeven vermeulen visser vos walker watson white willems williams wilson wouters
-    wright yilmaz young
-    """
+from boardroom.textcheck.words import (
+    AMBIGUOUS,
+    BROAD_UNITS,
+    C_LEVEL,
+    DETERMINERS,
+    FIRST_NAMES,
+    FREQUENCY,
+    GENERIC_MODIFIERS,
+    GROUP_NOUNS,
+    KNOWN_WORDS,
+    NAME_CONTEXT,
+    NOT_COUNTED_AFTER_BOTH,
+    NOT_PEOPLE_AFTER_ONLY,
+    NUMBER_LABELS,
+    NUMBER_WORDS,
+    ORDINALS,
+    PERSON_NOUNS,
+    REPORT_NOUNS,
+    ROLE_BASES,
+    SINGLE_HOLDERS,
+    SINGLING,
+    SURNAME_CORES,
+    SURNAMES,
+    TIME_UNITS,
+    TITLES,
+    TUSSENVOEGSELS,
 )
-# The part after a tussenvoegsel: "van der Berg", "de Vries", "van den Heuvel".
-SURNAME_CORES = _words(
-    """
-    berg bergh beek boer broek bruijn bruin dam dijk dongen graaf groot haan heijden heuvel
-    hoek jong koning laan leeuwen linden meer pol rijn veen velde ven vliet vries wal wetering
-    wijk wit zanden
-    """
-)
-TUSSENVOEGSELS = _words("van de der den het 't ter ten te op in uit vd v/d")
-# Listed names that are also ordinary words (in Dutch or English): a name only in context.
-AMBIGUOUS = _words(
-    """
-    amber bas bob boer bos carol els floor frank frans grace green harm harry iris jack jan kai
-    kim mark max may mike milan pat prins rob roos ruby sam scott ton tom van vos white will
-    young maas bakker
-    """
-)
-# A word after a name that shows the name is one: "Mark reported", "Bakker meldde".
-NAME_CONTEXT = _words(
-    """
-    meldde meldt zei zegt gaf geeft klaagde klaagt heeft had is was wordt werd voelt voelde van
-    uit en reported reports said says complained complains told feels felt has had is was from
-    and of
-    """
-)
-TITLES = _words(
-    "mr mrs ms miss dr prof dhr mevr mw meneer mevrouw heer juffrouw ir ing drs sir madam"
-)
-KNOWN_WORDS = _words(
-    """
-    januari februari maart april mei juni juli augustus september oktober november december
-    january february march may june july august october
-    maandag dinsdag woensdag donderdag vrijdag zaterdag zondag
-    monday tuesday wednesday thursday friday saturday sunday
-    arbowet arbodienst arbeidsinspectie inspectie huis klokkenluiders slachtofferhulp psa wet
-    bescherming welzijnswet raad bestuur toezicht ondernemingsraad avg wbk
-    working conditions act whistleblowers whistleblower authority protection labour
-    inspectorate board supervisory executive works council gdpr human resources
-    kerst christmas pasen easter ramadan suikerfeest sinterklaas koningsdag pride covid corona
-    teams zoom outlook
-    vertrouwd nederland nederlandse netherlands dutch english belgium belgië europe european
-    q1 q2 q3 q4 i'm i've i'd i'll
-    """
-)
-MONTHS = {
-    "januari": 1,
-    "january": 1,
-    "jan": 1,
-    "februari": 2,
-    "february": 2,
-    "feb": 2,
-    "maart": 3,
-    "march": 3,
-    "mrt": 3,
-    "mar": 3,
-    "april": 4,
-    "apr": 4,
-    "mei": 5,
-    "may": 5,
-    "juni": 6,
-    "june": 6,
-    "jun": 6,
-    "juli": 7,
-    "july": 7,
-    "jul": 7,
-    "augustus": 8,
-    "august": 8,
-    "aug": 8,
-    "september": 9,
-    "sep": 9,
-    "sept": 9,
-    "oktober": 10,
-    "october": 10,
-    "okt": 10,
-    "oct": 10,
-    "november": 11,
-    "nov": 11,
-    "december": 12,
-    "dec": 12,
-}
-WEEKDAYS = (
-    "maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|zondag|"
-    "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
-)
-
-_NL_UNITS = ["", "één", "twee", "drie", "vier", "vijf", "zes", "zeven", "acht", "negen"]
-_NL_TEENS = [
-    "tien",
-    "elf",
-    "twaalf",
-    "dertien",
-    "veertien",
-    "vijftien",
-    "zestien",
-    "zeventien",
-    "achttien",
-    "negentien",
-]
-_NL_TENS = {20: "twintig", 30: "dertig", 40: "veertig"}
-_EN_UNITS = ["", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
-_EN_TEENS = [
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-]
-_EN_TENS = {20: "twenty", 30: "thirty", 40: "forty"}
-
-
-def _number_words() -> dict[str, int]:
-    """Dutch and English number words from 2 to 49 (the largest k is 50); "one" and "een" need
-    context (see ONE_NOUN), "één" counts on its own."""
-    words: dict[str, int] = {"één": 1, "eén": 1}
-    for value in range(2, 10):
-        words[_NL_UNITS[value]] = value
-        words[_EN_UNITS[value]] = value
-    for value in range(10, 20):
-        words[_NL_TEENS[value - 10]] = value
-        words[_EN_TEENS[value - 10]] = value
-    for tens, (nl, en) in {t: (_NL_TENS[t], _EN_TENS[t]) for t in _NL_TENS}.items():
-        words[nl] = words[en] = tens
-        for unit in range(1, 10):
-            nl_unit = "een" if unit == 1 else _NL_UNITS[unit]
-            joiner = "ën" if nl_unit.endswith("e") else "en"
-            words[f"{nl_unit}{joiner}{nl}"] = tens + unit
-            words[f"{_EN_UNITS[unit]}-{en}"] = tens + unit
-            words[f"{en}-{_EN_UNITS[unit]}"] = tens + unit
-    return words
-
-
-NUMBER_WORDS = _number_words()
-ORDINALS = {
-    "first": 1,
-    "eerste": 1,
-    "second": 2,
-    "tweede": 2,
-    "third": 3,
-    "derde": 3,
-    "fourth": 4,
-    "vierde": 4,
-    "fifth": 5,
-    "vijfde": 5,
-    "sixth": 6,
-    "zesde": 6,
-    "seventh": 7,
-    "zevende": 7,
-    "eighth": 8,
-    "achtste": 8,
-    "ninth": 9,
-    "negende": 9,
-    "tenth": 10,
-    "tiende": 10,
-}
-# Nouns whose count identifies: people and reports.
-PERSON_NOUNS = _words(
-    """
-    employee employees person people colleague colleagues worker workers member members woman
-    women man men reporter reporters staff driver drivers cleaner cleaners student students
-    medewerker medewerkers persoon personen mensen collega collega's vrouw vrouwen man mannen
-    melder melders werknemer werknemers teamlid teamleden stagiair stagiaire monteur monteurs
-    schoonmaker schoonmakers verpleegkundige chauffeur chauffeurs
-    """
-)
-REPORT_NOUNS = _words(
-    """
-    report reports complaint complaints case cases incident incidents signal
-    melding meldingen klacht klachten casus zaak incident signaal
-    """
-)
-# A count followed by one of these measures time or frequency, not people.
-TIME_UNITS = _words(
-    """
-    dag dagen werkdag werkdagen week weken maand maanden kwartaal kwartalen jaar jaren uur uren
-    minuten keer per day days working week weeks month months quarter quarters year years hour
-    hours minutes
-    """
-)
-FREQUENCY = re.compile(
-    r"\s+(?:per|a|an|each|every|elk|elke|ieder|iedere)\s+(?:dag|day|week|maand|month|kwartaal|"
-    r"quarter|jaar|year|halfjaar)\b|\s+(?:yearly|annually|monthly|jaarlijks|per jaar)\b",
-    re.IGNORECASE,
-)
-# Words before a number that make it a label, not a count: "artikel 3", "step 2", "Q3".
-NUMBER_LABELS = _words(
-    """
-    artikel article art stap step fase phase niveau level hoofdstuk chapter bijlage annex versie
-    version punt point paragraaf section kwartaal quarter week nummer number no nr lid item
-    thema theme schaal scale
-    """
-)
-# Vague quantifiers before a share: "more than half of the reports" pins nothing.
-VAGUE = _words(
-    """
-    meer ruim bijna ongeveer circa zo'n rond minder dan over more than nearly almost about around
-    roughly approximately less under well
-    """
-)
-GROUP_NOUNS = _words(
-    """
-    team afdeling department secretariaat secretariat unit ploeg shift dienst groep group
-    werkplaats workshop office kantoor winkel shop locatie site vestiging branch receptie
-    reception keuken kitchen staff personeel bemanning crew board directie
-    """
-)
-ROLE_BASES = (
-    "coördinator",
-    "coordinator",
-    "officer",
-    "manager",
-    "directeur",
-    "directrice",
-    "director",
-    "hoofd",
-    "head",
-    "chef",
-    "stagiair",
-    "stagiaire",
-    "intern",
-    "trainee",
-    "receptionist",
-    "receptioniste",
-    "secretaresse",
-    "secretary",
-    "conciërge",
-    "caretaker",
-    "planner",
-    "controller",
-    "boekhouder",
-    "bookkeeper",
-    "teamleider",
-    "leider",
-    "leader",
-    "lead",
-    "supervisor",
-    "voorman",
-    "foreman",
-    "medewerker",
-    "nurse",
-    "verpleegkundige",
-    "dispatcher",
-)
-C_LEVEL = _words("ceo cfo coo cto cio chro cmo")
-DETERMINERS = _words("de het the our onze their hun his her zijn haar")
-# Adjectives that single out one person: "the new intern", "de jongste medewerker".
-SINGLING = _words(
-    """
-    new nieuwe newest nieuwste oldest eldest oudste youngest jongste pregnant zwangere former
-    vorige previous oud interim tijdelijke temporary blind deaf dove disabled gehandicapte
-    female male vrouwelijke mannelijke
-    """
-)
-# Words that make a role generic rather than one person: "the responsible manager".
-GENERIC_MODIFIERS = _words(
-    """
-    responsible direct line own relevant betreffende verantwoordelijke directe eigen each every
-    elke iedere nieuwe new same dezelfde hetzelfde
-    """
-)
-# Nouns after "the only" / "de enige" that are not people: "the only way".
-NOT_PEOPLE_AFTER_ONLY = _words(
-    """
-    way option solution reason thing exception remedy route answer question theme themes
-    manier optie oplossing reden ding uitzondering antwoord vraag thema wat dat weg
-    """
-)
-# Nouns after "both" / "beide" that are not people or reports.
-NOT_COUNTED_AFTER_BOTH = _words(
-    """
-    themes theme halves quarters years periods sides topics areas thema's thema halfjaren
-    kwartalen jaren perioden periodes onderwerpen gebieden kanten
-    from in at within for van in bij
-    """
-)
-
-# --- patterns -------------------------------------------------------------------------------------
-
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_AT = r"(?:\s*(?:\(at\)|\[at\]|\{at\}|<at>|\(apenstaartje\)|\[apenstaartje\]|@)\s*|\s+(?:at|apenstaartje)\s+)"
-_DOT = r"(?:\s*(?:\(dot\)|\[dot\]|\{dot\}|\(punt\)|\[punt\])\s*|\s+(?:dot|punt)\s+|\.)"
-_TLD = r"(?:nl|com|org|net|be|de|eu|uk|nu|info|io|co|gov|edu|example|test|fr|local|biz)"
-EMAIL_DISGUISED = re.compile(
-    rf"\b[\w][\w.+-]*{_AT}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}{_TLD}\b", re.IGNORECASE
-)
-PHONE = re.compile(r"(?:\+|\(|\b)\d[\d\s\-().\/]{7,}\d\b")
-EXTENSION = re.compile(
-    r"\b(?:ext|extn|extension|toestel|tst|doorkies|doorkiesnummer|intern nummer|internal line)"
-    r"\.?\s*(?:nr\.?|no\.?|number|nummer)?\s*:?\s*\d[\d\s-]*\d\b",
-    re.IGNORECASE,
-)
-IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,3})?\b", re.IGNORECASE)
-POSTCODE = re.compile(r"\b[1-9]\d{3}\s?(?!HR|MT|OR|IT|AI|PR|QA|CT|EU|NL|UK)[A-Z]{2}\b")
-STREET = re.compile(
-    r"\b[\w'-]{2,}(?:straat|laan|weg|plein|gracht|kade|singel|dijk|steeg|hof|dreef|markt|"
-    r"plantsoen|boulevard|allee|baan|ring)\s+\d{1,4}\s?[a-z]?\b",
-    re.IGNORECASE,
-)
-STREET_EN = re.compile(
-    r"\b\d{1,4}[A-Za-z]?\s+(?:[A-Z][\w'-]+\s+){1,3}(?:Street|St|Road|Rd|Avenue|Ave|Lane|Drive|"
-    r"Way|Close|Square|Place|Court|Crescent|Terrace|Gardens|Boulevard)\b"
-)
-ID_NUMBER = re.compile(
-    r"\b(?:personeels|medewerker|medewerkers|werknemer|werknemers|badge|pas|dossier|"
-    r"registratie|employee|staff|personnel|payroll|bsn|sofi|burgerservice)[\s-]?"
-    r"(?:nummer|nr\.?|number|no\.?|id|#)?\s*:?\s*#?\s*[A-Z]{0,3}\d[\dA-Z-]{2,}\b",
-    re.IGNORECASE,
-)
-PLATE = re.compile(
-    r"\b(?=[A-Z0-9-]{8}\b)(?=[A-Z-]*\d)(?=[\d-]*[A-Z])(?:[A-Z]{1,3}|\d{1,3})-(?:[A-Z]{1,3}|\d{1,3})"
-    r"-(?:[A-Z]{1,3}|\d{1,3})\b|\b[A-Z]{2}\d{2}\s?[A-Z]{3}\b"
-)
-PLATE_WORD = re.compile(
-    r"\b(?:kenteken|licence plate|license plate|registration|nummerbord)\s*:?\s*[A-Z0-9-]{4,}\b",
-    re.IGNORECASE,
-)
-_MONTH = r"(?:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
-DAY_MONTH = re.compile(
-    rf"\b(?:{WEEKDAYS})?\s*\b\d{{1,2}}(?:st|nd|rd|th|e|ste|de)?\s+(?:of\s+)?{_MONTH}\b"
-    rf"|\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?![\d,.]\d)",
-    re.IGNORECASE,
-)
-NUMERIC_DATE = re.compile(
-    r"\b(?:0?[1-9]|[12]\d|3[01])[-/](?:0?[1-9]|1[0-2])(?:[-/](?:\d{4}|\d{2}))?\b(?!%)"
-    r"|\b(?:0?[1-9]|[12]\d|3[01])\.(?:0?[1-9]|1[0-2])\.(?:\d{4}|\d{2})\b"
-)
-WEEKDAY_REF = re.compile(
-    rf"\b(?:last|past|this past|afgelopen|vorige|jongstleden|on)\s+(?:{WEEKDAYS})\b(?!s)"
-    rf"|\b(?:{WEEKDAYS})\s+(?:last week|vorige week|jongstleden|jl\.)"
-    rf"|\b(?:last week|vorige week)\s+(?:{WEEKDAYS})\b"
-    rf"|\bop\s+(?:{WEEKDAYS})\s+\d{{1,2}}\b"
-    r"|\b(?:yesterday|gisteren|eergisteren|gisteravond|gistermiddag|gisterochtend|vannacht|"
-    r"vanochtend|vanmorgen|last night|this morning)\b",
-    re.IGNORECASE,
-)
-CLOCK = re.compile(
-    r"\b(?:[01]?\d|2[0-3])[:.][0-5]\d\s*(?:uur|u\b|h\b|am\b|pm\b|a\.m\.|p\.m\.)"
-    r"|\b(?:[01]?\d|2[0-3]):[0-5]\d\b|\b(?:1[0-2]|0?[1-9])\s*(?:am|pm|a\.m\.|p\.m\.)",
-    re.IGNORECASE,
-)
-# Dates that set a policy or a deadline rather than date an event.
-POLICY_DATE_BEFORE = re.compile(
-    r"\b(?:since|sinds|vanaf|per|from|as of|before|vóór|voor|uiterlijk|by|until|tot|starting|"
-    r"met ingang van|ingaande|deadline)\s*$",
-    re.IGNORECASE,
-)
-INITIALS = re.compile(
-    r"\b(?:[A-Z]\.\s?){1,4}(?:(?:van|de|der|den|ter|ten|te|het|'t|op|in)\s+)*[A-Z][a-z][\w'-]*"
-)
-WORD = re.compile(r"[^\W\d_][\w'\u2019-]*", re.UNICODE)
-NUMBER = re.compile(r"(?<![\w.,/-])(\d+)(?![\w%]|[.,]\d|\s*%|\s*procent|\s*percent)")
-PERCENT = re.compile(r"(\d+(?:[.,]\d+)?)\s*(?:%|procent\b|percent\b|per cent\b)", re.IGNORECASE)
-PERCENT_OF_NUMBER = re.compile(
-    r"(\d+(?:[.,]\d+)?)\s*(?:%|procent|percent|per cent)\s+(?:of|van)\s+(?:the|de|het|all|alle|"
-    r"our|onze)?\s*(\d+)\b",
-    re.IGNORECASE,
-)
-SHARE_MARKER = re.compile(
-    r"\b(?:of|van|daarvan|hiervan|waarvan|thereof|of these|of them|among|onder)\b", re.IGNORECASE
-)
-FRACTION = re.compile(
-    r"\b(?:(?P<vague>(?:meer dan|ruim|bijna|ongeveer|circa|zo'n|minder dan|more than|nearly|"
-    r"almost|about|around|roughly|less than|well over|over)\s+)?(?:de\s+|a\s+|one\s+|een\s+|two\s+|twee\s+|"
-    r"three\s+|drie\s+)?)"
-    r"(?P<share>half|helft|third|thirds|derde|quarter|quarters|kwart|fifth|fifths|vijfde)"
-    r"\s+(?:of|van)\s+(?P<rest>(?:[\w'-]+\s*){1,4})",
-    re.IGNORECASE,
-)
-SENTENCE_END = re.compile(r"(?:[.!?:;]|^|\n)[\s\"'“‘(\[*•-]*$")
-
 
 # --- the check ------------------------------------------------------------------------------------
 
@@ -478,7 +112,9 @@ class _Finder:
             self.found.append((kind, snippet))
         self.blank(start, end)
 
-    def each(self, pattern: re.Pattern[str], kind: str, keep: Callable[[re.Match], bool] = None):
+    def each(
+        self, pattern: re.Pattern[str], kind: str, keep: Callable[[re.Match], bool] | None = None
+    ):
         for match in pattern.finditer(self.masked):
             if keep is None or keep(match):
                 self.add(kind, match.start(), match.end())
@@ -552,11 +188,17 @@ def _names(finder: _Finder, known_words: frozenset[str]) -> None:
                 break
         if lower in known_words or lower.rstrip(".") in TITLES:
             continue
-        if previous in TITLES and index and (
-            _capitalised(word)
-            or lower in TUSSENVOEGSELS
-            and following
-            and (_capitalised(following[0]) or _bare(following[0]) in SURNAME_CORES)
+        if (
+            previous in TITLES
+            and index
+            and (
+                _capitalised(word)
+                or (
+                    lower in TUSSENVOEGSELS
+                    and following
+                    and (_capitalised(following[0]) or _bare(following[0]) in SURNAME_CORES)
+                )
+            )
         ):
             finder.add("name", tokens[index - 1].start(), end)
             skip_until = end
@@ -590,8 +232,10 @@ def _names(finder: _Finder, known_words: frozenset[str]) -> None:
         if _capitalised(word) and not at_start:
             name = True
             first = index
-            while first and tokens[first - 1].group().lower() in TUSSENVOEGSELS and not (
-                masked[tokens[first - 1].end() : tokens[first].start()].strip()
+            while (
+                first
+                and tokens[first - 1].group().lower() in TUSSENVOEGSELS
+                and not (masked[tokens[first - 1].end() : tokens[first].start()].strip())
             ):
                 first -= 1
             if first < index and tokens[first].group().lower() in {"van", "de", "ter", "ten"}:
@@ -621,6 +265,7 @@ def _is_person(word: str) -> bool:
 
 
 def _roles(finder: _Finder) -> None:
+    finder.each(AGE, "role")
     masked = finder.masked
     tokens = _tokens(masked)
     lowered = [token.group().lower() for token in tokens]
@@ -640,6 +285,22 @@ def _roles(finder: _Finder) -> None:
             continue
         if lower in C_LEVEL:
             finder.add("role", tokens[index].start(), tokens[index].end())
+            continue
+        if lower in DETERMINERS and nxt and nxt[0] in SINGLE_HOLDERS:
+            # "the receptionist", "de conciërge": a job one person holds in most organisations
+            finder.add("role", tokens[index].start(), tokens[index + 1].end())
+            continue
+        if (
+            lower in {"a", "an", "een"}
+            and len(nxt) >= 4
+            and _bare(nxt[0]) in PERSON_NOUNS
+            and nxt[1] in {"from", "of", "at", "van", "uit", "bij", "op"}
+            and nxt[2] in {"the", "de", "het", "our", "onze"}
+            and nxt[3] not in BROAD_UNITS
+            and nxt[3] not in PERSON_NOUNS
+        ):
+            # "een collega van de balie", "an employee from reception": one person of a unit
+            finder.add("role", tokens[index].start(), tokens[index + 4].end())
             continue
         if lower not in DETERMINERS or not nxt:
             continue
@@ -664,7 +325,7 @@ def _roles(finder: _Finder) -> None:
                     or (word != _matching_base(word) and word[: -len(_matching_base(word))])
                 )
                 scoped = after in {"van", "of", "in", "at", "bij", "op", "for", "voor"}
-                if compound and _matching_base(word) not in {"leider", "lead"} or scoped:
+                if (compound and _matching_base(word) not in {"leider", "lead"}) or scoped:
                     if offset > 1 and not all(
                         tokens[index + step].group().islower() for step in range(1, offset)
                     ):
@@ -695,10 +356,20 @@ def _shares(finder: _Finder, k: int, totals: tuple[int, ...]) -> None:
             continue
         if any(word in GROUP_NOUNS for word in rest[:4]):
             finder.add("share", match.start(), match.end("rest"))
+    for sentence, offset in _sentences(finder.masked):
+        size = GROUP_SIZE.search(sentence)
+        if not size:
+            continue
+        total = int(size.group("size"))
+        for match in FRACTION_WORD.finditer(sentence):
+            count = round(FRACTIONS[match.group().lower().split()[-1]] * total)
+            if 0 < count < k or 0 < total - count < k:
+                finder.add("share", offset + size.start(), offset + size.end())
+                finder.add("share", offset + match.start(), offset + match.end())
+                break
     if not totals:
         return
-    for sentence in re.split(r"(?<=[.!?;])\s+", finder.masked):
-        offset = finder.masked.find(sentence)
+    for sentence, offset in _sentences(finder.masked):
         if not SHARE_MARKER.search(sentence):
             continue
         for match in PERCENT.finditer(sentence):
@@ -708,6 +379,10 @@ def _shares(finder: _Finder, k: int, totals: tuple[int, ...]) -> None:
                 if 0 < count < k or 0 < total - count < k:
                     finder.add("share", offset + match.start(), offset + match.end())
                     break
+
+
+def _sentences(text: str) -> list[tuple[str, int]]:
+    return [(match.group(), match.start()) for match in re.finditer(r"[^.!?;]+[.!?;]*", text)]
 
 
 def _counts(finder: _Finder, k: int) -> None:
@@ -722,6 +397,7 @@ def _counts(finder: _Finder, k: int) -> None:
         nxt = lowered[index + 1] if index + 1 < len(lowered) else ""
         nxt2 = lowered[index + 2] if index + 2 < len(lowered) else ""
         prev = lowered[index - 1] if index else ""
+        prev2 = lowered[index - 2] if index > 1 else ""
         start, end = tokens[index].start(), tokens[index].end()
         value = NUMBER_WORDS.get(lower)
         if value is None and "-" not in lower and nxt and f"{lower}-{nxt}" in NUMBER_WORDS:
@@ -737,14 +413,16 @@ def _counts(finder: _Finder, k: int) -> None:
             if nxt in PERSON_NOUNS or nxt in REPORT_NOUNS or _is_person(nxt):
                 finder.add("count", tokens[index - 1].start(), end)
         elif lower == "one" and (
-            nxt in {"of", "van"}
-            and nxt2 not in {"most", "main", "biggest", "key", "meest", "belangrijkste"}
+            (
+                nxt in {"of", "van"}
+                and nxt2 not in {"most", "main", "biggest", "key", "meest", "belangrijkste"}
+            )
             or _is_person(nxt)
             or nxt in REPORT_NOUNS
             or prev in {"only", "just", "except", "but", "alleen", "slechts"}
         ):
             finder.add("count", start, end)
-        elif lower in {"één", "eén"} and prev in {"niet", "geen", "dan", "per"}:
+        elif lower in {"één", "eén"} and {prev, prev2} & {"niet", "geen", "dan", "per"}:
             continue  # "niet bij één afdeling", "meer dan één"
         elif lower in {"een", "één"} and prev in {"slechts", "maar", "behalve", "na"}:
             if _is_person(nxt) or nxt in REPORT_NOUNS:
@@ -774,7 +452,10 @@ def _counts(finder: _Finder, k: int) -> None:
         label = previous in NUMBER_LABELS and not (
             len(before) > 1 and _bare(before[-2]) in {"dit", "this", "per", "elk", "each"}
         )
-        if label or following in TIME_UNITS and following != "keer":
+        listed = re.search(r"(?:^|\n)\s*$", finder.masked[: match.start()]) and re.match(
+            r"[.)]\s", finder.masked[match.end() :]
+        )
+        if label or listed or (following in TIME_UNITS and following != "keer"):
             continue
         finder.add("number", match.start(), match.end())
 
@@ -831,8 +512,7 @@ def _message(kind: str, snippet: str, k: int) -> str:
         )
     if kind == "name":
         return (
-            _("“%(text)s” looks like a name or a place. Describe groups or roles instead.")
-            % values
+            _("“%(text)s” looks like a name or a place. Describe groups or roles instead.") % values
         )
     if kind == "role":
         return (
