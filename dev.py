@@ -3,6 +3,8 @@
 
     python3 dev.py start   # set up, migrate, load demo data, run on http://vertrouwd.localhost:8000
     python3 dev.py test    # set up, then lint, check migrations and run the whole test suite
+    python3 dev.py logins  # the demo logins again, with fresh backup codes
+    python3 dev.py manage <command> [options]   # an operator command against the dev database
 
 Both create `.venv` and install the project into it first (only when pyproject.toml changed).
 Without DATABASE_URL an embedded PostgreSQL keeps its data under `.data/`.
@@ -59,15 +61,68 @@ def manage(*args: str, env: dict[str, str] | None = None) -> None:
     run(str(PYTHON), "manage.py", *args, env=env)
 
 
+def dev_env(port: str | None = None) -> dict[str, str]:
+    env = {"DEBUG": os.environ.get("DEBUG", "1")}
+    if port:
+        env["PUBLIC_PORT"] = port
+    return env
+
+
+def embedded_pgdata() -> Path | None:
+    if os.environ.get("DATABASE_URL"):
+        return None
+    return Path(os.environ.get("VERTROUWD_DATA_DIR", ROOT / ".data")).resolve() / "postgres"
+
+
+def embedded_database_running() -> bool:
+    pgdata = embedded_pgdata()
+    return pgdata is not None and (pgdata / "postmaster.pid").exists()
+
+
+def stop_embedded_database() -> None:
+    """Stop the embedded PostgreSQL under .data/ (Ctrl+C on runserver left it running: the
+    autoreloader's processes end without pgserver's last-handle cleanup)."""
+    pgdata = embedded_pgdata()
+    if pgdata is None or not embedded_database_running():
+        return
+    say("Stopping the embedded PostgreSQL")
+    script = (
+        "import os, sys\n"
+        "from pathlib import Path\n"
+        "from pgserver import pg_ctl\n"
+        "user = 'pgserver' if os.name == 'posix' and os.geteuid() == 0 else None\n"
+        "kwargs = {'user': user} if user else {}\n"
+        "pg_ctl(['-w', '-m', 'fast', 'stop'], pgdata=Path(sys.argv[1]), **kwargs)\n"
+        "(Path(sys.argv[1]) / '.handle_pids.json').unlink(missing_ok=True)\n"
+    )
+    subprocess.run([str(PYTHON), "-c", script, str(pgdata)], cwd=ROOT, check=False)
+
+
 def start(port: str) -> None:
     ensure_environment()
-    env = {"DEBUG": os.environ.get("DEBUG", "1"), "PUBLIC_PORT": port}
-    say("Migrating the database")
-    manage("migrate_schemas", "--executor=standard", "-v", "0", env=env)
-    say("Loading demo data (kept when it already exists)")
-    manage("seed_demo", "--clients", "5", "--cases-per-client", "120", "--if-empty", env=env)
-    say(f"Vertrouwd runs at http://vertrouwd.localhost:{port}/  (stop with Ctrl+C)")
-    manage("runserver", f"127.0.0.1:{port}", env=env)
+    env = dev_env(port)
+    try:
+        say("Migrating the database")
+        manage("migrate_schemas", "--executor=standard", "-v", "0", env=env)
+        say("Loading demo data (kept when it already exists)")
+        manage(
+            "seed_demo",
+            "--clients",
+            "5",
+            "--cases-per-client",
+            "120",
+            "--if-empty",
+            "--no-logins",
+            env=env,
+        )
+        say("Demo logins (again on every start; fresh codes: python3 dev.py logins)")
+        manage("demo_logins", env=env)
+        say(f"Vertrouwd runs at http://vertrouwd.localhost:{port}/  (stop with Ctrl+C)")
+        manage("runserver", f"127.0.0.1:{port}", env=env)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop_embedded_database()
 
 
 def test(extra: list[str]) -> None:
@@ -87,11 +142,28 @@ def test(extra: list[str]) -> None:
     run(str(bin_dir / "pytest"), *extra)
 
 
+def one_off(*args: str) -> None:
+    """A management command in development settings (DEBUG=1, the embedded database)."""
+    ensure_environment()
+    running = embedded_database_running()  # e.g. under `dev.py start`: leave it to that one
+    try:
+        manage(*args, env=dev_env())
+    finally:
+        if not running:
+            stop_embedded_database()
+
+
 def main() -> None:
-    if len(sys.argv) < 2 or sys.argv[1] not in {"start", "test"}:
+    if len(sys.argv) < 2 or sys.argv[1] not in {"start", "test", "logins", "manage"}:
         sys.exit(__doc__)
     if sys.argv[1] == "start":
         start(os.environ.get("PORT", "8000"))
+    elif sys.argv[1] == "logins":
+        one_off("demo_logins", *sys.argv[2:])
+    elif sys.argv[1] == "manage":
+        if len(sys.argv) < 3:
+            sys.exit("Usage: python3 dev.py manage <command> [options]  (e.g. create_firm --help)")
+        one_off(*sys.argv[2:])
     else:
         test(sys.argv[2:])
 

@@ -208,10 +208,15 @@ def seed_cases(*, client: ClientOrganisation, count: int, rng: random.Random) ->
     advisers = _advisers(client, today)
     retention = client.firm.retention_months
 
+    # No case (so no conversation or time entry) before the client's contract starts: the
+    # firm's invoicing would otherwise bill hours from before it worked for the client.
+    history = HISTORY_DAYS
+    if client.contract_starts_on and client.contract_starts_on <= today:
+        history = min(history, (today - client.contract_starts_on).days)
     drafts = []
     for _ in range(count):
         # More recent cases than old ones: a fuller caseload now.
-        age = min(int(rng.expovariate(1 / 320)), HISTORY_DAYS)
+        age = int(rng.expovariate(1 / 320)) % (history + 1)
         opened_on = today - datetime.timedelta(days=age)
         case_type = _pick(rng, TYPE_WEIGHTS)
         if case_type == CaseType.INTEGRITY:

@@ -58,6 +58,9 @@ from tenants.validators import validate_slug_label
 MAX_CLIENTS = 10_000
 MAX_CASES_PER_CLIENT = 100_000
 PROGRESS_EVERY = 50
+# With cases, the first clients also get an annual report draft, a signal to the board and a sparring
+# thread, so every role's first look shows its work (not all: PDFs and e-mails at N=1000).
+BOARD_DEMO_CLIENTS = 3
 QUIET_LOGGERS = ("tenants.services", "tenants.tasks", "celery.app.trace")
 
 
@@ -84,6 +87,11 @@ class Command(OperatorCommand):
             help="Do nothing (successfully) when the demo firm already exists.",
         )
         parser.add_argument("--seed", type=int, default=42, help="Seed for the synthetic data.")
+        parser.add_argument(
+            "--no-logins",
+            action="store_true",
+            help="Do not print the logins (dev.py prints them with demo_logins instead).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         client_count = options["clients"]
@@ -144,7 +152,7 @@ class Command(OperatorCommand):
                         f"  {number}/{client_count} client organisations ({elapsed:.1f} s)"
                     )
         elapsed = time.perf_counter() - started
-        self._report(plan, seeder, elapsed)
+        self._report(plan, seeder, elapsed, logins=not options["no_logins"])
 
     def _cases_hook(self, cases_per_client: int) -> Any:
         """Return cases.demo.seed_cases when case handling is installed, else say why not."""
@@ -186,7 +194,9 @@ class Command(OperatorCommand):
             for logger, level in zip(loggers, previous, strict=True):
                 logger.setLevel(level)
 
-    def _report(self, plan: demo.DemoPlan, seeder: _Seeder, elapsed: float) -> None:
+    def _report(
+        self, plan: demo.DemoPlan, seeder: _Seeder, elapsed: float, *, logins: bool = True
+    ) -> None:
         clients = len(plan.clients)
         self.stdout.write(
             self.style.SUCCESS(
@@ -196,6 +206,8 @@ class Command(OperatorCommand):
                 f"({1000 * elapsed / clients:.0f} ms per client organisation)."
             )
         )
+        if not logins:
+            return
         self.stdout.write("")
         self.stdout.write(f"Open {hosts.console_url()}")
         self.stdout.write(f"Demo password (every demo user): {seeder.password}")
@@ -245,6 +257,7 @@ class _Seeder:
         self.advisers: list[User] = []
         self.logins: list[_Login] = []
         self.assignment_count = 0
+        self.clients_made = 0
 
     def create_firm(self) -> None:
         plan = self.plan
@@ -269,8 +282,10 @@ class _Seeder:
                 contract_ends_on=client_plan.contract_ends_on,
             )
             host = hosts.client_host(client_slug=client.slug, firm_slug=self.firm.slug)
-            for person in (client_plan.contact, client_plan.internal_adviser):
+            _contact, internal = (
                 self._person(person, client=client, where=host, second_factor=True)
+                for person in (client_plan.contact, client_plan.internal_adviser)
+            )
             for adviser_index, kind in client_plan.assignments:
                 services.assignment_create(
                     client=client,
@@ -286,6 +301,15 @@ class _Seeder:
                         count=self.cases_per_client,
                         rng=random.Random(f"{self.seed}/{client.slug}"),
                     )
+            self.clients_made += 1
+            if (
+                self.clients_made <= BOARD_DEMO_CLIENTS
+                and self.hook is not None
+                and self.cases_per_client
+            ):
+                adviser = self.advisers[client_plan.assignments[0][0]]
+                with tenant_context(client):
+                    _seed_board_and_sparring(adviser=adviser, internal=internal)
         return client
 
     def _person(
@@ -312,3 +336,51 @@ class _Seeder:
             backup_code = backup_codes_regenerate(user=user)[0]
         self.logins.append(_Login(person.email, person.role, where, backup_code))
         return user
+
+
+def _seed_board_and_sparring(*, adviser: User, internal: User) -> None:
+    """Through the services, inside the client's schema: last year's report as a draft with
+    texts, a signal sent to the board, and a sparring thread the adviser answered."""
+    if not (apps.is_installed("boardroom") and apps.is_installed("sparring")):
+        return
+    from boardroom import services as board
+    from sparring import services as sparring
+
+    report = board.report_draft_create(actor=adviser, year=timezone.localdate().year - 1)
+    board.report_update(
+        actor=adviser,
+        report=report,
+        narrative=(
+            "Het jaar stond in het teken van werkdruk en de omgangsvormen in de teams. "
+            "Medewerkers wisten de vertrouwenspersoon goed te vinden."
+        ),
+        recommendations=(
+            "Maak omgangsvormen een vast onderwerp in het werkoverleg en train leidinggevenden "
+            "in het voeren van lastige gesprekken."
+        ),
+        expected_version=report.version,
+    )
+    signal = board.signal_create(
+        actor=adviser,
+        title="Signalen over werkdruk in de teams",
+        risk="Meerdere medewerkers noemen een hoge werkdruk en weinig ruimte om die te bespreken.",
+        recommendation="Bespreek de werkverdeling in het managementoverleg van dit kwartaal.",
+        severity="medium",
+    )
+    board.signal_send(actor=adviser, signal=signal)
+    thread = sparring.thread_start(
+        actor=internal,
+        subject="Hoe ga ik om met een anonieme melding?",
+        body=(
+            "Een medewerker wil iets melden maar niet met naam genoemd worden. "
+            "Wat kan ik toezeggen, en wat niet?"
+        ),
+    )
+    sparring.message_add(
+        actor=adviser,
+        thread=thread,
+        body=(
+            "Goede vraag. U kunt vertrouwelijkheid toezeggen, maar geen volledige anonimiteit "
+            "als er een onderzoek volgt. Zullen we het volgende week kort bespreken?"
+        ),
+    )
