@@ -15,6 +15,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "console_home_url": hosts.console_url("/", request=request),
         # Each host signs out on itself (see saas/urls_tenant.py); the session is shared.
         "console_logout_url": "/accounts/logout/",
+        # "My account" (preferences, new backup codes) lives on the console; every signed-in
+        # person reaches it from a client host too (contact persons have no console pages).
+        "account_url": hosts.console_url("/accounts/preferences/", request=request),
         # The organisation's name only for people with a role there: the 404 page shown to
         # everybody else on that host must not confirm which organisation lives there.
         "current_route": route if route is not None and getattr(request, "roles", None) else None,

@@ -264,3 +264,24 @@ def test_an_inactive_account_gets_no_reset_mail(cast, console):
     User.objects.create_user(email="gone@acme.test", password="x" * 20, is_active=False)
     assert console.post("/accounts/password-reset/", {"email": "gone@acme.test"}).status_code == 302
     assert mail.outbox == []
+
+
+@pytest.mark.parametrize("user_key", ["contact_a1", "internal_a1"])
+def test_client_people_reach_my_account_from_their_client_host(cast, user_key):
+    """Contact persons and internal advisers had no way to "My account" (new backup codes)."""
+    user = getattr(cast, user_key)
+    here = Client(HTTP_HOST=cast.host(cast.a1))
+    sign_in(here, user)
+    page = here.get("/", follow=True).content.decode()
+    domain = re.escape(settings.BASE_DOMAIN)
+    assert re.search(
+        rf'<a href="https?://{domain}(:\d+)?/accounts/preferences/">Mijn account</a>', page
+    )
+    console = Client(HTTP_HOST=settings.BASE_DOMAIN)
+    sign_in(console, user)
+    assert console.get("/accounts/preferences/").status_code == 200
+    response = console.post("/accounts/2fa/backup-codes/")
+    assert response.status_code == 200
+    codes = re.findall(r"<code>([0-9a-f]{8})</code>", response.content.decode())
+    assert len(codes) == 10
+    assert StaticToken.objects.filter(device__user=user, token=codes[0]).exists()

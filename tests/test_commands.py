@@ -692,3 +692,31 @@ def test_demo_plan_scales_with_unique_valid_names_and_sensible_values(count):
     assert max(primaries) - min(primaries) <= 1
     if count >= 1000:
         assert len({client.sector for client in plan.clients}) == len(demo.SECTOR_PROFILES)
+
+
+def test_manage_py_without_secrets_says_what_to_set_instead_of_a_traceback():
+    """The README's operator commands crashed with a SECRET_KEY traceback without DEBUG=1."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DEBUG", "SECRET_KEY", "MASTER_KEY", "VERTROUWD_TESTING"}
+        and not key.startswith("PYTEST")
+    }
+    env["DJANGO_SETTINGS_MODULE"] = "saas.settings"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "create_firm", "--help"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "SECRET_KEY (or SECRET_KEY_FILE) is required when DEBUG is off." in result.stderr
+    assert "python3 dev.py manage" in result.stderr
