@@ -112,6 +112,7 @@ def test_a_share_of_a_large_shown_total_stated_vaguely_passes():
 KINDS = [
     ("Mail j.jansen(at)zorggroep.nl.", "j.jansen(at)zorggroep.nl", "Remove", "Verwijder"),
     ("Bel toestel 4321.", "toestel 4321", "Remove", "Verwijder"),
+    ("Zie linkedin.com/in/jan-jansen.", "linkedin.com/in/jan-jansen", "Remove", "Verwijder"),
     ("De melder woont op Dorpsstraat 12.", "Dorpsstraat 12", "Mention the region", "Noem"),
     ("Personeelsnummer 104522 meldde.", "Personeelsnummer 104522", "Remove", "Verwijder"),
     ("Op 3 maart kwam een melding.", "3 maart", "Mention the month", "Noem"),

@@ -475,8 +475,11 @@ HARMLESS_EN = [
     "Grace periods for handling complaints should be shortened.",
 ]
 
-# Written blind after the checker's first version, as a check on over-fitting, and kept in the set.
-# First run, before the fixes they prompted: round 1 refused 28 of 35 identifying and 1 of 40 harmless; round 2 refused 29 of 30 identifying and 4 of 40 harmless.
+# Written blind after the checker's first version, as a check on over-fitting, and kept in the
+# set. First run of each round, before the fixes it prompted: round 1 refused 28 of 35
+# identifying and 1 of 40 harmless; round 2 refused 29 of 30 and 4 of 40; round 3 (harder on
+# purpose: relationships, traits, web addresses, small counts of things) refused 24 of 40 and
+# 10 of 40.
 # blind rounds, Dutch, identifying
 BLIND_IDENTIFYING_NL = [
     "Een collega van de balie meldde dat haar leidinggevende haar kleineert.",
@@ -511,6 +514,26 @@ BLIND_IDENTIFYING_NL = [
     "Beide vrouwelijke monteurs melden seksistische grappen.",
     "Sinds de melding van Lisa is het rustig.",
     "Het slachtoffer woont op Lindenlaan 8 in Zwolle.",
+    "Iemand van de IT-afdeling, die uit drie mensen bestaat, meldde zich.",
+    "De melder is de partner van de directeur.",
+    "Mijn collega Anouk gaf aan dat ze wordt gepest.",
+    "Het gaat om de medewerker die in januari bij de kassa begon.",
+    "De medewerker in de rolstoel wordt niet serieus genomen.",
+    "Uit het kantoor in Groningen kwamen 2 meldingen.",
+    "Het ging om de assistente van de tandarts.",
+    "Zoek hem op via linkedin.com/in/jan-jansen.",
+    "Bel 0031 6 12345678 voor een afspraak met de melder.",
+    "De melder is bereikbaar via tel. 088-1234567.",
+    "De melder woont in 3511AB.",
+    "Stuur de stukken naar Postbus 123, 3500 AA Utrecht.",
+    "Het busje met kenteken 1-KBB-23 stond bij de ingang.",
+    "Het geld ging naar nl91abna0417164300.",
+    "Personeelsnr. 4711 heeft een klacht ingediend.",
+    "De melder is geboren op 4 juli 1985.",
+    "De 63-jarige medewerker voelt zich weggezet.",
+    "Een drietal medewerkers van de kassa meldde intimidatie.",
+    "Het duo op de receptie voelt zich onveilig.",
+    "Henk-Jan van de buitendienst voelt zich niet gehoord.",
 ]
 
 # blind rounds, English, identifying
@@ -548,6 +571,26 @@ BLIND_IDENTIFYING_EN = [
     "The reporter has worked here since 14 March 2019 as our facility manager.",
     "Reports doubled to 4 this quarter.",
     "The second-shift supervisor was reported twice.",
+    "The reporter is the partner of the director.",
+    "My colleague Anouk said she is being bullied.",
+    "It concerns the employee who started at the checkout in January.",
+    "The employee in the wheelchair is not taken seriously.",
+    "2 reports came from the Groningen office.",
+    "She can be found at linkedin.com/in/jane-smith.",
+    "Call 0044 7700 900123 to reach the reporter.",
+    "The reporter was born on 4 July 1985.",
+    "The 63-year-old employee feels sidelined.",
+    "A couple of drivers, two in fact, reported threats.",
+    "The pair on the front desk feel unsafe.",
+    "Mary-Ann from the field team feels unheard.",
+    "The reporter's PO box is PO Box 123.",
+    "The reporter lives in SW1A 1AA.",
+    "The only volunteer at the shop reported harassment.",
+    "Our caretaker reported threats from a visitor.",
+    "Both receptionists reported threats.",
+    "A trio of cleaners came forward together.",
+    "The warehouse has three staff, and two of them reported.",
+    "Send a message to @jjansen on Teams.",
 ]
 
 # blind rounds, Dutch, harmless
@@ -592,6 +635,26 @@ BLIND_HARMLESS_NL = [
     "Meldingen namen toe na de fusie met een andere zorgaanbieder.",
     "Het aantal adviesgesprekken is verdubbeld ten opzichte van 2024.",
     "Medewerkers geven aan dat zij de drempel om te melden hoog vinden.",
+    "Meldingen over werkdruk kwamen uit verschillende teams, vooral in de zorg.",
+    "In Q3 2025 werd de gedragscode herzien.",
+    "De top 3 van thema's was werkdruk, sfeer en communicatie.",
+    "Wij adviseren 360-graden feedback voor leidinggevenden.",
+    "De vertrouwenspersoon was 4 dagdelen per maand aanwezig.",
+    "Het actieplan bevat 3 speerpunten.",
+    "Er zijn 2 trainingen gegeven over sociale veiligheid.",
+    "Een paar meldingen gingen over de kantinevoorzieningen.",
+    "Wij adviseren de gedragscode op te nemen in het personeelshandboek van Zorggroep Noord.",
+    "De meeste melders kozen voor een gesprek op locatie.",
+    "Het aantal meldingen ligt al jaren rond hetzelfde niveau.",
+    "Meldingen worden conform de AVG na afloop vernietigd.",
+    "Het aantal adviesvragen van leidinggevenden nam toe.",
+    "In de periode juli tot en met september was het rustiger.",
+    "De ondernemingsraad vroeg om een toelichting op de cijfers.",
+    "Een derde van de meldingen werd binnen een week afgerond.",
+    "Werkdruk stond ook dit jaar op nummer 1.",
+    "Medewerkers ervaren steeds vaker agressie aan de telefoon.",
+    "Wij zien dat de nieuwe werkwijze in de teams tijd nodig heeft.",
+    "Er zijn drie aanbevelingen voor het komende jaar.",
 ]
 
 # blind rounds, English, harmless
@@ -636,6 +699,26 @@ BLIND_HARMLESS_EN = [
     "Each department should appoint a contact for social safety.",
     "Reports about unwanted behaviour by customers were discussed with the Works Council.",
     "Working from home came up in many conversations, often together with workload.",
+    "Two training sessions on social safety were held.",
+    "The action plan has 3 priorities.",
+    "A few reports concerned the canteen facilities.",
+    "The top 3 themes were workload, atmosphere and communication.",
+    "The confidential adviser was present 4 half-days a month.",
+    "Most reporters chose a meeting on site.",
+    "The number of reports has been around the same level for years.",
+    "From July to September it was quieter.",
+    "The works council asked for an explanation of the figures.",
+    "A third of the reports was closed within a week.",
+    "Workload was again number 1 this year.",
+    "Employees increasingly experience aggression on the phone.",
+    "There are three recommendations for the coming year.",
+    "We see that the new way of working needs time in the teams.",
+    "The code of conduct was revised in Q3 2025.",
+    "Reports increased slightly in the months after the summer holidays.",
+    "Staff in several locations asked for clearer guidelines.",
+    "The board is advised to repeat the survey in two years.",
+    "On average a report took about five weeks to close.",
+    "Managers from all departments took part in the training.",
 ]
 
 # Percentages next to totals that the same page shows (the `totals` argument): a share of a

@@ -55,12 +55,16 @@ from boardroom.textcheck.patterns import (
     PHONE,
     PLATE,
     PLATE_WORD,
+    PO_BOX,
     POLICY_DATE_BEFORE,
     POSTCODE,
+    POSTCODE_UK,
     SENTENCE_END,
     SHARE_MARKER,
+    STARTED,
     STREET,
     STREET_EN,
+    WEB,
     WEEKDAY_REF,
     WORD,
 )
@@ -72,11 +76,14 @@ from boardroom.textcheck.words import (
     FIRST_NAMES,
     FREQUENCY,
     GENERIC_MODIFIERS,
+    GROUP_COUNT_WORDS,
     GROUP_NOUNS,
+    HEAD_ROLES,
     KNOWN_WORDS,
     NAME_CONTEXT,
     NOT_COUNTED_AFTER_BOTH,
     NOT_PEOPLE_AFTER_ONLY,
+    NOT_PEOPLE_COUNTED,
     NUMBER_LABELS,
     NUMBER_WORDS,
     ORDINALS,
@@ -89,6 +96,7 @@ from boardroom.textcheck.words import (
     SURNAMES,
     TIME_UNITS,
     TITLES,
+    TRAITS,
     TUSSENVOEGSELS,
 )
 
@@ -127,6 +135,7 @@ def _tokens(masked: str) -> list[re.Match]:
 def _contact_and_numbers(finder: _Finder) -> None:
     finder.each(EMAIL, "email")
     finder.each(EMAIL_DISGUISED, "email")
+    finder.each(WEB, "web")
     finder.each(IBAN, "id", lambda m: sum(ch.isdigit() for ch in m.group()) >= 8)
     finder.each(ID_NUMBER, "id")
     finder.each(PLATE_WORD, "id")
@@ -136,6 +145,8 @@ def _contact_and_numbers(finder: _Finder) -> None:
     finder.each(STREET, "address")
     finder.each(STREET_EN, "address")
     finder.each(POSTCODE, "address")
+    finder.each(POSTCODE_UK, "address")
+    finder.each(PO_BOX, "address")
 
 
 def _dates(finder: _Finder) -> None:
@@ -222,7 +233,12 @@ def _names(finder: _Finder, known_words: frozenset[str]) -> None:
                 skip_until = tokens[cursor].end()
             continue
         at_start = _starts_sentence(masked, match.start())
-        listed = lower in FIRST_NAMES or lower in SURNAMES
+        parts = lower.split("-")
+        listed = (
+            lower in FIRST_NAMES
+            or lower in SURNAMES
+            or (len(parts) > 1 and parts[0] in FIRST_NAMES and word.split("-")[1][:1].isupper())
+        )
         next_word = following[0] if following else ""
         in_context = bool(next_word) and (
             _capitalised(next_word)
@@ -266,6 +282,28 @@ def _is_person(word: str) -> bool:
 
 def _roles(finder: _Finder) -> None:
     finder.each(AGE, "role")
+    finder.each(STARTED, "role")
+    masked = finder.masked
+    tokens = _tokens(masked)
+    lowered = [token.group().lower() for token in tokens]
+    for index, lower in enumerate(lowered):
+        if (
+            lower in HEAD_ROLES
+            and index > 3
+            and lowered[index - 1] in {"de", "het", "the", "onze", "our"}
+            and lowered[index - 2] in {"van", "of"}
+            and lowered[index - 4] in DETERMINERS
+        ):
+            # "de partner van de directeur", "the assistant of the dentist"
+            finder.add("role", tokens[index - 4].start(), tokens[index].end())
+        elif (
+            lower in TRAITS
+            and index > 2
+            and lowered[index - 2] in {"in", "met", "with", "op", "on"}
+            and _is_person(lowered[index - 3])
+        ):
+            # "de medewerker in de rolstoel", "the colleague with a headscarf"
+            finder.add("role", tokens[index - 3].start(), tokens[index].end())
     masked = finder.masked
     tokens = _tokens(masked)
     lowered = [token.group().lower() for token in tokens]
@@ -402,7 +440,11 @@ def _counts(finder: _Finder, k: int) -> None:
         value = NUMBER_WORDS.get(lower)
         if value is None and "-" not in lower and nxt and f"{lower}-{nxt}" in NUMBER_WORDS:
             value = None  # "twenty one" written apart: both parts are >= 1, handled below
-        if lower in {"both", "beide", "beiden", "allebei"}:
+        if lower in GROUP_COUNT_WORDS or (
+            lower == "pair" and (prev in {"the", "a"} and (nxt in {"of", "on", "in", "at"}))
+        ):
+            finder.add("count", start, end)
+        elif lower in {"both", "beide", "beiden", "allebei"}:
             if nxt in NOT_COUNTED_AFTER_BOTH and lower in {"both", "beide"}:
                 continue
             finder.add("count", start, end)
@@ -432,6 +474,8 @@ def _counts(finder: _Finder, k: int) -> None:
                 continue  # a fraction: see _shares
             if nxt in TIME_UNITS and nxt not in {"keer"}:
                 continue  # "binnen drie maanden", "within three months"
+            if nxt in NOT_PEOPLE_COUNTED or (nxt2 in NOT_PEOPLE_COUNTED and nxt != "of"):
+                continue  # "drie aanbevelingen", "two training sessions"
             if nxt in {"keer", "times"} and FREQUENCY.match(masked[tokens[index + 1].end() :]):
                 continue  # "twee keer per jaar"
             finder.add("number", start, end)
@@ -455,7 +499,9 @@ def _counts(finder: _Finder, k: int) -> None:
         listed = re.search(r"(?:^|\n)\s*$", finder.masked[: match.start()]) and re.match(
             r"[.)]\s", finder.masked[match.end() :]
         )
-        if label or listed or (following in TIME_UNITS and following != "keer"):
+        second = _bare(after[1].strip(".,:;()")) if len(after) > 1 else ""
+        things = following in NOT_PEOPLE_COUNTED or second in NOT_PEOPLE_COUNTED
+        if label or listed or things or (following in TIME_UNITS and following != "keer"):
             continue
         finder.add("number", match.start(), match.end())
 
@@ -484,6 +530,14 @@ def _message(kind: str, snippet: str, k: int) -> str:
     values = {"text": snippet, "k": k}
     if kind == "email":
         return _("Remove the e-mail address “%(text)s”.") % values
+    if kind == "web":
+        return (
+            _(
+                "Remove the web address or account “%(text)s”. Say where readers can find help "
+                "in general terms instead."
+            )
+            % values
+        )
     if kind == "phone":
         return _("Remove the phone number “%(text)s”.") % values
     if kind == "address":

@@ -81,6 +81,18 @@ AGE = re.compile(
     r"(?:van|of)\s+\d{1,2}\b(?!\s*(?:%|procent|percent|meldingen|reports|jaar|years))",
     re.IGNORECASE,
 )
+WEB = re.compile(
+    r"\b(?:https?://|www\.)\S+|\b[\w-]+\.(?:com|nl|org|net|be|eu|io|uk)/\S+"
+    r"|(?<![\w.@])@[A-Za-z][\w.]{2,}",
+    re.IGNORECASE,
+)
+POSTCODE_UK = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b")
+PO_BOX = re.compile(r"\b(?:postbus|po box|p\.o\. box)\s*\d+", re.IGNORECASE)
+STARTED = re.compile(
+    r"\b(?:who|die|that)\s+(?:[\w'-]+\s+){0,6}?(?:started|joined|began|begon|in dienst (?:kwam|trad)"
+    r"|kwam werken|came to work)\b",
+    re.IGNORECASE,
+)
 INITIALS = re.compile(
     r"\b(?:[A-Z]\.\s?){1,4}(?:(?:van|de|der|den|ter|ten|te|het|'t|op|in)\s+)*[A-Z][a-z][\w'-]*"
 )

@@ -202,7 +202,35 @@ TIME_UNITS = _words(
     """
     dag dagen werkdag werkdagen week weken maand maanden kwartaal kwartalen jaar jaren uur uren
     minuten keer per day days working week weeks month months quarter quarters year years hour
-    hours minutes
+    hours minutes dagdeel dagdelen half-day half-days
+    """
+)
+# Things whose small count points at nobody: "3 speerpunten", "two training sessions".
+NOT_PEOPLE_COUNTED = _words(
+    """
+    aanbeveling aanbevelingen speerpunt speerpunten prioriteit prioriteiten training trainingen
+    sessie sessies workshop workshops bijeenkomst bijeenkomsten overleggen thema thema's punt
+    punten stap stappen actie acties advies adviezen doel doelen maatregel maatregelen vraag
+    vragen rapport rapporten onderzoek onderzoeken
+    recommendation recommendations priority priorities trainings session sessions meeting
+    meetings theme themes point points step steps action actions goal goals measure measures
+    question questions survey surveys
+    """
+)
+# Small groups named as such: "een drietal medewerkers", "the duo on reception".
+GROUP_COUNT_WORDS = _words("duo trio tweetal drietal viertal tweeling twins")
+# Roles one person holds; who belongs to them is singled out: "de assistente van de tandarts".
+HEAD_ROLES = _words(
+    """
+    directeur directrice director eigenaar owner ceo cfo tandarts dentist huisarts praktijkhouder
+    bestuurder voorzitter chair chairman chairwoman burgemeester mayor
+    """
+)
+# Traits that single out a person in a small team: "de medewerker in de rolstoel".
+TRAITS = _words(
+    """
+    rolstoel wheelchair hoofddoek headscarf beperking disability handicap rollator krukken
+    crutches blindengeleidehond tulband turban keppel
     """
 )
 FREQUENCY = re.compile(
