@@ -156,3 +156,13 @@ def test_a_larger_threshold_counts_larger_numbers_and_number_words():
         assert text_problems("Er meldden zich twaalf mensen.", k=15) != []
         assert text_problems("Twenty-three reports came in.", k=25) != []
         assert text_problems("Twenty-three reports came in.", k=10) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["0" * 20_000, "9" * 5_000 + "%", "a." * 10_000, "1-" * 10_000, "de " * 6_000 + "x"],
+    ids=["digits", "long-percentage", "dots", "dashes", "tussenvoegsels"],
+)
+def test_long_runs_up_to_the_length_limit_are_checked_without_an_error(text):
+    # a run of 20,000 digits used to raise ValueError (int() digit limit): a 500 on save
+    assert isinstance(_refused(text), list)

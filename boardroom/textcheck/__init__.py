@@ -109,15 +109,14 @@ class _Finder:
     def __init__(self, text: str) -> None:
         self.text = text
         self.masked = text
-        self.found: list[tuple[str, str]] = []
+        self.found: dict[tuple[str, str], None] = {}
 
     def blank(self, start: int, end: int) -> None:
         self.masked = self.masked[:start] + " " * (end - start) + self.masked[end:]
 
     def add(self, kind: str, start: int, end: int) -> None:
         snippet = self.text[start:end].strip(" ,;:.()[]")
-        if (kind, snippet) not in self.found:
-            self.found.append((kind, snippet))
+        self.found.setdefault((kind, snippet))
         self.blank(start, end)
 
     def each(
@@ -152,7 +151,7 @@ def _contact_and_numbers(finder: _Finder) -> None:
 def _dates(finder: _Finder) -> None:
     for pattern in (DAY_MONTH, NUMERIC_DATE):
         for match in pattern.finditer(finder.masked):
-            if POLICY_DATE_BEFORE.search(finder.masked[: match.start()]):
+            if POLICY_DATE_BEFORE.search(finder.masked[max(0, match.start() - 40) : match.start()]):
                 finder.blank(match.start(), match.end())  # "since 1 January": no problem
             else:
                 finder.add("date", match.start(), match.end())
@@ -161,7 +160,9 @@ def _dates(finder: _Finder) -> None:
 
 
 def _starts_sentence(masked: str, start: int) -> bool:
-    return bool(SENTENCE_END.search(masked[:start]))
+    """True when only punctuation of a sentence end (or the start of the text) lies before."""
+    before = masked[max(0, start - 200) : start]  # blanked spans are spaces: look back far enough
+    return bool(SENTENCE_END.search(before)) and (start <= 200 or before.strip(" \t\"'(") != "")
 
 
 def _capitalised(word: str) -> bool:
@@ -218,7 +219,10 @@ def _names(finder: _Finder, known_words: frozenset[str]) -> None:
             # "van der berg", "de vries" in lower case: a tussenvoegsel followed by a surname core
             chain = [lower]
             cursor = index + 1
-            while cursor < len(tokens) and tokens[cursor].group().lower() in TUSSENVOEGSELS:
+            while (
+                cursor < min(len(tokens), index + 4)
+                and tokens[cursor].group().lower() in TUSSENVOEGSELS
+            ):
                 chain.append(tokens[cursor].group().lower())
                 cursor += 1
             if (
@@ -249,7 +253,7 @@ def _names(finder: _Finder, known_words: frozenset[str]) -> None:
             name = True
             first = index
             while (
-                first
+                first > max(0, index - 3)
                 and tokens[first - 1].group().lower() in TUSSENVOEGSELS
                 and not (masked[tokens[first - 1].end() : tokens[first].start()].strip())
             ):
@@ -429,7 +433,7 @@ def _counts(finder: _Finder, k: int) -> None:
     lowered = [_bare(token.group()) for token in tokens]
 
     def rest_after(index: int) -> str:
-        return masked[tokens[index].end() :]
+        return masked[tokens[index].end() : tokens[index].end() + 40]
 
     for index, lower in enumerate(lowered):
         nxt = lowered[index + 1] if index + 1 < len(lowered) else ""
@@ -476,7 +480,9 @@ def _counts(finder: _Finder, k: int) -> None:
                 continue  # "binnen drie maanden", "within three months"
             if nxt in NOT_PEOPLE_COUNTED or (nxt2 in NOT_PEOPLE_COUNTED and nxt != "of"):
                 continue  # "drie aanbevelingen", "two training sessions"
-            if nxt in {"keer", "times"} and FREQUENCY.match(masked[tokens[index + 1].end() :]):
+            if nxt in {"keer", "times"} and FREQUENCY.match(
+                masked[tokens[index + 1].end() : tokens[index + 1].end() + 40]
+            ):
                 continue  # "twee keer per jaar"
             finder.add("number", start, end)
         elif lower in ORDINALS and 1 <= ORDINALS[lower] < k:
@@ -486,18 +492,18 @@ def _counts(finder: _Finder, k: int) -> None:
             if noun in REPORT_NOUNS or noun in {"time", "keer"} or _is_person(noun):
                 finder.add("count", start, tokens[index + 1].end())
     for match in NUMBER.finditer(finder.masked):
-        value = int(match.group(1))
-        if not 1 <= value < k or len(match.group(1)) > 3:
+        if len(match.group(1)) > 3 or not 1 <= int(match.group(1)) < k:
             continue
-        before = finder.masked[: match.start()].split()
-        after = finder.masked[match.end() :].split()
+        before = finder.masked[max(0, match.start() - 80) : match.start()].split()
+        after = finder.masked[match.end() : match.end() + 80].split()
         previous = _bare(before[-1].strip(".,:;()")) if before else ""
         following = _bare(after[0].strip(".,:;()")) if after else ""
         label = previous in NUMBER_LABELS and not (
             len(before) > 1 and _bare(before[-2]) in {"dit", "this", "per", "elk", "each"}
         )
-        listed = re.search(r"(?:^|\n)\s*$", finder.masked[: match.start()]) and re.match(
-            r"[.)]\s", finder.masked[match.end() :]
+        line_start = finder.masked.rfind("\n", 0, match.start()) + 1
+        listed = not finder.masked[line_start : match.start()].strip() and re.match(
+            r"[.)]\s", finder.masked[match.end() : match.end() + 2]
         )
         second = _bare(after[1].strip(".,:;()")) if len(after) > 1 else ""
         things = following in NOT_PEOPLE_COUNTED or second in NOT_PEOPLE_COUNTED

@@ -6,23 +6,26 @@ import re
 
 from boardroom.textcheck.words import MONTHS, WEEKDAYS
 
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Patterns start at a token boundary and bound their repetitions, so that a long run of dots,
+# dashes or digits (texts go up to 20,000 characters) cannot make them backtrack quadratically.
+EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,6}")
 _AT = r"(?:\s*(?:\(at\)|\[at\]|\{at\}|<at>|\(apenstaartje\)|\[apenstaartje\]|@)\s*|\s+(?:at|apenstaartje)\s+)"
 _DOT = r"(?:\s*(?:\(dot\)|\[dot\]|\{dot\}|\(punt\)|\[punt\])\s*|\s+(?:dot|punt)\s+|\.)"
 _TLD = r"(?:nl|com|org|net|be|de|eu|uk|nu|info|io|co|gov|edu|example|test|fr|local|biz)"
 EMAIL_DISGUISED = re.compile(
-    rf"\b[\w][\w.+-]*{_AT}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}{_TLD}\b", re.IGNORECASE
+    rf"(?<![\w.+-])\w[\w.+-]{{0,63}}{_AT}[\w-]{{1,63}}(?:{_DOT}[\w-]{{1,63}}){{0,5}}{_DOT}{_TLD}\b",
+    re.IGNORECASE,
 )
-PHONE = re.compile(r"(?:\+|\(|\b)\d[\d\s\-().\/]{7,}\d\b")
+PHONE = re.compile(r"(?:\+|\(|\b)\d[\d\s\-().\/]{7,24}\d\b")
 EXTENSION = re.compile(
     r"\b(?:ext|extn|extension|toestel|tst|doorkies|doorkiesnummer|intern nummer|internal line)"
-    r"\.?\s*(?:nr\.?|no\.?|number|nummer)?\s*:?\s*\d[\d\s-]*\d\b",
+    r"\.?\s*(?:nr\.?|no\.?|number|nummer)?\s*:?\s*\d[\d\s-]{0,10}\d\b",
     re.IGNORECASE,
 )
 IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,3})?\b", re.IGNORECASE)
 POSTCODE = re.compile(r"\b[1-9]\d{3}\s?(?!HR|MT|OR|IT|AI|PR|QA|CT|EU|NL|UK)[A-Z]{2}\b")
 STREET = re.compile(
-    r"\b[\w'-]{2,}(?:straat|laan|weg|plein|gracht|kade|singel|dijk|steeg|hof|dreef|markt|"
+    r"(?<![\w'-])[^\W\d_][\w'-]{1,40}?(?:straat|laan|weg|plein|gracht|kade|singel|dijk|steeg|hof|dreef|markt|"
     r"plantsoen|boulevard|allee|baan|ring)\s+\d{1,4}\s?[a-z]?\b",
     re.IGNORECASE,
 )
@@ -37,7 +40,7 @@ ID_NUMBER = re.compile(
     re.IGNORECASE,
 )
 PLATE = re.compile(
-    r"\b(?=[A-Z0-9-]{8}\b)(?=[A-Z-]*\d)(?=[\d-]*[A-Z])(?:[A-Z]{1,3}|\d{1,3})-(?:[A-Z]{1,3}|\d{1,3})"
+    r"(?<![\w-])(?=[A-Z0-9-]{8}(?![\w-]))(?=[A-Z-]{0,7}\d)(?=[\d-]{0,7}[A-Z])(?:[A-Z]{1,3}|\d{1,3})-(?:[A-Z]{1,3}|\d{1,3})"
     r"-(?:[A-Z]{1,3}|\d{1,3})\b|\b[A-Z]{2}\d{2}\s?[A-Z]{3}\b"
 )
 PLATE_WORD = re.compile(
@@ -46,7 +49,7 @@ PLATE_WORD = re.compile(
 )
 _MONTH = r"(?:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 DAY_MONTH = re.compile(
-    rf"\b(?:{WEEKDAYS})?\s*\b\d{{1,2}}(?:st|nd|rd|th|e|ste|de)?\s+(?:of\s+)?{_MONTH}\b"
+    rf"(?:\b(?:{WEEKDAYS})\s+)?\b\d{{1,2}}(?:st|nd|rd|th|e|ste|de)?\s+(?:of\s+)?{_MONTH}\b"
     rf"|\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?![\d,.]\d)",
     re.IGNORECASE,
 )
@@ -82,7 +85,7 @@ AGE = re.compile(
     re.IGNORECASE,
 )
 WEB = re.compile(
-    r"\b(?:https?://|www\.)\S+|\b[\w-]+\.(?:com|nl|org|net|be|eu|io|uk)/\S+"
+    r"\b(?:https?://|www\.)\S{1,200}|(?<![\w.-])[\w-]{1,63}\.(?:com|nl|org|net|be|eu|io|uk)/\S{1,200}"
     r"|(?<![\w.@])@[A-Za-z][\w.]{2,}",
     re.IGNORECASE,
 )
@@ -98,10 +101,12 @@ INITIALS = re.compile(
 )
 WORD = re.compile(r"[^\W\d_][\w'\u2019-]*", re.UNICODE)
 NUMBER = re.compile(r"(?<![\w.,/-])(\d+)(?![\w%]|[.,]\d|\s*%|\s*procent|\s*percent)")
-PERCENT = re.compile(r"(\d+(?:[.,]\d+)?)\s*(?:%|procent\b|percent\b|per cent\b)", re.IGNORECASE)
+PERCENT = re.compile(
+    r"(?<![\d.,])(\d{1,3}(?:[.,]\d{1,2})?)\s*(?:%|procent\b|percent\b|per cent\b)", re.IGNORECASE
+)
 PERCENT_OF_NUMBER = re.compile(
-    r"(\d+(?:[.,]\d+)?)\s*(?:%|procent|percent|per cent)\s+(?:of|van)\s+(?:the|de|het|all|alle|"
-    r"our|onze)?\s*(\d+)\b",
+    r"(?<![\d.,])(\d{1,3}(?:[.,]\d{1,2})?)\s*(?:%|procent|percent|per cent)\s+(?:of|van)\s+(?:the|de|het|all|alle|"
+    r"our|onze)?\s*(\d{1,6})\b",
     re.IGNORECASE,
 )
 SHARE_MARKER = re.compile(
@@ -112,7 +117,7 @@ FRACTION = re.compile(
     r"almost|about|around|roughly|less than|well over|over)\s+)?(?:de\s+|a\s+|one\s+|een\s+|two\s+|twee\s+|"
     r"three\s+|drie\s+)?)"
     r"(?P<share>half|helft|third|thirds|derde|quarter|quarters|kwart|fifth|fifths|vijfde)"
-    r"\s+(?:of|van)\s+(?P<rest>(?:[\w'-]+\s*){1,4})",
+    r"\s+(?:of|van)\s+(?P<rest>[\w'-]{1,40}(?:\s+[\w'-]{1,40}){0,3})",
     re.IGNORECASE,
 )
 GROUP_SIZE = re.compile(
