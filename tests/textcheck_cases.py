@@ -479,7 +479,8 @@ HARMLESS_EN = [
 # set. First run of each round, before the fixes it prompted: round 1 refused 28 of 35
 # identifying and 1 of 40 harmless; round 2 refused 29 of 30 and 4 of 40; round 3 (harder on
 # purpose: relationships, traits, web addresses, small counts of things) refused 24 of 40 and
-# 10 of 40.
+# 10 of 40; round 4 refused 25 of 30 and 3 of 30. Together, on text the checker had not seen:
+# 106 of 135 identifying (78.5%) and 18 of 150 harmless (12.0%) refused.
 # blind rounds, Dutch, identifying
 BLIND_IDENTIFYING_NL = [
     "Een collega van de balie meldde dat haar leidinggevende haar kleineert.",
@@ -534,6 +535,21 @@ BLIND_IDENTIFYING_NL = [
     "Een drietal medewerkers van de kassa meldde intimidatie.",
     "Het duo op de receptie voelt zich onveilig.",
     "Henk-Jan van de buitendienst voelt zich niet gehoord.",
+    "Na het incident op 21 augustus is de medewerker thuisgebleven.",
+    "De melding kwam van een van de drie kappers in de salon.",
+    "Annelies van planning gaf aan dat ze zich onveilig voelt.",
+    "De vrouw die als enige op zaterdag werkt, wordt lastiggevallen.",
+    "Mevrouw Bos van de administratie wil geen vervolg.",
+    "Er kwam precies één melding uit het laboratorium.",
+    "Vorige maand meldden zich 4 collega's van de servicedesk.",
+    "De nieuwe controller wordt door collega's buitengesloten.",
+    "Het conflict tussen de kok en de sous-chef loopt hoog op.",
+    "Telefonisch bereikbaar: 0 6 - 1 2 3 4 5 6 7 8.",
+    "De melder (vrouw, 34) werkt op de afdeling debiteuren.",
+    "kees de jong van de technische dienst intimideert collega's.",
+    "In het team van vier collega's melden er twee pestgedrag.",
+    "Schrijf naar de melder: m punt visser at kpnmail punt nl.",
+    "Het gaat om het enige teamlid met een migratieachtergrond.",
 ]
 
 # blind rounds, English, identifying
@@ -591,6 +607,21 @@ BLIND_IDENTIFYING_EN = [
     "A trio of cleaners came forward together.",
     "The warehouse has three staff, and two of them reported.",
     "Send a message to @jjansen on Teams.",
+    "The complaint came in on the 21st of August.",
+    "One of the three hairdressers at the salon reported it.",
+    "Annelies from planning said she feels unsafe.",
+    "The woman who is the only one working on Saturdays is being harassed.",
+    "Mrs Bos from administration does not want a follow-up.",
+    "Exactly one report came from the lab.",
+    "Last month 4 colleagues from the service desk came forward.",
+    "The new controller is being excluded by colleagues.",
+    "The conflict between the cook and the sous-chef is escalating.",
+    "The reporter (female, 34) works in accounts receivable.",
+    "kees de jong from maintenance intimidates colleagues.",
+    "In the team of four colleagues, two report bullying.",
+    "Write to m dot visser at kpnmail dot nl.",
+    "It concerns the only team member with a migration background.",
+    "Call her on 06 1234 5678 after five.",
 ]
 
 # blind rounds, Dutch, harmless
@@ -655,6 +686,21 @@ BLIND_HARMLESS_NL = [
     "Medewerkers ervaren steeds vaker agressie aan de telefoon.",
     "Wij zien dat de nieuwe werkwijze in de teams tijd nodig heeft.",
     "Er zijn drie aanbevelingen voor het komende jaar.",
+    "Wij adviseren de gedragscode jaarlijks te bespreken in het werkoverleg.",
+    "Het aantal meldingen van ongewenst gedrag door klanten is gestegen.",
+    "In de zomer namen meldingen over werkdruk af.",
+    "De klachtencommissie behandelde dit jaar geen formele klachten.",
+    "Wij zien een verband tussen personeelstekort en conflicten in teams.",
+    "Leidinggevenden weten de vertrouwenspersoon beter te vinden dan vorig jaar.",
+    "Het is aan te bevelen om na een incident altijd een nagesprek te voeren.",
+    "De helft van de leidinggevenden volgde de training al.",
+    "Meldingen gingen vooral over communicatie en waardering.",
+    "In 2026 willen wij de bekendheid onder flexwerkers vergroten.",
+    "Een enquête onder medewerkers is in voorbereiding.",
+    "Wij adviseren een vast aanspreekpunt per locatie.",
+    "Het beleid sluit aan bij de richtlijnen van de Stichting van de Arbeid.",
+    "De trend van de afgelopen drie jaar is stabiel.",
+    "Medewerkers noemen vaak onduidelijke verwachtingen van leidinggevenden.",
 ]
 
 # blind rounds, English, harmless
@@ -719,6 +765,21 @@ BLIND_HARMLESS_EN = [
     "The board is advised to repeat the survey in two years.",
     "On average a report took about five weeks to close.",
     "Managers from all departments took part in the training.",
+    "We advise discussing the code of conduct yearly in team meetings.",
+    "Reports about unwanted behaviour by customers increased.",
+    "Reports about workload decreased in the summer.",
+    "The complaints committee handled no formal complaints this year.",
+    "We see a link between staff shortages and conflicts in teams.",
+    "Managers find their way to the confidential adviser more easily than last year.",
+    "After an incident a debriefing is always advisable.",
+    "Half of the managers have already taken the training.",
+    "Reports were mostly about communication and appreciation.",
+    "In 2026 we want to raise awareness among flexible workers.",
+    "A staff survey is being prepared.",
+    "We advise a fixed point of contact per site.",
+    "The trend over the past three years is stable.",
+    "Employees often mention unclear expectations from managers.",
+    "The policy follows the guidance of the Labour Foundation.",
 ]
 
 # Percentages next to totals that the same page shows (the `totals` argument): a share of a

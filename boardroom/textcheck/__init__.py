@@ -317,10 +317,9 @@ def _roles(finder: _Finder) -> None:
         if (
             lower in {"only", "sole", "enige", "lone"}
             and index
-            and lowered[index - 1] in {"the", "de", "het", "a", "our", "onze"}
+            and lowered[index - 1] in {"the", "de", "het", "a", "our", "onze", "als"}
             and nxt
             and nxt[0] not in NOT_PEOPLE_AFTER_ONLY
-            and not (lower == "only" and nxt[0] in {"one", "once", "twice"})
         ):
             end = tokens[min(index + 2, len(tokens) - 1)].end()
             finder.add("role", tokens[index - 1].start(), end)
@@ -470,7 +469,9 @@ def _counts(finder: _Finder, k: int) -> None:
             finder.add("count", start, end)
         elif lower in {"één", "eén"} and {prev, prev2} & {"niet", "geen", "dan", "per"}:
             continue  # "niet bij één afdeling", "meer dan één"
-        elif lower in {"een", "één"} and prev in {"slechts", "maar", "behalve", "na"}:
+        elif lower in {"een", "één"} and prev == "op" and nxt == "na":
+            finder.add("count", tokens[index - 1].start(), tokens[index + 1].end())  # "op één na"
+        elif lower in {"een", "één"} and prev in {"slechts", "maar", "behalve"}:
             if _is_person(nxt) or nxt in REPORT_NOUNS:
                 finder.add("count", tokens[index - 1].start(), end)
         elif value is not None and 1 <= value < k:

@@ -80,6 +80,7 @@ POLICY_DATE_BEFORE = re.compile(
 AGE = re.compile(
     r"\b\d{1,2}[-\s]?(?:year[-\s]old|jarige|jaar oud)\b|\baged?\s+\d{1,2}\b"
     r"|\b(?:leeftijd|age)\s*:?\s*\d{1,2}\b"
+    r"|\b(?:vrouw|man|female|male|woman|m|v|f)\s*[,/]\s*\d{1,2}\b"
     r"|\b(?:vrouw|man|medewerker|medewerkster|collega|woman|man|employee|colleague)\s+"
     r"(?:van|of)\s+\d{1,2}\b(?!\s*(?:%|procent|percent|meldingen|reports|jaar|years))",
     re.IGNORECASE,

@@ -37,6 +37,15 @@ FIRST_NAMES = _words(
     sem sharon sietske simone sjoerd sophie stefan stephanie steven stijn susan suzanne sven
     teun thijs thomas tim tineke tom tomas ton tristan vera victoria vincent wendy willem
     william wim wouter yara yasmina yusuf yvonne zoe zoë
+    annelies anneloes annemieke marleen mariska miranda natasja nathalie ramona renske rianne
+    rosalie saskia sylvia tamara tanja thea trudy ursula wilma yolanda hennie henny ineke
+    jeanette karlijn kirsten lianne liesbeth loes margriet mariëlle marielle marjan marja maartje
+    mieke noortje rina sofie tessa willemijn barry casper cees corné danny edwin erwin fred
+    guido jacco jelle jordy klaas leon marc maurice michiel noud olaf onno raymond rené robbert
+    sebastiaan twan wesley steve tony tracy trevor gareth gavin graham ian jeremy jonathan
+    julian keith liam louise lynn marcus neil nigel owen pauline phil rhys rosie sally shaun
+    simon stuart tracey wayne zara hayley gemma kirsty leanne nadia rajesh sanjay mehmet ayse
+    fatma emre khalid karim samira soufiane youssef hamza zeynep ilias imane rachid hakim hanane
     """
 )
 SURNAMES = _words(
@@ -65,7 +74,7 @@ AMBIGUOUS = _words(
     """
     amber bas bob boer bos carol els floor frank frans grace green harm harry iris jack jan kai
     kim mark max may mike milan pat prins rob roos ruby sam scott ton tom van vos white will
-    young maas bakker
+    young maas bakker nick ferry riet
     """
 )
 # A word after a name that shows the name is one: "Mark reported", "Bakker meldde".
@@ -90,7 +99,8 @@ KNOWN_WORDS = _words(
     working conditions act whistleblowers whistleblower authority protection labour
     inspectorate board supervisory executive works council gdpr human resources
     kerst christmas pasen easter ramadan suikerfeest sinterklaas koningsdag pride covid corona
-    teams zoom outlook
+    teams zoom outlook stichting arbeid foundation autoriteit persoonsgegevens college rechten
+    mens ministerie sociale zaken werkgelegenheid equality rights commission data authority
     vertrouwd nederland nederlandse netherlands dutch english belgium belgië europe european
     q1 q2 q3 q4 i'm i've i'd i'll
     """
