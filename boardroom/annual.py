@@ -25,6 +25,7 @@ from boardroom.models import Activity, AnnualReport, BoardSignal
 from reports import frames as report_frames
 from reports.presentation import View, legend_text, svg_bars, view_of
 from reports.suppression import TOTAL, Kind, Publication, Table, suppress
+from tenants.current import current_client_organisation
 
 # The dashboard's tables, each with a chart; conversations are a key figure, hours a table below.
 SECTION_TABLES = [key for key in DIMENSION_TABLES if key not in ("conversations", "hours")]
@@ -180,7 +181,7 @@ def content_build(report: AnnualReport, *, figures: dict[str, Any] | None = None
             labels=labels.get("cases_by_type", {}),
             headings={"number": _("Threads")},
         )
-    client = selectors.client_current()
+    client = current_client_organisation()
     return ReportContent(
         client_name=client.name,
         year=year,

@@ -27,6 +27,7 @@ from audit.services import access_log_write
 from boardroom import annual, selectors
 from boardroom.models import ACKNOWLEDGEMENT_DAYS, Activity, AnnualReport, BoardSignal
 from boardroom.textcheck import text_problems
+from tenants.current import current_client_organisation
 from tenants.models import ClientMembership
 
 logger = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ def _log(actor: Any, action: str, object_type: str, reference: str, detail: str 
 
 def _check_texts(fields: dict[str, str], *, k: int) -> None:
     """Raise ValidationError (per field) when a text names someone or shows a small number."""
-    client = selectors.client_current()
+    client = current_client_organisation()
     known = client.name.split()
     errors: dict[str, list[str]] = {}
     for name, text in fields.items():
@@ -341,7 +342,7 @@ def _notifier(subject: str, body: str) -> Any:
     """Return a function that e-mails the current client's contact persons, each in their
     language; the mail says where to look, never what. Recipients are read now, so the
     function can run after commit, outside the client's schema."""
-    client = selectors.client_current()
+    client = current_client_organisation()
     name, recipients = client.name, _contact_emails(client.pk)
 
     def send() -> None:

@@ -12,7 +12,6 @@ import datetime
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -31,29 +30,13 @@ from cases.models import (
     Step,
     TimeEntry,
 )
-from tenants.models import Assignment, ClientOrganisation, Firm, FirmMembership
+from tenants.current import current_client
+from tenants.models import Assignment, Firm, FirmMembership
 
 CASES_PER_PAGE = 50
 LOG_ENTRIES_PER_PAGE = 100
 # Encrypted columns the lists and the admin pages never need: deferring them avoids decrypting.
 NARRATIVE_FIELDS = ("reporter_identity", "reporter_department")
-
-
-@dataclasses.dataclass(frozen=True)
-class ClientContext:
-    client_id: int
-    firm_id: int
-    schema_name: str
-
-
-def current_client() -> ClientContext:
-    """The client organisation whose schema the connection uses; Http404 on the public schema."""
-    tenant = getattr(connection, "tenant", None)
-    if connection.schema_name == "public" or tenant is None or not getattr(tenant, "pk", None):
-        raise Http404
-    return ClientContext(
-        client_id=tenant.pk, firm_id=tenant.firm_id, schema_name=connection.schema_name
-    )
 
 
 def _current_assignments(day: datetime.date) -> QuerySet[Assignment]:
@@ -265,8 +248,3 @@ def access_log_page(*, reference: str = "", page: int | str = 1) -> Page:
 def internal_registrations_of(user: Any) -> QuerySet[InternalRegistration]:
     """The internal adviser's own registrations, newest first."""
     return InternalRegistration.objects.filter(registered_by_id=user.pk).prefetch_related("themes")
-
-
-def client_of_current() -> ClientOrganisation:
-    client = current_client()
-    return ClientOrganisation.objects.select_related("firm").get(pk=client.client_id)

@@ -13,47 +13,31 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import connection
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from saas.celery import app
+from tenants.schemas import client_schema_task, client_schemas, fan_out
 
 logger = logging.getLogger(__name__)
 
 REMINDER_DAYS_AHEAD = 2
 
 
-def _active_schemas() -> list[str]:
-    from tenants.models import ClientOrganisation
-
-    return list(
-        ClientOrganisation.objects.filter(status=ClientOrganisation.Status.ACTIVE)
-        .exclude(schema_name="public")
-        .exclude(wrapped_data_key=b"")
-        .order_by("pk")
-        .values_list("schema_name", flat=True)
-    )
-
-
 @app.task(acks_late=True)
 def retention_dispatch() -> int:
     """Queue `retention_destroy` once per active client organisation; returns how many."""
-    schemas = _active_schemas()
-    for schema in schemas:
-        retention_destroy.apply_async(headers={"_schema_name": schema})
-    logger.info("Retention: dispatched to %d client organisation(s)", len(schemas))
-    return len(schemas)
+    queued = fan_out(retention_destroy, client_schemas())
+    logger.info("Retention: dispatched to %d client organisation(s)", queued)
+    return queued
 
 
-@app.task(acks_late=True)
+@client_schema_task
 def retention_destroy() -> list[str]:
     """Inside one client's schema: destroy the narrative of cases past their retention deadline."""
     from cases.services import retention_destroy_due
 
-    if connection.schema_name == "public":
-        raise RuntimeError("retention_destroy must run in a client organisation's schema.")
     return retention_destroy_due()
 
 

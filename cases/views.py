@@ -22,6 +22,7 @@ from cases import exports, forms, selectors, services
 from cases.models import Case
 from cases.services import DuplicateSubmission, EditConflict
 from tenants.access import Role, allow
+from tenants.current import current_client_organisation
 
 
 def _detail(case: Case | str) -> HttpResponse:
@@ -497,7 +498,7 @@ def administration(request: HttpRequest) -> HttpResponse:
     people = selectors.people_by_id({case.adviser_id for case in page.object_list})
     settings_row = selectors.case_settings()
     form = forms.CaseSettingsForm(initial={"retention_months": settings_row.retention_months})
-    client = selectors.client_of_current()
+    client = current_client_organisation()
     return render(
         request,
         "cases/administration.html",

@@ -12,30 +12,17 @@ from django.db.models import F
 from django.utils import timezone
 
 from saas.celery import app
+from tenants.schemas import client_schema_task, client_schemas, fan_out
 
 logger = logging.getLogger(__name__)
 
 
-def _active_clients() -> list[tuple[int, str]]:
-    from tenants.models import ClientOrganisation
-
-    return list(
-        ClientOrganisation.objects.filter(status=ClientOrganisation.Status.ACTIVE)
-        .exclude(schema_name="public")
-        .exclude(wrapped_data_key=b"")
-        .order_by("pk")
-        .values_list("pk", "schema_name")
-    )
-
-
-@app.task(acks_late=True)
+@client_schema_task
 def rollup_client() -> int:
     """Inside one client's schema: rebuild its anonymous monthly counts in the public schema."""
     from reports.rollups import rollup_pending_clear, rollup_rebuild_current
 
     schema = connection.schema_name
-    if schema == "public":
-        raise RuntimeError("rollup_client must run in a client organisation's schema.")
     # Cleared first: a change during the rebuild schedules the next one.
     rollup_pending_clear(schema)
     return rollup_rebuild_current()
@@ -44,40 +31,29 @@ def rollup_client() -> int:
 @app.task(acks_late=True)
 def rollup_nightly() -> int:
     """Queue a rollup rebuild for every active client organisation; returns how many."""
-    clients = _active_clients()
-    for _client_id, schema in clients:
-        rollup_client.apply_async(headers={"_schema_name": schema})
-    logger.info("Rollups: rebuild queued for %d client organisation(s)", len(clients))
-    return len(clients)
+    queued = fan_out(rollup_client, client_schemas())
+    logger.info("Rollups: rebuild queued for %d client organisation(s)", queued)
+    return queued
 
 
 @app.task(acks_late=True)
 def report_batch_start(batch_id: int) -> int:
     """Queue one draft per client of the batch's firm; returns how many were queued."""
     from reports.models import ReportBatch
-    from tenants.models import ClientOrganisation
 
     batch = ReportBatch.objects.get(pk=batch_id)
-    clients = list(
-        ClientOrganisation.objects.filter(
-            firm_id=batch.firm_id, status=ClientOrganisation.Status.ACTIVE
-        )
-        .exclude(wrapped_data_key=b"")
-        .order_by("name", "pk")
-        .values_list("schema_name", flat=True)
-    )
+    clients = client_schemas(firm_id=batch.firm_id)
     ReportBatch.objects.filter(pk=batch_id).update(
         total=len(clients),
         status=ReportBatch.Status.RUNNING if clients else ReportBatch.Status.DONE,
     )
-    for schema in clients:
-        report_batch_draft.apply_async(args=[batch_id], headers={"_schema_name": schema})
+    fan_out(report_batch_draft, clients, args=(batch_id,))
     if not clients:
         ReportBatch.objects.filter(pk=batch_id).update(finished_at=timezone.now())
     return len(clients)
 
 
-@app.task(acks_late=True)
+@client_schema_task
 def report_batch_draft(batch_id: int) -> bool:
     """Inside one client's schema: draft (or refresh) its annual report and render the preview.
 
@@ -104,17 +80,12 @@ def report_batch_draft(batch_id: int) -> bool:
 @app.task(acks_late=True)
 def signal_reminders_dispatch() -> int:
     """Queue the reminder check for every active client organisation."""
-    clients = _active_clients()
-    for _client_id, schema in clients:
-        signal_reminders_send.apply_async(headers={"_schema_name": schema})
-    return len(clients)
+    return fan_out(signal_reminders_send, client_schemas())
 
 
-@app.task(acks_late=True)
+@client_schema_task
 def signal_reminders_send() -> int:
     """Inside one client's schema: remind contact persons of signals not acknowledged in time."""
     from boardroom.services import signal_reminders_send as send
 
-    if connection.schema_name == "public":
-        raise RuntimeError("signal_reminders_send must run in a client organisation's schema.")
     return send()

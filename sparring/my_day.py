@@ -1,7 +1,8 @@
 """Sparring across client organisations, read from the public index only (no client schema).
 
-`sparring_my_day(user)` is what an external adviser's "my day" shows: the open or unread threads
-of every client they are assigned to today. `firm_thread_stats(firm)` gives firm admins counts
+`sparring_my_day(user, firm=...)` is what an external adviser's "my day" shows: the open or
+unread threads of the clients of `firm` they are assigned to today, the same clients as the case
+half of the page (`workindex.selectors.assigned_clients`, the one owner of that rule). `firm_thread_stats(firm)` gives firm admins counts
 and ages per client. Neither holds a subject, a text or a name.
 """
 
@@ -21,7 +22,8 @@ from django.utils import timezone
 
 from saas import hosts
 from sparring.public.models import ThreadIndexEntry, ThreadUnread
-from tenants.models import Assignment, ClientOrganisation, Domain, Firm, FirmMembership
+from tenants.models import ClientOrganisation, Firm
+from workindex.selectors import assigned_clients
 
 
 @dataclass(frozen=True)
@@ -40,21 +42,6 @@ class SparringDayItem:
         return (timezone.now() - self.started_at).days
 
 
-def _assigned_clients(user: Any, day: datetime.date) -> dict[int, str]:
-    adviser_firms = FirmMembership.objects.filter(
-        user=user, role=FirmMembership.Role.ADVISER
-    ).values("firm_id")
-    rows = (
-        Assignment.objects.filter(
-            adviser=user, starts_on__lte=day, client__firm_id__in=adviser_firms
-        )
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day))
-        .exclude(client__status=ClientOrganisation.Status.OFFBOARDED)
-        .values_list("client_id", "client__name")
-    )
-    return dict(rows)
-
-
 def thread_url(
     *, domain: str, thread_id: uuid.UUID | str, request: HttpRequest | None = None
 ) -> str:
@@ -65,15 +52,21 @@ def thread_url(
 
 
 def sparring_my_day(
-    user: Any, *, request: HttpRequest | None = None, day: datetime.date | None = None
+    user: Any,
+    *,
+    firm: Firm | None,
+    request: HttpRequest | None = None,
+    day: datetime.date | None = None,
 ) -> list[SparringDayItem]:
-    """Open or unread threads of the clients `user` is assigned to today; unread first.
+    """Open or unread threads of the clients of `firm` that `user` is assigned to today (as
+    the case half of "my day" counts them); unread first.
 
-    Causes four queries whatever the number of clients (assignments, index, unread, domains).
+    Causes four queries whatever the number of clients (assignments, domains, unread, index).
     """
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    if firm is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return []
-    clients = _assigned_clients(user, day or timezone.localdate())
+    assigned = assigned_clients(user=user, firm=firm, day=day or timezone.localdate())
+    clients = {client.pk: client.name for client, _kind in assigned}
     if not clients:
         return []
     unread = set(
@@ -85,11 +78,12 @@ def sparring_my_day(
     entries = ThreadIndexEntry.objects.filter(client_id__in=clients).filter(
         Q(is_open=True) | Q(thread_id__in=unread_threads)
     )
-    domains = dict(
-        Domain.objects.filter(tenant_id__in=clients, is_primary=True).values_list(
-            "tenant_id", "domain"
-        )
-    )
+    domains = {
+        client.pk: domain.domain
+        for client, _kind in assigned
+        for domain in client.domains.all()
+        if domain.is_primary
+    }
     items = [
         SparringDayItem(
             client_id=entry.client_id,

@@ -12,7 +12,6 @@ import datetime
 import uuid
 from typing import Any
 
-from django.db import connection
 from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -21,30 +20,9 @@ from audit.models import AccessLogEntry
 from audit.services import access_log_write
 from sparring.models import Attachment, Message, ReadMark, SparringCount, Thread
 from tenants.access import Role, roles_in_client
-from tenants.models import ClientOrganisation
+from tenants.current import current_client
 
 SEARCH_MAX_THREADS = 500
-
-
-@dataclasses.dataclass(frozen=True)
-class ClientRef:
-    client_id: int
-    firm_id: int
-    schema_name: str
-
-
-def current_client() -> ClientRef:
-    """The client organisation the connection is set to; Http404 on the public schema."""
-    schema = connection.schema_name
-    if schema == "public":
-        raise Http404
-    tenant = getattr(connection, "tenant", None)
-    if getattr(tenant, "pk", None) and getattr(tenant, "firm_id", None):
-        return ClientRef(client_id=tenant.pk, firm_id=tenant.firm_id, schema_name=schema)
-    row = ClientOrganisation.objects.filter(schema_name=schema).values("pk", "firm_id").first()
-    if row is None:
-        raise Http404
-    return ClientRef(client_id=row["pk"], firm_id=row["firm_id"], schema_name=schema)
 
 
 def sparring_roles(user: Any) -> frozenset[Role]:

@@ -30,9 +30,10 @@ from sparring.models import (
     SparringCount,
     Thread,
 )
-from sparring.selectors import current_client, participant_role, sparring_roles
+from sparring.selectors import participant_role, sparring_roles
 from tenants import crypto
 from tenants.access import Role
+from tenants.current import current_client
 
 MAX_ATTACHMENTS = 5
 

@@ -25,7 +25,9 @@ def overview(request: HttpRequest) -> HttpResponse:
     is_adviser = Role.ADVISER in request.roles
     context = {
         "is_adviser": is_adviser,
-        "sparring_items": sparring_my_day(request.user, request=request) if is_adviser else [],
+        "sparring_items": sparring_my_day(request.user, firm=request.firm, request=request)
+        if is_adviser
+        else [],
         "preference": notifications.preference_of(request.user) if is_adviser else "",
         "stats": firm_thread_stats(firm=request.firm) if Role.FIRM_ADMIN in request.roles else None,
     }

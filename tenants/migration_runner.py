@@ -26,7 +26,6 @@ migrated with Django's own executor for that schema (correct, just slower).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import multiprocessing
 import threading
@@ -43,6 +42,8 @@ from django.db.migrations.operations.special import RunPython
 from django.db.migrations.state import ProjectState
 from django.utils import timezone
 
+from tenants.schemas import schema_fingerprint
+
 logger = logging.getLogger(__name__)
 
 Key = tuple[str, str]
@@ -56,8 +57,8 @@ _RECORDABLE_MODULES = (
 
 
 def fingerprint_of(applied: Iterable[Key]) -> str:
-    """Hash of a set of applied migrations: the formula of tenants.tasks and provisioning."""
-    return hashlib.sha256(repr(sorted(applied)).encode()).hexdigest()[:16]
+    """Hash of a set of applied migrations (the one formula: tenants.schemas)."""
+    return schema_fingerprint(applied)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -29,7 +29,6 @@ built by running the migrations.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 import string
@@ -39,6 +38,8 @@ from dataclasses import dataclass
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.migrations.loader import MigrationLoader
+
+from tenants.schemas import schema_fingerprint
 
 TEMPLATE_SCHEMA = "vertrouwd_template"
 # Any fixed 64-bit number; shared by every process that clones or rebuilds the template.
@@ -87,8 +88,7 @@ def template_fingerprint(cursor) -> str | None:
     """A hash of the template's applied migrations, or None when the template is missing."""
     if not schema_exists(cursor, TEMPLATE_SCHEMA):
         return None
-    applied = sorted(applied_migrations(cursor, TEMPLATE_SCHEMA))
-    return hashlib.sha256(repr(applied).encode()).hexdigest()[:16]
+    return schema_fingerprint(applied_migrations(cursor, TEMPLATE_SCHEMA))
 
 
 def ensure_template(*, verbosity: int = 0) -> str:

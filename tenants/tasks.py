@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 
 from django.conf import settings
@@ -17,6 +16,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from saas.celery import app
 from saas.hosts import console_url
+from tenants.schemas import Reach, client_schema_task, client_schemas, fan_out, schema_fingerprint
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def send_invitation(user_id: int, language: str = "nl") -> None:
     send_mail(subject, body, None, [user.email])
 
 
-@app.task(acks_late=True)
+@client_schema_task
 def record_schema_state() -> str:
     """Inside one client's schema (the task carries it): fingerprint its applied migrations.
 
@@ -55,7 +55,7 @@ def record_schema_state() -> str:
     with connection.cursor() as cursor:
         cursor.execute("SELECT app, name FROM django_migrations ORDER BY app, name")
         applied = cursor.fetchall()
-    fingerprint = hashlib.sha256(repr(sorted(applied)).encode()).hexdigest()[:16]
+    fingerprint = schema_fingerprint(applied)
     schema = connection.schema_name
     from django.utils import timezone
 
@@ -70,29 +70,12 @@ def record_schema_state() -> str:
 
 def _theme_schemas(**filters: object) -> list[str]:
     """Schemas of clients that still have one (suspended too: they may come back)."""
-    from tenants.models import ClientOrganisation
-
-    return list(
-        ClientOrganisation.objects.filter(**filters)
-        .exclude(status=ClientOrganisation.Status.OFFBOARDED)
-        .exclude(schema_name="public")
-        .exclude(wrapped_data_key=b"")
-        .order_by("pk")
-        .values_list("schema_name", flat=True)
-        .distinct()
-    )
+    return client_schemas(reach=Reach.HOLDING_DATA, **filters)
 
 
 def _queue_theme_applies(schemas: list[str]) -> int:
-    queued = 0
-    for schema in schemas:
-        try:
-            themes_apply.apply_async(headers={"_schema_name": schema})
-        except Exception:  # in-process mode: one schema's failure must not stop the others
-            logger.exception("Themes: applying to %s failed; the nightly run retries", schema)
-        else:
-            queued += 1
-    return queued
+    # In-process mode: one schema's failure must not stop the others; the nightly run retries.
+    return fan_out(themes_apply, schemas, tolerant=True)
 
 
 @app.task(acks_late=True)
@@ -103,13 +86,11 @@ def themes_dispatch(firm_id: int) -> int:
     return queued
 
 
-@app.task(acks_late=True)
+@client_schema_task
 def themes_apply() -> int:
     """Inside one client's schema: apply its firm's theme catalogue. Idempotent."""
     from tenants.themes import theme_catalogue_apply
 
-    if connection.schema_name == "public":
-        raise RuntimeError("themes_apply must run in a client organisation's schema.")
     return theme_catalogue_apply(firm_id=connection.tenant.firm_id)
 
 

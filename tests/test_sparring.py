@@ -39,7 +39,7 @@ from sparring.public.models import (
 from sparring.selectors import thread_list_for_user
 from tenants import services as tenant_services
 from tenants.access import Role
-from tenants.models import Assignment
+from tenants.models import Assignment, ClientOrganisation
 from tests.cast import TINY_PNG, sign_in, sparring_objects
 from tests.test_sparring_checks import EXE, PDF, zip_bomb
 
@@ -848,12 +848,12 @@ def test_my_day_lists_open_and_unread_threads_of_assigned_clients(cast):
     thread = _cast_thread(cast)
     b1_thread = sparring_objects(cast.b1)["thread_id"]
 
-    before = sparring_my_day(cast.adviser_a)
+    before = sparring_my_day(cast.adviser_a, firm=cast.acme)
     _http(cast.adviser_a, cast.a1).get(f"/sparring/{thread.pk}/")
-    after_reading = sparring_my_day(cast.adviser_a)
+    after_reading = sparring_my_day(cast.adviser_a, firm=cast.acme)
     with tenant_context(cast.a1):
         services.thread_close(actor=cast.adviser_a, thread=thread)
-    after_closing = sparring_my_day(cast.adviser_a)
+    after_closing = sparring_my_day(cast.adviser_a, firm=cast.acme)
 
     assert [(i.client_name, i.thread_id, i.is_open, i.is_unread) for i in before] == [
         ("Zorggroep Noord", thread.pk, True, True)
@@ -861,9 +861,25 @@ def test_my_day_lists_open_and_unread_threads_of_assigned_clients(cast):
     assert before[0].url == f"http://{cast.host(cast.a1)}/sparring/{thread.pk}/"
     assert [(i.thread_id, i.is_unread) for i in after_reading] == [(thread.pk, False)]
     assert after_closing == []
-    assert [i.thread_id for i in sparring_my_day(cast.adviser_b)] == [b1_thread]
-    assert sparring_my_day(cast.adviser_a_unassigned) == []
-    assert sparring_my_day(cast.internal_a1) == []
+    assert [i.thread_id for i in sparring_my_day(cast.adviser_b, firm=cast.bravo)] == [b1_thread]
+    assert sparring_my_day(cast.adviser_a_unassigned, firm=cast.acme) == []
+    assert sparring_my_day(cast.internal_a1, firm=cast.acme) == []
+
+
+def test_both_halves_of_my_day_reach_the_same_clients(cast):
+    """One rule: the adviser's clients in the firm of the page, active ones only."""
+    from workindex.selectors import my_day
+
+    thread = _cast_thread(cast)
+    assert [i.thread_id for i in sparring_my_day(cast.adviser_a, firm=cast.acme)] == [thread.pk]
+    assert sparring_my_day(cast.adviser_a, firm=cast.bravo) == []  # another firm's page
+    before = my_day(user=cast.adviser_a, firm=cast.acme)
+    assert cast.a1.pk in {row.client.pk for row in before.clients}
+    ClientOrganisation.objects.filter(pk=cast.a1.pk).update(status="suspended")
+    assert sparring_my_day(cast.adviser_a, firm=cast.acme) == []
+    assert cast.a1.pk not in {
+        row.client.pk for row in my_day(user=cast.adviser_a, firm=cast.acme).clients
+    }
 
 
 def test_firm_stats_count_threads_without_content(cast):
@@ -913,7 +929,7 @@ def test_offboarding_a_client_forgets_its_threads_and_unsent_emails(cast):
     assert not ThreadIndexEntry.objects.filter(client=cast.a1).exists()
     assert not ThreadUnread.objects.filter(client=cast.a1).exists()
     assert not OutboxEmail.objects.filter(client=cast.a1).exists()
-    assert sparring_my_day(cast.adviser_a) == []
+    assert sparring_my_day(cast.adviser_a, firm=cast.acme) == []
     assert ThreadIndexEntry.objects.filter(client=cast.b1).count() == 1
 
 

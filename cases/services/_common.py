@@ -28,8 +28,8 @@ from cases.models import (
     Theme,
     TimeEntry,
 )
-from cases.selectors import current_client
 from reports.rollups import rollup_request
+from tenants.current import current_client
 from workindex import services as workindex
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from cases import rules
 from cases.models import Case, Outcome
-from cases.selectors import current_client, retention_months
+from cases.selectors import retention_months
 from cases.services._common import (
     OPEN_PHASES,
     Action,
@@ -23,6 +23,7 @@ from cases.services._common import (
     case_for_change,
     counted_fact_changed,
 )
+from tenants.current import current_client
 from tenants.models import Assignment, FirmMembership
 
 if TYPE_CHECKING:

@@ -15,4 +15,4 @@ register = template.Library()
 def sparring_my_day_section(context: dict[str, Any]) -> dict[str, Any]:
     """Open and unread threads of the signed-in adviser's clients (four queries, public index)."""
     request = context["request"]
-    return {"sparring_items": sparring_my_day(request.user, request=request)}
+    return {"sparring_items": sparring_my_day(request.user, firm=request.firm, request=request)}
