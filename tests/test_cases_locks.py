@@ -69,8 +69,7 @@ ALLOWED_WHEN_CLOSED = {"note_add", "time_entry_add"}
 
 @pytest.fixture
 def a1(cast):
-    with tenant_context(cast.a1):
-        translation.activate("en")
+    with tenant_context(cast.a1), translation.override("en"):
         yield cast
 
 
