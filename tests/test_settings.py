@@ -138,7 +138,7 @@ def test_production_refuses_to_start_on_a_bad_master_key(changes, message):
         timeout=120,
     )
     assert result.returncode != 0
-    assert f"django.core.exceptions.ImproperlyConfigured: {message}" in result.stderr
+    assert message in result.stderr
 
 
 def test_healthz_answers_on_any_host():
