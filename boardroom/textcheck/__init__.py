@@ -6,9 +6,9 @@ as "since 1 January") is blanked before the next rule runs, so one phrase gets o
 
 - contact details: e-mail addresses, also written as "(at)", "[at]", " at ", "apenstaartje" with
   "(dot)", " dot ", "punt"; phone numbers (nine digits or more with any separators, "+31",
-  extensions: "ext. 123", "toestel 4321");
-- addresses and identifying numbers: street and house number, postcodes (1234 AB), employee,
-  badge and citizen service numbers, IBANs, licence plates;
+  extensions: "ext. 123", "toestel 4321"); web addresses and @handles;
+- addresses and identifying numbers: street and house number, postcodes (1234 AB, SW1A 1AA),
+  PO boxes, employee, badge and citizen service numbers, IBANs, licence plates;
 - dates to the day ("on 3 March", "op 12-03", "last Tuesday", "gisteren", "16:30"), except
   policy dates ("since 1 January", "vóór 1 juli");
 - names: initials with a surname ("J. Jansen"), any word after a title (Mr, mevrouw, dhr.),
@@ -16,7 +16,8 @@ as "since 1 January") is blanked before the next rule runs, so one phrase gets o
   from the embedded lists (with Dutch tussenvoegsels: "van der Berg"); a listed name that is
   also an ordinary word ("Will", "Bakker") counts only when its context makes it a name;
 - roles and traits that only one person has: "the only woman in finance", "de enige",
-  "the new intern", "de teamleider van de receptie", "the night shift coordinator", "the CFO";
+  "the new intern", "de teamleider van de receptie", "the night shift coordinator", "the CFO",
+  "de partner van de directeur", "de medewerker in de rolstoel", ages ("de 63-jarige");
 - small counts (below k): digits (also followed by a full stop or a comma), number words up to
   fifty, "both", "beide", "twice", "tweemaal", "a single", "een enkele", "only one", ordinals
   that count reports or times ("the third complaint", "voor de tweede keer"); shares that pin a
@@ -24,7 +25,8 @@ as "since 1 January") is blanked before the next rule runs, so one phrase gets o
   beside the text (`totals`).
 
 Known words (months, days, institutions, the organisation's own name passed as `known`) never
-count as names.
+count as names. Word lists live in `words.py`, patterns in `patterns.py`; the evaluation set with
+its measured recall and false-positive rate is tests/textcheck_cases.py.
 """
 
 from __future__ import annotations
@@ -441,8 +443,6 @@ def _counts(finder: _Finder, k: int) -> None:
         prev2 = lowered[index - 2] if index > 1 else ""
         start, end = tokens[index].start(), tokens[index].end()
         value = NUMBER_WORDS.get(lower)
-        if value is None and "-" not in lower and nxt and f"{lower}-{nxt}" in NUMBER_WORDS:
-            value = None  # "twenty one" written apart: both parts are >= 1, handled below
         if lower in GROUP_COUNT_WORDS or (
             lower == "pair" and (prev in {"the", "a"} and (nxt in {"of", "on", "in", "at"}))
         ):
