@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -47,7 +49,24 @@ def report_batch_request(*, firm: Firm, year: Any, actor: Any) -> ReportBatch:
         def start() -> None:
             from reports.tasks import report_batch_start
 
-            report_batch_start.delay(batch.pk)
+            if settings.CELERY_TASK_ALWAYS_EAGER and not settings.TESTING:
+                # No broker (development): in-process tasks would hold the POST for the whole
+                # batch (12 s for six clients, the browser frozen). Run them beside the
+                # response; the page polls the progress.
+                threading.Thread(target=_batch_run, args=(batch.pk,), daemon=True).start()
+            else:
+                report_batch_start.delay(batch.pk)
 
         transaction.on_commit(start)
     return batch
+
+
+def _batch_run(batch_id: int) -> None:
+    from django.db import connections
+
+    from reports.tasks import report_batch_start
+
+    try:
+        report_batch_start.delay(batch_id)
+    finally:
+        connections.close_all()

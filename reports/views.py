@@ -232,8 +232,13 @@ def batches(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             errors = error.messages
         else:
+            batch.refresh_from_db()
+            if batch.status == ReportBatch.Status.DONE:
+                text = _("The drafts of %(year)d are made: %(done)d of %(total)d.")
+            else:
+                text = _("Drafting the annual reports of %(year)d has started; see the progress.")
             messages.success(
-                request, _("Drafting the annual reports of %(year)d.") % {"year": batch.year}
+                request, text % {"year": batch.year, "done": batch.done, "total": batch.total}
             )
             return redirect("reports:batches")
     recent = list(ReportBatch.objects.filter(firm=request.firm).order_by("-created_at", "-id")[:10])
@@ -261,6 +266,7 @@ def batch_status(request: HttpRequest, batch_id: int) -> JsonResponse:
             "done": batch.done,
             "failed": batch.failed,
             "percent": batch.percent,
+            "label": str(batch.get_status_display()),
             "text": text,
         }
     )

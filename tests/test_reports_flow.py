@@ -11,6 +11,7 @@ import io
 import json
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -366,3 +367,20 @@ def test_batch_refuses_bad_years_and_queues_nothing(cast, console, year):
     response = console.post("/console/annual-reports/", {"year": year})
     assert response.status_code == 400
     assert ReportBatch.objects.count() == before
+
+
+def test_batch_message_matches_its_progress_and_the_status_label_follows(
+    cast, console, django_capture_on_commit_callbacks
+):
+    """ "Are being made" stood next to "6 of 6 done"; the label stayed "running"."""
+    sign_in(console, cast.admin_a)
+    console.cookies.load({settings.LANGUAGE_COOKIE_NAME: "en"})
+    year = TODAY.year - 5
+    with django_capture_on_commit_callbacks(execute=True):
+        page = console.post("/console/annual-reports/", {"year": year}, follow=True)
+    body = page.content.decode()
+    assert f"Drafting the annual reports of {year} has started; see the progress." in body
+    assert "data-busy-label=" in body and "js/forms.js" in body
+    batch = ReportBatch.objects.get(firm=cast.acme, year=year)
+    status = console.get(f"/console/annual-reports/batches/{batch.pk}/").json()
+    assert (status["label"], status["text"]) == ("Done", "2 of 2 drafted")
