@@ -156,6 +156,7 @@ MIDDLEWARE = [
     "tenants.middleware.TenantRoutingMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "saas.guards.RequestGuardMiddleware",  # charset, size and NUL, before anything parses a body
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -366,3 +367,7 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}, "pgserver": {"level": "WARNING"}},
 }
 os.environ.setdefault("FORKED_BY_MULTIPROCESSING", "1")
+
+# The largest request body we accept: five sparring attachments of 10 MB and the form around
+# them. saas.guards answers 413 above it; the Helm chart's ingress allows the same size.
+MAX_REQUEST_BYTES = 52 * 1024 * 1024

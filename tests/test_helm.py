@@ -227,6 +227,21 @@ def test_ingress_serves_the_base_domain_and_wildcards_with_tls():
     assert "tls" not in by_kind(render(NO_AUTOSCALING), "Ingress")["vertrouwd"]["spec"]
 
 
+def test_the_ingress_passes_bodies_as_large_as_the_app_accepts():
+    """nginx's default 1 MB refused 10 MB attachments before the app could answer."""
+    from django.conf import settings
+
+    annotations = by_kind(render(PRODUCTION), "Ingress")["vertrouwd"]["metadata"]["annotations"]
+    size = annotations["nginx.ingress.kubernetes.io/proxy-body-size"]
+    assert size == f"{settings.MAX_REQUEST_BYTES // (1024 * 1024)}m"
+    own = merged(
+        PRODUCTION,
+        {"ingress": {"annotations": {"nginx.ingress.kubernetes.io/proxy-body-size": "80m"}}},
+    )
+    rendered = by_kind(render(own), "Ingress")["vertrouwd"]["metadata"]["annotations"]
+    assert rendered["nginx.ingress.kubernetes.io/proxy-body-size"] == "80m"
+
+
 def test_autoscaling_off_sets_replicas_and_drops_the_hpas():
     documents = render(NO_AUTOSCALING)
     deployments = by_kind(documents, "Deployment")
