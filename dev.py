@@ -132,6 +132,8 @@ def test(extra: list[str]) -> None:
     run(str(bin_dir / "ruff"), "check", ".")
     say("ruff format --check")
     run(str(bin_dir / "ruff"), "format", "--check", ".")
+    say("mypy (the files listed under [tool.mypy] in pyproject.toml)")
+    run(str(bin_dir / "mypy"), env={"VERTROUWD_TESTING": "1"})
     say("makemigrations --check")
     manage("makemigrations", "--check", "--dry-run", env={"VERTROUWD_TESTING": "1"})
     if not Path("/usr/bin/chromium").exists() and not os.environ.get("CHROMIUM_PATH"):

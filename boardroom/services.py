@@ -155,11 +155,11 @@ def report_submit(
     transaction: a refused text refuses the submission and changes nothing, so text typed
     without pressing "Save" is never lost behind a locked report.
     """
-    with_texts = narrative is not None or recommendations is not None
-    if with_texts:
-        narrative, recommendations = (narrative or "").strip(), (recommendations or "").strip()
+    texts: tuple[str, str] | None = None
+    if narrative is not None or recommendations is not None:
+        texts = ((narrative or "").strip(), (recommendations or "").strip())
         _check_texts(
-            {"narrative": narrative, "recommendations": recommendations},
+            {"narrative": texts[0], "recommendations": texts[1]},
             k=selectors.threshold_current(),
         )
     with transaction.atomic():
@@ -167,11 +167,8 @@ def report_submit(
         if locked.status != AnnualReport.Status.DRAFT:
             raise ValidationError(_("Only a draft can be sent for review."))
         fields = ["status", "submitted_at", "submitted_by_id"]
-        if with_texts and (narrative, recommendations) != (
-            locked.narrative,
-            locked.recommendations,
-        ):
-            locked.narrative, locked.recommendations = narrative, recommendations
+        if texts is not None and texts != (locked.narrative, locked.recommendations):
+            locked.narrative, locked.recommendations = texts
             locked.version = F("version") + 1
             locked.updated_at = timezone.now()
             fields += ["narrative", "recommendations", "version", "updated_at"]

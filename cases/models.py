@@ -75,6 +75,11 @@ class Theme(models.Model):
 
 
 class Case(models.Model):
+    # Display labels that cases.selectors.label_cases attaches to listed cases (not columns).
+    type_label: str
+    phase_label: str
+    theme_labels: str
+
     """A registered contact (melding) and everything the adviser holds about it."""
 
     class ReporterRole(models.TextChoices):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
+from typing import Literal, overload
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -47,6 +48,26 @@ def text(
     return value
 
 
+@overload
+def past_date(
+    value: datetime.date | None,
+    *,
+    field: str,
+    not_before: datetime.date | None = None,
+    required: Literal[True] = True,
+) -> datetime.date: ...
+
+
+@overload
+def past_date(
+    value: datetime.date | None,
+    *,
+    field: str,
+    not_before: datetime.date | None = None,
+    required: bool,
+) -> datetime.date | None: ...
+
+
 def past_date(
     value: datetime.date | None,
     *,
@@ -77,6 +98,22 @@ def past_date(
             }
         )
     return value
+
+
+@overload
+def planned_date(
+    value: datetime.date, *, field: str, ahead_days: int, not_before: datetime.date | None = None
+) -> datetime.date: ...
+
+
+@overload
+def planned_date(
+    value: datetime.date | None,
+    *,
+    field: str,
+    ahead_days: int,
+    not_before: datetime.date | None = None,
+) -> datetime.date | None: ...
 
 
 def planned_date(

@@ -118,7 +118,7 @@ def label_cases(cases: list[Case]) -> None:
     Translates each choice once per call, not once per row and field (get_FOO_display hashes
     and translates every choice on every call, which dominated the list's CPU time).
     """
-    types = {value: str(label) for value, label in Case._meta.get_field("case_type").choices}
+    types = {value: str(label) for value, label in Case._meta.get_field("case_type").choices or []}
     phases = {value: str(label) for value, label in Case.Phase.choices}
     themes: dict[int, str] = {}
     for case in cases:

@@ -124,9 +124,9 @@ def thread_list_for_user(
     threads = _visible_threads(user, roles).annotate(counted=Count("count"))
     if status in Thread.Status.values:
         threads = threads.filter(status=status)
-    threads = list(threads.order_by("-last_message_at")[:SEARCH_MAX_THREADS])
+    listed = list(threads.order_by("-last_message_at")[:SEARCH_MAX_THREADS])
     marks = dict(
-        ReadMark.objects.filter(thread__in=[t.pk for t in threads], user_id=user.pk).values_list(
+        ReadMark.objects.filter(thread__in=[t.pk for t in listed], user_id=user.pk).values_list(
             "thread_id", "read_at"
         )
     )
@@ -134,12 +134,12 @@ def thread_list_for_user(
     if needle:
         bodies: dict[uuid.UUID, list[str]] = {}
         for thread_id, body in Message.objects.filter(
-            thread__in=[t.pk for t in threads]
+            thread__in=[t.pk for t in listed]
         ).values_list("thread_id", "body"):
             bodies.setdefault(thread_id, []).append(body)
-        threads = [
+        listed = [
             thread
-            for thread in threads
+            for thread in listed
             if needle in thread.subject.casefold()
             or any(needle in body.casefold() for body in bodies.get(thread.pk, []))
         ]
@@ -149,7 +149,7 @@ def thread_list_for_user(
             is_unread=marks.get(thread.pk) is None or marks[thread.pk] < thread.last_message_at,
             is_counted=bool(thread.counted),
         )
-        for thread in threads
+        for thread in listed
     ]
 
 

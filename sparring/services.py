@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,6 +34,7 @@ from sparring.selectors import participant_role, sparring_roles
 from tenants import crypto
 from tenants.access import Role
 from tenants.current import current_client
+from tenants.schemas import current_schema
 
 MAX_ATTACHMENTS = 5
 
@@ -137,7 +138,7 @@ def _store_message(
     flagged: bool,
     now: datetime.datetime,
 ) -> Message:
-    schema = connection.schema_name
+    schema = current_schema()
     message = Message.objects.create(
         thread=thread,
         author_id=actor.pk,
@@ -316,7 +317,7 @@ def thread_mark_read(*, user: Any, thread: Thread) -> None:
 def attachment_read(*, user: Any, attachment: Attachment) -> bytes:
     """Decrypt an attachment for download and log it in the client's access log."""
     data = crypto.decrypt_bytes(
-        bytes(attachment.content), schema_name=connection.schema_name, purpose=attachment.purpose()
+        bytes(attachment.content), schema_name=current_schema(), purpose=attachment.purpose()
     )
     access_log_write(
         actor=user,

@@ -9,11 +9,13 @@ schema, so a view that reaches them on the console host answers like an unknown 
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from django.db import connection
 from django.http import Http404
 
 from tenants.models import ClientOrganisation
+from tenants.schemas import current_schema
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,10 +28,10 @@ class ClientRef:
 def current_client() -> ClientRef:
     """The client organisation whose schema the connection uses (no query when the connection
     carries its tenant row); Http404 in the public schema."""
-    schema = connection.schema_name
+    schema = current_schema()
     if schema == "public":
         raise Http404
-    tenant = getattr(connection, "tenant", None)
+    tenant: Any = getattr(connection, "tenant", None)
     if getattr(tenant, "pk", None) and getattr(tenant, "firm_id", None):
         return ClientRef(client_id=tenant.pk, firm_id=tenant.firm_id, schema_name=schema)
     row = ClientOrganisation.objects.filter(schema_name=schema).values("pk", "firm_id").first()
@@ -42,6 +44,6 @@ def current_client_organisation() -> ClientOrganisation:
     """The current client's row: the connection's tenant (no query), else read once; Http404
     in the public schema."""
     tenant = getattr(connection, "tenant", None)
-    if isinstance(tenant, ClientOrganisation) and tenant.pk and connection.schema_name != "public":
+    if isinstance(tenant, ClientOrganisation) and tenant.pk and current_schema() != "public":
         return tenant
     return ClientOrganisation.objects.select_related("firm").get(pk=current_client().client_id)

@@ -30,6 +30,11 @@ logger = logging.getLogger(__name__)
 Result = TypeVar("Result")
 
 
+def current_schema() -> str:
+    """The schema the connection uses ("public" outside a client); django-tenants sets it."""
+    return str(getattr(connection, "schema_name", "public"))
+
+
 class Reach(enum.Enum):
     ACTIVE = "active"
     HOLDING_DATA = "holding_data"
@@ -74,7 +79,7 @@ def client_schema_task(function: Callable[..., Result]) -> Any:
 
     @functools.wraps(function)
     def run(*args: Any, **kwargs: Any) -> Result:
-        if connection.schema_name == "public":
+        if current_schema() == "public":
             raise RuntimeError(f"{function.__name__} must run in a client organisation's schema.")
         return function(*args, **kwargs)
 

@@ -68,13 +68,17 @@ def firm_people(*, firm: Firm) -> list[dict[str, Any]]:
     ):
         entry = people.setdefault(membership.user_id, {"user": membership.user, "roles": []})
         entry["roles"].append(membership.get_role_display())
-    for membership in (
+    for client_membership in (
         ClientMembership.objects.filter(client__firm=firm)
         .select_related("user", "client")
         .order_by("user__email")
     ):
-        entry = people.setdefault(membership.user_id, {"user": membership.user, "roles": []})
-        entry["roles"].append(f"{membership.get_role_display()} — {membership.client.name}")
+        entry = people.setdefault(
+            client_membership.user_id, {"user": client_membership.user, "roles": []}
+        )
+        entry["roles"].append(
+            f"{client_membership.get_role_display()} — {client_membership.client.name}"
+        )
     return sorted(people.values(), key=lambda entry: entry["user"].email)
 
 

@@ -61,7 +61,7 @@ class EditConflict(ValidationError):
 
 OPEN_PHASES = [phase for phase in Case.Phase.values if phase != Case.Phase.CLOSED]
 # Which consents cover a referral to whom: a referral always needs the reporter's consent.
-REFERRAL_SCOPES = {
+REFERRAL_SCOPES: dict[str, set[str]] = {
     Referral.Target.HR: {ConsentRecord.Scope.REFERRAL, ConsentRecord.Scope.TALK_TO_HR},
     Referral.Target.MANAGEMENT: {ConsentRecord.Scope.REFERRAL, ConsentRecord.Scope.TALK_TO_MANAGER},
     Referral.Target.COMPLAINTS_COMMITTEE: {

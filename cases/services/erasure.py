@@ -6,7 +6,7 @@ import datetime
 import logging
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -22,6 +22,7 @@ from cases.models import (
     TimeEntry,
 )
 from cases.services._common import Action, SystemActor, _index, _log, counted_fact_changed
+from tenants.schemas import current_schema
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -119,7 +120,7 @@ def retention_destroy_due(
         logger.info(
             "Retention: destroyed the narrative of %d case(s) in %s",
             len(due),
-            connection.schema_name,
+            current_schema(),
         )
     return [reference for _pk, reference in due]
 
