@@ -284,11 +284,34 @@ class PhaseForm(VersionedForm):
     )
 
 
+def outcomes_for(*, belgian: bool) -> list[tuple[str, Any]]:
+    """Outcomes offered for a client: Belgian VPs hand formal requests to the PAPS."""
+    left_out = Outcome.FORMAL_COMPLAINT if belgian else Outcome.HANDED_TO_PAPS
+    return [(value, label) for value, label in Outcome.choices if value != left_out]
+
+
 class CloseForm(VersionedForm):
     outcome = forms.ChoiceField(
         label=_("Outcome"), choices=Outcome.choices, widget=forms.RadioSelect
     )
     closed_on = _date_field(_("Closed on"))
+
+    def __init__(self, *args: Any, belgian: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The service refuses the other country's outcome too; the form just does not offer it.
+        self.fields["outcome"].choices = outcomes_for(belgian=belgian)
+
+
+class PapsHandoverForm(_ConsentChoiceMixin, VersionedForm):
+    consent_id = _consent_field()
+    handed_on = _date_field(_("Date"))
+    note = forms.CharField(label=_("Note"), required=False, widget=_textarea(rows=2))
+
+    def __init__(self, *args: Any, consents: list[ConsentRecord], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["consent_id"].widget.choices = self.consent_choices(consents)
+        if not self.is_bound:
+            self.initial.setdefault("handed_on", timezone.localdate())
 
 
 class HandoverForm(forms.Form):

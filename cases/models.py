@@ -40,6 +40,8 @@ class Outcome(models.TextChoices):
     REPORTER_LEFT = "reporter_left", _("Reporter left the organisation")
     OUTSIDE_REMIT = "outside_remit", _("Outside the adviser's remit")
     WITHDRAWN = "withdrawn", _("Withdrawn")
+    # Belgium: a formal request goes to the prevention adviser psychosocial aspects (PAPS).
+    HANDED_TO_PAPS = "handed_to_paps", _("Handed over to the PAPS (Belgium)")
 
 
 # Standard themes, seeded by migration 0002; firms may add their own rows later.
@@ -261,6 +263,7 @@ class ConsentRecord(models.Model):
         REFERRAL = "referral", _("Refer to another professional")
         INTERNAL_ADVISER = "internal_adviser", _("Involve the internal adviser")
         COMPLAINTS_COMMITTEE = "complaints_committee", _("Contact the complaints committee")
+        PAPS = "paps", _("Hand over to the PAPS (Belgium)")
         OTHER = "other", _("Other step")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="consents")

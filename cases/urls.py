@@ -27,6 +27,7 @@ urlpatterns = [
     path("<str:reference>/steps/", views.step_add, name="step_add"),
     path("<str:reference>/steps/done/", views.step_done, name="step_done"),
     path("<str:reference>/referrals/", views.referral_add, name="referral_add"),
+    path("<str:reference>/paps/", views.paps_handover, name="paps_handover"),
     path("<str:reference>/follow-ups/", views.followup_add, name="followup_add"),
     path("<str:reference>/follow-ups/done/", views.followup_done, name="followup_done"),
     path("<str:reference>/time/", views.time_add, name="time_add"),

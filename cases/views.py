@@ -45,6 +45,9 @@ def _case_forms(case: Case, page: selectors.CasePage) -> dict[str, Any]:
             prefix="phase", initial={"phase": case.phase, "version": case.version}
         ),
         "step_done_form": forms.StepDoneForm(prefix="done", consents=consents),
+        "paps_form": forms.PapsHandoverForm(
+            prefix="paps", consents=consents, initial={"version": case.version}
+        ),
     }
 
 
@@ -66,6 +69,7 @@ def _render_case(
         "people": people,
         "today": timezone.localdate(),
         "open_case": not case.is_closed and not case.is_stripped,
+        "belgian": services.client_is_belgian(),
         **_case_forms(case, page),
         **(bound or {}),
     }
@@ -315,6 +319,35 @@ def referral_add(request: HttpRequest, reference: str) -> HttpResponse:
 
 @allow(Role.ADVISER)
 @require_POST
+def paps_handover(request: HttpRequest, reference: str) -> HttpResponse:
+    """Belgium: hand the case over to the PAPS, with the reporter's consent."""
+
+    def perform(case: Case, data: dict[str, Any]) -> None:
+        consent_id = data.pop("consent_id")
+        consent = selectors.consent_in_case(case, consent_id) if consent_id else None
+        services.case_paps_handover(
+            actor=request.user,
+            case=case,
+            consent=consent,
+            expected_version=data["version"],
+            handed_on=data["handed_on"],
+            note=data["note"],
+        )
+
+    return _case_action(
+        request,
+        reference,
+        form_name="paps_form",
+        make_form=lambda case: forms.PapsHandoverForm(
+            request.POST, prefix="paps", consents=_consents(case)
+        ),
+        perform=perform,
+        done=_("Handed over to the PAPS."),
+    )
+
+
+@allow(Role.ADVISER)
+@require_POST
 def followup_add(request: HttpRequest, reference: str) -> HttpResponse:
     return _case_action(
         request,
@@ -392,7 +425,9 @@ def case_close(request: HttpRequest, reference: str) -> HttpResponse:
         messages.info(request, _("This case is already closed."))
         return _detail(case)
     form = forms.CloseForm(
-        request.POST or None, initial={"version": case.version, "closed_on": timezone.localdate()}
+        request.POST or None,
+        initial={"version": case.version, "closed_on": timezone.localdate()},
+        belgian=services.client_is_belgian(),
     )
     if request.method == "POST" and form.is_valid():
         try:

@@ -128,6 +128,7 @@ TENANT_APPS = [
     "cases",
     "sparring",
     "boardroom",
+    "thirdparty",  # Belgium: the register of acts by third parties
 ]
 INSTALLED_APPS = list(dict.fromkeys(SHARED_APPS + TENANT_APPS))
 
@@ -271,6 +272,10 @@ CELERY_BEAT_SCHEDULE = {
     "billing-subscriptions-reconcile": {
         "task": "billing.tasks.subscriptions_reconcile",
         "schedule": crontab(hour=4, minute=0),
+    },
+    "thirdparty-register-retention": {
+        "task": "thirdparty.tasks.register_retention_dispatch",
+        "schedule": crontab(hour=3, minute=30),
     },
     "tenants-themes-reconcile": {
         "task": "tenants.tasks.themes_reconcile",

@@ -16,4 +16,5 @@ urlpatterns = [
     path("cases/", include("cases.urls")),
     path("sparring/", include("sparring.urls")),
     path("board/", include("boardroom.urls")),
+    path("register/", include("thirdparty.urls")),
 ]

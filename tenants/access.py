@@ -29,6 +29,8 @@ class Role(StrEnum):
     ADVISER = "adviser"
     CONTACT_PERSON = "contact_person"
     INTERNAL_ADVISER = "internal_adviser"
+    # Belgium: the employer's prevention adviser reads the register of acts by third parties.
+    PREVENTION_ADVISER = "prevention_adviser"
 
 
 class Policy(StrEnum):

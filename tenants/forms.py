@@ -38,6 +38,12 @@ class ClientForm(forms.Form):
         ),
     )
     sector = forms.ChoiceField(label=_("Sector"), choices=ClientOrganisation.Sector.choices)
+    country = forms.ChoiceField(
+        label=_("Country"),
+        choices=ClientOrganisation.Country.choices,
+        initial=ClientOrganisation.Country.NETHERLANDS,
+        help_text=_("Decides which legal rules apply (Belgium: PAPS, register, appointments)."),
+    )
     employee_count = forms.IntegerField(
         label=_("Number of employees"), min_value=1, max_value=1_000_000
     )

@@ -68,6 +68,12 @@ class ClientOrganisation(TenantMixin):
         NONPROFIT = "nonprofit", _("Non-profit and culture")
         OTHER = "other", _("Other")
 
+    class Country(models.TextChoices):
+        # Decides which legal rules apply (DOMAIN.md: Belgian VPs handle informal interventions
+        # only, keep a register of acts by third parties, and have appointment duties).
+        NETHERLANDS = "NL", _("Netherlands")
+        BELGIUM = "BE", _("Belgium")
+
     class Status(models.TextChoices):
         ACTIVE = "active", _("Active")
         SUSPENDED = "suspended", _("Suspended")
@@ -85,6 +91,9 @@ class ClientOrganisation(TenantMixin):
     )
     employee_count = models.PositiveIntegerField(
         _("number of employees"), validators=[MinValueValidator(1), MaxValueValidator(1_000_000)]
+    )
+    country = models.CharField(
+        _("country"), max_length=2, choices=Country.choices, default=Country.NETHERLANDS
     )
     contract_starts_on = models.DateField(_("contract starts"), default=datetime.date.today)
     contract_ends_on = models.DateField(_("contract ends"), null=True, blank=True)
@@ -118,7 +127,14 @@ class ClientOrganisation(TenantMixin):
                 | Q(contract_ends_on__gte=models.F("contract_starts_on")),
                 name="tenants_client_contract_period_valid",
             ),
+            models.CheckConstraint(
+                condition=Q(country__in=["NL", "BE"]), name="tenants_client_country_known"
+            ),
         ]
+
+    @property
+    def is_belgian(self) -> bool:
+        return self.country == self.Country.BELGIUM
 
     def __str__(self) -> str:
         return self.name
@@ -188,6 +204,7 @@ class ClientMembership(models.Model):
     class Role(models.TextChoices):
         CONTACT_PERSON = "contact_person", _("Contact person")
         INTERNAL_ADVISER = "internal_adviser", _("Internal confidential adviser")
+        PREVENTION_ADVISER = "prevention_adviser", _("Prevention adviser of the employer")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="client_memberships"

@@ -91,6 +91,7 @@ def client_create(
     sector: str = ClientOrganisation.Sector.OTHER,
     contract_starts_on: datetime.date | None = None,
     contract_ends_on: datetime.date | None = None,
+    country: str = ClientOrganisation.Country.NETHERLANDS,
 ) -> ClientOrganisation:
     """Create a client organisation with its own schema, cloned from the template.
 
@@ -106,6 +107,7 @@ def client_create(
         name=(name or "").strip(),
         sector=sector,
         employee_count=employee_count,
+        country=_valid_country(country),
         contract_starts_on=contract_starts_on or timezone.localdate(),
         contract_ends_on=contract_ends_on,
         schema_name=provisioning.new_schema_name(),
@@ -165,12 +167,28 @@ def _refuse_offboarded(client: ClientOrganisation) -> None:
         )
 
 
-def client_update(*, client: ClientOrganisation, **fields: Any) -> ClientOrganisation:
-    """Change a client's name, sector, size, contract period or status (not its address)."""
+def _valid_country(country: Any) -> str:
+    if country not in ClientOrganisation.Country.values:
+        raise ValidationError(
+            {"country": _("Choose the Netherlands or Belgium as the client's country.")}
+        )
+    return str(country)
+
+
+def client_update(
+    *, client: ClientOrganisation, actor: User | None = None, **fields: Any
+) -> ClientOrganisation:
+    """Change a client's name, sector, size, country, contract period or status (not its address).
+
+    Locks the client's row and checks the change against it, so a page loaded before an
+    offboarding cannot bring the client back. A change of country (which decides the legal
+    rules that apply) is written to the client's access log.
+    """
     allowed = {
         "name",
         "sector",
         "employee_count",
+        "country",
         "contract_starts_on",
         "contract_ends_on",
         "status",
@@ -180,18 +198,44 @@ def client_update(*, client: ClientOrganisation, **fields: Any) -> ClientOrganis
         raise ValueError(f"Cannot change {sorted(unknown)} here.")
     if fields.get("status") == ClientOrganisation.Status.OFFBOARDED:
         raise ValidationError(_("Offboarding is a separate step that destroys the client's data."))
-    _refuse_offboarded(client)
-    status_before = client.status
-    for name, value in fields.items():
-        setattr(client, name, value)
-    client.full_clean(validate_unique=False, validate_constraints=False)
-    if client.contract_ends_on is not None and client.contract_ends_on < client.contract_starts_on:
-        raise ValidationError(_("The contract ends before it starts."))
+    if "country" in fields:
+        _valid_country(fields["country"])
     with transaction.atomic():
-        client.save(update_fields=list(fields))
-        if client.status != status_before:
-            transaction.on_commit(lambda: _billing_client_count_changed(client.firm_id))
+        locked = ClientOrganisation.objects.select_for_update().get(pk=client.pk)
+        _refuse_offboarded(locked)
+        status_before, country_before = locked.status, locked.country
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        locked.full_clean(validate_unique=False, validate_constraints=False)
+        if (
+            locked.contract_ends_on is not None
+            and locked.contract_ends_on < locked.contract_starts_on
+        ):
+            raise ValidationError(_("The contract ends before it starts."))
+        locked.save(update_fields=list(fields))
+        if locked.status != status_before:
+            transaction.on_commit(lambda: _billing_client_count_changed(locked.firm_id))
+        if locked.country != country_before:
+            from audit.services import access_log_write
+
+            with schema_context(locked.schema_name):
+                access_log_write(
+                    actor=actor,
+                    action="update",
+                    object_type="client",
+                    object_reference=locked.slug,
+                    detail=f"country {country_before} → {locked.country}",
+                )
+    for name in (*fields, "status"):
+        setattr(client, name, getattr(locked, name))
     return client
+
+
+def client_country_set(
+    *, actor: User | None, client: ClientOrganisation, country: str
+) -> ClientOrganisation:
+    """Change the client's country (NL or BE): locked, validated, logged; see `client_update`."""
+    return client_update(client=client, actor=actor, country=country)
 
 
 def user_create(

@@ -115,6 +115,7 @@ def client_edit(request: HttpRequest, client_id: int) -> HttpResponse:
             "name",
             "sector",
             "employee_count",
+            "country",
             "contract_starts_on",
             "contract_ends_on",
             "status",
@@ -123,7 +124,7 @@ def client_edit(request: HttpRequest, client_id: int) -> HttpResponse:
     form = ClientEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.client_update(client=client, **form.cleaned_data)
+            services.client_update(client=client, actor=request.user, **form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, error)
         else:

@@ -66,6 +66,8 @@ ALLOWED_GET_STATUS = {
     "sparring:thread_close": 405,
     "sparring:thread_reopen": 405,
     "sparring_console:open": 302,
+    # The register of acts by third parties (Belgium): adding posts to its own view.
+    "thirdparty:add": 405,
     # Case themes: hiding and offering again are POST only.
     "theme_hide": 405,
     "theme_show": 405,
@@ -88,6 +90,7 @@ ALLOWED_GET_STATUS = {
             "followup_done",
             "time_add",
             "note_add",
+            "paps_handover",
         )
     },
     # Annual reports and signals: every change posts to its own POST-only view.

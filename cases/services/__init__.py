@@ -32,6 +32,7 @@ from cases.services._common import (
     EditConflict,
     SystemActor,
     case_for_change,
+    client_is_belgian,
     counted_fact_changed,
     index_state,
     next_reference,
@@ -51,7 +52,12 @@ from cases.services.events import (
     time_entry_add,
 )
 from cases.services.internal import case_settings_update, internal_registration_add
-from cases.services.lifecycle import case_close, case_handover, case_move_phase
+from cases.services.lifecycle import (
+    case_close,
+    case_handover,
+    case_move_phase,
+    case_paps_handover,
+)
 
 __all__ = [
     "CASE_EDITABLE",
@@ -68,8 +74,10 @@ __all__ = [
     "case_handover",
     "case_move_phase",
     "case_open",
+    "case_paps_handover",
     "case_settings_update",
     "case_update",
+    "client_is_belgian",
     "consent_record",
     "consent_withdraw",
     "conversation_add",

@@ -24,6 +24,7 @@ from cases.models import (
     ConsentRecord,
     FollowUp,
     FormSubmission,
+    Outcome,
     Referral,
     Theme,
     TimeEntry,
@@ -68,6 +69,7 @@ REFERRAL_SCOPES: dict[str, set[str]] = {
         ConsentRecord.Scope.REFERRAL,
         ConsentRecord.Scope.COMPLAINTS_COMMITTEE,
     },
+    Referral.Target.PAPS: {ConsentRecord.Scope.REFERRAL, ConsentRecord.Scope.PAPS},
 }
 CASE_EDITABLE = {
     "case_type",
@@ -119,6 +121,40 @@ def case_for_change(
     if expected_version is not None and locked.version != expected_version:
         raise EditConflict(locked.version)
     return locked
+
+
+def client_is_belgian() -> bool:
+    """Whether Belgian rules apply to the current client organisation (one query).
+
+    Read from the row, not from the routing cache's copy of the tenant: a country changed a
+    moment ago applies at once.
+    """
+    from tenants.models import ClientOrganisation
+
+    return ClientOrganisation.objects.filter(
+        pk=current_client().client_id, country=ClientOrganisation.Country.BELGIUM
+    ).exists()
+
+
+def outcome_allowed(outcome: str, *, field: str = "outcome") -> None:
+    """Refuse outcomes the client's country does not know (see DOMAIN.md, Belgium)."""
+    if outcome not in (Outcome.FORMAL_COMPLAINT, Outcome.HANDED_TO_PAPS):
+        return
+    belgian = client_is_belgian()
+    if outcome == Outcome.FORMAL_COMPLAINT and belgian:
+        raise ValidationError(
+            {
+                field: _(
+                    "In Belgium a formal request is handled by the prevention adviser for "
+                    "psychosocial aspects (PAPS), not by the confidential adviser: hand the case "
+                    "over to the PAPS instead."
+                )
+            }
+        )
+    if outcome == Outcome.HANDED_TO_PAPS and not belgian:
+        raise ValidationError(
+            {field: _("Handing a case over to the PAPS applies to Belgian clients only.")}
+        )
 
 
 def counted_fact_changed() -> None:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from audit.services import access_log_write
 from cases import rules
 from cases.models import CaseSettings, CaseType, InternalRegistration, Outcome, Theme
-from cases.services._common import Action, _claim, _themes
+from cases.services._common import Action, _claim, _themes, outcome_allowed
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -41,6 +41,7 @@ def internal_registration_add(
         raise ValidationError({"month": _("This month is more than two years ago.")})
     case_type = rules.choice(case_type, field="case_type", choices=CaseType.values)
     outcome = rules.choice(outcome, field="outcome", choices=Outcome.values, required=False)
+    outcome_allowed(outcome)
     chosen = _themes(themes)
     with transaction.atomic():
         _claim(submission_key, "internal_registration")

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases import rules
-from cases.models import Case, Outcome
+from cases.models import Case, ConsentRecord, Outcome, Referral
 from cases.selectors import retention_months
 from cases.services._common import (
     OPEN_PHASES,
@@ -21,8 +21,11 @@ from cases.services._common import (
     _log,
     _touch,
     case_for_change,
+    client_is_belgian,
     counted_fact_changed,
+    outcome_allowed,
 )
+from cases.services.events import referral_add
 from tenants.current import current_client
 from tenants.models import Assignment, FirmMembership
 
@@ -59,9 +62,21 @@ def case_close(
     closed_on = rules.past_date(
         closed_on or timezone.localdate(), field="closed_on", not_before=case.opened_on
     )
+    outcome_allowed(outcome)
     retention_until = rules.add_months(closed_on, retention_months())
     with transaction.atomic():
         locked = case_for_change(case, expected_version=expected_version)
+        if (
+            outcome == Outcome.HANDED_TO_PAPS
+            and not locked.referrals.filter(target=Referral.Target.PAPS).exists()
+        ):
+            raise ValidationError(
+                {
+                    "outcome": _(
+                        "Record the hand-over to the PAPS first, with the reporter's consent."
+                    )
+                }
+            )
         Case.objects.filter(pk=locked.pk).update(
             phase=Case.Phase.CLOSED,
             outcome=outcome,
@@ -80,6 +95,46 @@ def case_close(
         _index(locked)
         counted_fact_changed()
     return locked
+
+
+def case_paps_handover(
+    *,
+    actor: User,
+    case: Case,
+    consent: ConsentRecord | None,
+    expected_version: int,
+    handed_on: datetime.date | None = None,
+    note: str = "",
+) -> Referral:
+    """Belgium: hand the case over to the PAPS, who handles formal requests.
+
+    Needs the reporter's current consent (for a referral or for the PAPS), like any referral
+    (`referral_add` checks it under the lock); records a referral to the PAPS and moves the
+    case to the referral phase. Closing it with the outcome "handed over to the PAPS" is the
+    adviser's next step (`case_close`).
+    """
+    if not client_is_belgian():
+        raise ValidationError(_("Handing a case over to the PAPS applies to Belgian clients only."))
+    with transaction.atomic():
+        locked = case_for_change(case, expected_version=expected_version)
+        if locked.referrals.filter(target=Referral.Target.PAPS).exists():
+            raise ValidationError(_("This case was already handed over to the PAPS."))
+        referral = referral_add(
+            actor=actor,
+            case=locked,
+            target=Referral.Target.PAPS,
+            consent=consent,
+            referred_on=handed_on,
+            note=note,
+        )
+        if locked.phase != Case.Phase.REFERRAL:
+            Case.objects.filter(pk=locked.pk).update(phase=Case.Phase.REFERRAL)
+            locked.phase = Case.Phase.REFERRAL
+        _touch(locked)
+        _log(actor, Action.UPDATE, locked, "handed over to the PAPS")
+        _index(locked)
+    case.phase, case.version = locked.phase, locked.version
+    return referral
 
 
 def case_handover(

@@ -1,7 +1,7 @@
 """Create a client organisation of a firm, with its own schema.
 
     manage.py create_client --firm acme --slug zorggroep-noord --name "Zorggroep Noord" \\
-        --employees 420 --sector healthcare --contract-start 2025-01-01
+        --employees 420 --sector healthcare --country NL --contract-start 2025-01-01
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ OPTION_NAMES = {
     "name": "--name",
     "employee_count": "--employees",
     "sector": "--sector",
+    "country": "--country",
     "contract_starts_on": "--contract-start",
     "contract_ends_on": "--contract-end",
 }
@@ -42,6 +43,12 @@ class Command(OperatorCommand):
             choices=ClientOrganisation.Sector.values,
             default=ClientOrganisation.Sector.OTHER,
         )
+        parser.add_argument(
+            "--country",
+            choices=ClientOrganisation.Country.values,
+            default=ClientOrganisation.Country.NETHERLANDS,
+            help="NL or BE: which legal rules apply (default NL).",
+        )
         parser.add_argument("--contract-start", type=parse_date, help="YYYY-MM-DD (default today).")
         parser.add_argument("--contract-end", type=parse_date, help="YYYY-MM-DD (default open).")
 
@@ -59,6 +66,7 @@ class Command(OperatorCommand):
                 name=options["name"],
                 employee_count=options["employees"],
                 sector=options["sector"],
+                country=options["country"],
                 contract_starts_on=starts_on,
                 contract_ends_on=ends_on,
             )
