@@ -122,6 +122,7 @@ SHARED_APPS = [
     "reports",
     "workindex",
     "sparring.public",  # sparring's content-free index, preferences and e-mail outbox
+    "credentials",  # advisers' credentials and internal advisers' appointments
 ]
 TENANT_APPS = [
     "audit",
@@ -276,6 +277,10 @@ CELERY_BEAT_SCHEDULE = {
     "thirdparty-register-retention": {
         "task": "thirdparty.tasks.register_retention_dispatch",
         "schedule": crontab(hour=3, minute=30),
+    },
+    "credentials-reminders": {
+        "task": "credentials.tasks.reminders_send",
+        "schedule": crontab(hour=7, minute=15),
     },
     "tenants-themes-reconcile": {
         "task": "tenants.tasks.themes_reconcile",

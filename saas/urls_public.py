@@ -17,6 +17,7 @@ urlpatterns = [
     path("billing/", include("billing.urls")),
     path("signup/", include("signup.urls")),
     path("sparring/", include("sparring.urls_console")),
+    path("console/credentials/", include("credentials.urls")),
     path("", include("workindex.urls")),
     path("", include("reports.urls")),
     path("", include("cases.urls_console")),

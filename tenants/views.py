@@ -91,11 +91,23 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
         advisers=selectors.firm_advisers(firm=request.firm),
         initial={"starts_on": timezone.localdate()},
     )
+    from credentials import selectors as credential_selectors
+    from credentials.forms import AppointmentForm
+    from credentials.views import internal_advisers_of
+
+    internal_advisers = internal_advisers_of(client)
     return render(
         request,
         "tenants/client_detail.html",
         {
             "client": client,
+            "problems": credential_selectors.client_problems(client=client),
+            "appointments": client.internal_appointments.select_related("user"),
+            "appointment_form": AppointmentForm(
+                people=internal_advisers, initial={"appointed_on": timezone.localdate()}
+            )
+            if internal_advisers
+            else None,
             "assignments": assignments,
             "memberships": memberships,
             "assign_form": form,

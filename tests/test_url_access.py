@@ -68,6 +68,11 @@ ALLOWED_GET_STATUS = {
     "sparring_console:open": 302,
     # The register of acts by third parties (Belgium): adding posts to its own view.
     "thirdparty:add": 405,
+    # The credentials register: every form posts to its own POST-only view.
+    **{
+        f"credentials:{name}": 405
+        for name in ("certificate", "training", "policy", "appointment_add", "appointment_end")
+    },
     # Case themes: hiding and offering again are POST only.
     "theme_hide": 405,
     "theme_show": 405,
@@ -183,6 +188,18 @@ def _own_theme_id(firm) -> int:
     return (existing or themes.firm_theme_add(firm=firm, name=f"Thema van {firm.slug}")).pk
 
 
+def _appointment_id(cast, client, internal_key: str) -> int:
+    """An internal adviser's appointment at the client (made for this test; rolled back after)."""
+    from credentials.models import InternalAdviserAppointment
+
+    appointment, _created = InternalAdviserAppointment.objects.get_or_create(
+        client=client,
+        user=cast.users[internal_key],
+        defaults={"appointed_on": client.contract_starts_on},
+    )
+    return appointment.pk
+
+
 def _objects_of(cast, firm_slug: str) -> dict[str, int]:
     client = cast.a1 if firm_slug == "acme" else cast.b1
     return {
@@ -191,6 +208,9 @@ def _objects_of(cast, firm_slug: str) -> dict[str, int]:
         "code": "bullying",
         "client_id": client.pk,
         "assignment_id": client.assignments.first().pk,
+        "appointment_id": _appointment_id(
+            cast, client, "internal_a1" if firm_slug == "acme" else "internal_b1"
+        ),
         # a1 and a2 hold a case with this reference, b1 does not; and the other way round.
         "reference": cast.case_reference("a1" if firm_slug == "acme" else "b1"),
         # The cast's sparring thread, its attachment and a notification e-mail of this client.

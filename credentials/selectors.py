@@ -1,0 +1,300 @@
+"""Reads: the checks shown as open problems on a client's page, and the firm's "who is due".
+
+Public schema only: no client schema is opened. Each function says what it queries.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from credentials.models import (
+    ANONYMOUS_REPORTS_FROM_WORKERS,
+    BASIC_TRAINING_HOURS,
+    INTERNAL_ADVISER_FROM_WORKERS,
+    AdviserCredential,
+    CredentialPolicy,
+    InternalAdviserAppointment,
+    TrainingEntry,
+)
+from tenants.models import ClientOrganisation, Firm, FirmMembership
+
+
+def hours_text(value: Decimal) -> str:
+    """Hours as people write them: 30, 12.5 (not 30.0)."""
+    return format(value.quantize(Decimal("0.1")).normalize(), "f")
+
+
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    code: str
+    message: str
+
+
+def _hours(
+    firm_id: int, user_id: int, *, since: datetime.date | None, until: datetime.date
+) -> dict[str, Decimal]:
+    rows = TrainingEntry.objects.filter(firm_id=firm_id, user_id=user_id, done_on__lte=until)
+    if since is not None:
+        rows = rows.filter(done_on__gte=since)
+    totals = {kind: Decimal(0) for kind in TrainingEntry.Kind.values}
+    for row in rows.values("kind").annotate(total=Sum("hours")):
+        totals[row["kind"]] = row["total"]
+    return totals
+
+
+def anonymous_reports_possible(client: ClientOrganisation) -> bool | None:
+    """Whether the client's intake channel takes anonymous reports; None when unknown.
+
+    The hook for the employee intake channel (`intake/`, built separately): when that app
+    offers `intake.selectors.anonymous_reports_possible(client=...)`, its answer is used;
+    until then the requirement shows as an open problem that the adviser must confirm.
+    """
+    try:
+        from intake import selectors as intake_selectors  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    check = getattr(intake_selectors, "anonymous_reports_possible", None)
+    if check is None:
+        return None
+    return bool(check(client=client))
+
+
+def appointment_training_hours(appointment: InternalAdviserAppointment) -> Decimal:
+    """Hours of training counted toward the basic training (until its deadline; one query)."""
+    totals = _hours(
+        appointment.client.firm_id,
+        appointment.user_id,
+        since=None,
+        until=appointment.training_due_on,
+    )
+    return sum(totals.values(), Decimal(0))
+
+
+def client_problems(
+    *, client: ClientOrganisation, today: datetime.date | None = None
+) -> list[Problem]:
+    """The Belgian obligations the client does not meet (yet), as messages for the firm.
+
+    Empty for Dutch clients. Causes a few queries per appointment.
+    """
+    if client.country != ClientOrganisation.Country.BELGIUM:
+        return []
+    today = today or timezone.localdate()
+    problems: list[Problem] = []
+    current = [
+        appointment
+        for appointment in InternalAdviserAppointment.objects.filter(client=client)
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=today))
+        .select_related("user", "client")
+        if appointment.appointed_on <= today
+    ]
+    if client.employee_count >= INTERNAL_ADVISER_FROM_WORKERS and not current:
+        problems.append(
+            Problem(
+                "internal_adviser_missing",
+                _(
+                    "With %(count)s workers (50 or more) at least one confidential adviser must "
+                    "be on the client's payroll: record the appointment of an internal adviser."
+                )
+                % {"count": client.employee_count},
+            )
+        )
+    for appointment in current:
+        name = appointment.user.get_full_name() or appointment.user.email
+        if appointment.representatives_agreed_on is None:
+            problems.append(
+                Problem(
+                    "agreement_missing",
+                    _(
+                        "%(name)s: the worker representatives' prior agreement to the "
+                        "appointment is not recorded."
+                    )
+                    % {"name": name},
+                )
+            )
+        if not appointment.declarations_complete:
+            problems.append(
+                Problem(
+                    "declarations_missing",
+                    _(
+                        "%(name)s: the declarations (not in the works council, the committee "
+                        "for prevention and protection, the union delegation, not a candidate "
+                        "in the social elections, not management) are not all recorded."
+                    )
+                    % {"name": name},
+                )
+            )
+        hours = appointment_training_hours(appointment)
+        if hours < BASIC_TRAINING_HOURS:
+            due = appointment.training_due_on
+            message = (
+                _("%(name)s: basic training %(hours)s of 30 hours; it was due on %(due)s.")
+                if due < today
+                else _("%(name)s: basic training %(hours)s of 30 hours, due by %(due)s.")
+            )
+            problems.append(
+                Problem(
+                    "training_overdue" if due < today else "training_due",
+                    message % {"name": name, "hours": hours_text(hours), "due": due.isoformat()},
+                )
+            )
+    if client.employee_count >= ANONYMOUS_REPORTS_FROM_WORKERS:
+        possible = anonymous_reports_possible(client)
+        if possible is not True:
+            problems.append(
+                Problem(
+                    "anonymous_reports",
+                    _(
+                        "With 250 workers or more, anonymous reports must be possible "
+                        "(whistleblower law): the intake channel's anonymous mode must be on."
+                    ),
+                )
+            )
+    return problems
+
+
+@dataclasses.dataclass
+class DueRow:
+    """One line of the firm's overview: a person, what is due and when."""
+
+    user: Any
+    role: str
+    client: ClientOrganisation | None
+    what: str
+    due_on: datetime.date | None
+    detail: str
+    overdue: bool
+
+
+def firm_due(*, firm: Firm, today: datetime.date | None = None) -> list[DueRow]:
+    """Everything of the firm's advisers and its clients' internal advisers that is due within
+    the firm's reminder period, or overdue (a handful of queries per person)."""
+    today = today or timezone.localdate()
+    policy = CredentialPolicy.objects.filter(firm=firm).first() or CredentialPolicy(firm=firm)
+    horizon = today + datetime.timedelta(days=policy.reminder_days)
+    rows: list[DueRow] = []
+    credentials = {
+        credential.user_id: credential for credential in AdviserCredential.objects.filter(firm=firm)
+    }
+    advisers = (
+        FirmMembership.objects.filter(firm=firm, role=FirmMembership.Role.ADVISER)
+        .select_related("user")
+        .order_by("user__full_name", "user__email")
+    )
+    for membership in advisers:
+        user = membership.user
+        credential = credentials.get(user.pk)
+        if credential is None or credential.expires_on is None:
+            rows.append(
+                DueRow(user, "adviser", None, _("Certificate"), None, _("not recorded"), True)
+            )
+            continue
+        if credential.expires_on <= horizon:
+            rows.append(
+                DueRow(
+                    user,
+                    "adviser",
+                    None,
+                    _("Certificate expires"),
+                    credential.expires_on,
+                    credential.certification,
+                    credential.expires_on < today,
+                )
+            )
+        totals = _hours(
+            firm.pk, user.pk, since=credential.certified_on, until=credential.expires_on
+        )
+        total = sum(totals.values(), Decimal(0))
+        intervision = totals[TrainingEntry.Kind.INTERVISION]
+        short = total < policy.required_hours or intervision < policy.required_intervision_hours
+        if short and credential.expires_on <= horizon:
+            rows.append(
+                DueRow(
+                    user,
+                    "adviser",
+                    None,
+                    _("Recertification hours"),
+                    credential.expires_on,
+                    _(
+                        "%(total)s of %(required)s hours, %(intervision)s of %(required_intervision)s intervision"
+                    )
+                    % {
+                        "total": hours_text(total),
+                        "required": hours_text(Decimal(policy.required_hours)),
+                        "intervision": hours_text(intervision),
+                        "required_intervision": hours_text(
+                            Decimal(policy.required_intervision_hours)
+                        ),
+                    },
+                    credential.expires_on < today,
+                )
+            )
+        if credential.conduct_certificate_on is None:
+            rows.append(
+                DueRow(
+                    user,
+                    "adviser",
+                    None,
+                    _("Certificate of conduct (VOG)"),
+                    None,
+                    _("not recorded"),
+                    True,
+                )
+            )
+    appointments = (
+        InternalAdviserAppointment.objects.filter(client__firm=firm, ended_on__isnull=True)
+        .exclude(client__status=ClientOrganisation.Status.OFFBOARDED)
+        .select_related("user", "client")
+        .order_by("client__name", "appointed_on")
+    )
+    for appointment in appointments:
+        due = appointment.training_due_on
+        hours = appointment_training_hours(appointment)
+        if hours < BASIC_TRAINING_HOURS and due <= horizon:
+            rows.append(
+                DueRow(
+                    appointment.user,
+                    "internal_adviser",
+                    appointment.client,
+                    _("Basic training (30 hours)"),
+                    due,
+                    _("%(hours)s of 30 hours") % {"hours": hours_text(hours)},
+                    due < today,
+                )
+            )
+    rows.sort(key=lambda row: (row.due_on or datetime.date.min, str(row.user)))
+    return rows
+
+
+def adviser_overview(*, firm: Firm, today: datetime.date | None = None) -> list[dict[str, Any]]:
+    """Per adviser of the firm: certificate, VOG and education hours in the current period."""
+    today = today or timezone.localdate()
+    policy = CredentialPolicy.objects.filter(firm=firm).first() or CredentialPolicy(firm=firm)
+    credentials = {c.user_id: c for c in AdviserCredential.objects.filter(firm=firm)}
+    result = []
+    for membership in (
+        FirmMembership.objects.filter(firm=firm, role=FirmMembership.Role.ADVISER)
+        .select_related("user")
+        .order_by("user__full_name", "user__email")
+    ):
+        credential = credentials.get(membership.user_id)
+        since = credential.certified_on if credential else None
+        until = credential.expires_on if credential and credential.expires_on else today
+        totals = _hours(firm.pk, membership.user_id, since=since, until=until)
+        result.append(
+            {
+                "user": membership.user,
+                "credential": credential,
+                "hours": totals,
+                "total": sum(totals.values(), Decimal(0)),
+                "policy": policy,
+            }
+        )
+    return result
