@@ -30,6 +30,7 @@ from boardroom.forms import (
 )
 from boardroom.models import BoardSignal
 from reports import frames as report_frames
+from reports.indicators import indicators_current
 from reports.periods import Quarter, period_parse
 from reports.presentation import csv_bytes, json_of, legend_text, xlsx_bytes
 from tenants.access import Role, allow
@@ -74,6 +75,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     board = dashboard_build(period)
     signals = selectors.signal_list(include_drafts=False)[:10]
     context.update(
+        indicators=indicators_current(),
         board=board,
         period=period,
         chosen_from=period.first.label,

@@ -1,0 +1,190 @@
+"""Indicators a board can act on, per client and year, through the one anonymity gate.
+
+Kept apart from the publication frames (`reports/frames.py`) on purpose: it only calls the
+suppression engine's public interface (`suppress`, `Table`, `PublishedTable.shown`). Every
+number behind an indicator is a count that passes `suppress` first; a ratio or a median is
+computed from shown counts only, and is hidden (None) when a count it rests on is hidden —
+"a ratio built on a hidden count is hidden too". The employee count is the client's own
+headcount (kept for billing), not a count of people who reported.
+
+Runs in the client's schema (reads cases), one query per figure family; for one client.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import statistics
+from typing import Any
+
+import pandas as pd
+from django.db.models import Min
+
+from reports.suppression import Publication, Table, suppress
+
+KEY = "indicators"
+ROWS = [
+    "contacts",
+    "anonymous",
+    "with_conversation",
+    "closed",
+    "integrity_reports",
+    "acknowledged_in_time",
+    "answered_in_time",
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class YearIndicators:
+    year: int
+    contacts: float | None
+    contacts_per_100: float | None
+    anonymous_share: float | None
+    median_days_to_conversation: float | None
+    median_days_to_closure: float | None
+    acknowledged_in_time_share: float | None
+    answered_in_time_share: float | None
+
+
+def _column(year: int) -> str:
+    return f"y{year}"
+
+
+def _cases_of(year: int) -> list[dict[str, Any]]:
+    from cases.models import Case, CaseType
+
+    rows = []
+    cases = (
+        Case.objects.filter(opened_on__year=year)
+        .annotate(first_conversation=Min("conversations__held_on"))
+        .only(
+            "opened_on",
+            "closed_on",
+            "case_type",
+            "reporter_identity",
+            "report_received_on",
+            "acknowledged_on",
+            "acknowledgement_due",
+            "feedback_given_on",
+            "feedback_due",
+        )
+    )
+    for case in cases:
+        integrity_report = (
+            case.case_type == CaseType.INTEGRITY and case.report_received_on is not None
+        )
+        rows.append(
+            {
+                # Anonymous: the adviser holds no identity for the reporter.
+                "anonymous": not (case.reporter_identity or "").strip(),
+                "to_conversation": (case.first_conversation - case.opened_on).days
+                if case.first_conversation
+                else None,
+                "to_closure": (case.closed_on - case.opened_on).days if case.closed_on else None,
+                "integrity_report": integrity_report,
+                "acknowledged_in_time": integrity_report
+                and case.acknowledged_on is not None
+                and case.acknowledgement_due is not None
+                and case.acknowledged_on <= case.acknowledgement_due,
+                "answered_in_time": integrity_report
+                and case.feedback_given_on is not None
+                and case.feedback_due is not None
+                and case.feedback_given_on <= case.feedback_due,
+            }
+        )
+    return rows
+
+
+def _counts(rows: list[dict[str, Any]]) -> dict[str, int]:
+    return {
+        "contacts": len(rows),
+        "anonymous": sum(1 for row in rows if row["anonymous"]),
+        "with_conversation": sum(1 for row in rows if row["to_conversation"] is not None),
+        "closed": sum(1 for row in rows if row["to_closure"] is not None),
+        "integrity_reports": sum(1 for row in rows if row["integrity_report"]),
+        "acknowledged_in_time": sum(1 for row in rows if row["acknowledged_in_time"]),
+        "answered_in_time": sum(1 for row in rows if row["answered_in_time"]),
+    }
+
+
+def _share(publication: Publication, part: str, whole: str, column: str) -> float | None:
+    table = publication[KEY]
+    numerator, denominator = table.shown(part, column), table.shown(whole, column)
+    if numerator is None or denominator is None or denominator == 0:
+        return None
+    return round(100 * numerator / denominator, 1)
+
+
+def _median(values: list[int], publication: Publication, row: str, column: str) -> float | None:
+    # A median rests on the count of cases behind it: hidden with that count.
+    if publication[KEY].shown(row, column) is None or not values:
+        return None
+    return float(statistics.median(values))
+
+
+def indicators_for(
+    *, years: list[int], k: int, employee_count: int
+) -> tuple[list[YearIndicators], Publication]:
+    """The indicators of the current client's schema for `years` (year on year), suppressed.
+
+    Returns one YearIndicators per year and the publication of the counts behind them (for a
+    table beside the figures). All years pass the gate together, so comparing them cannot
+    subtract a hidden number out.
+    """
+    per_year = {year: _cases_of(year) for year in years}
+    frame = pd.DataFrame(
+        {_column(year): _counts(per_year[year]) for year in years}, index=ROWS
+    ).astype(int)
+    publication = suppress(
+        [Table(key=KEY, frame=frame, row_totals=False, column_totals=False)], k=k
+    )
+    result = []
+    for year in years:
+        column = _column(year)
+        rows = per_year[year]
+        contacts = publication[KEY].shown("contacts", column)
+        result.append(
+            YearIndicators(
+                year=year,
+                contacts=contacts,
+                contacts_per_100=round(100 * contacts / employee_count, 1)
+                if contacts is not None and employee_count > 0
+                else None,
+                anonymous_share=_share(publication, "anonymous", "contacts", column),
+                median_days_to_conversation=_median(
+                    [r["to_conversation"] for r in rows if r["to_conversation"] is not None],
+                    publication,
+                    "with_conversation",
+                    column,
+                ),
+                median_days_to_closure=_median(
+                    [r["to_closure"] for r in rows if r["to_closure"] is not None],
+                    publication,
+                    "closed",
+                    column,
+                ),
+                acknowledged_in_time_share=_share(
+                    publication, "acknowledged_in_time", "integrity_reports", column
+                ),
+                answered_in_time_share=_share(
+                    publication, "answered_in_time", "integrity_reports", column
+                ),
+            )
+        )
+    return result, publication
+
+
+def indicators_current(*, year: int | None = None) -> list[YearIndicators]:
+    """This year and the one before for the current client, with its firm's k (few queries)."""
+    from django.db import connection
+
+    from tenants.models import ClientOrganisation
+
+    year = year or datetime.date.today().year
+    client = ClientOrganisation.objects.select_related("firm").get(pk=connection.tenant.pk)
+    indicators, _publication = indicators_for(
+        years=[year - 1, year],
+        k=client.firm.anonymity_threshold,
+        employee_count=client.employee_count,
+    )
+    return indicators
