@@ -146,8 +146,10 @@ def webhook(request: HttpRequest) -> HttpResponse:
     except webhooks.WebhookRejected as error:
         logger.warning("Stripe webhook rejected: %s", error)
         return HttpResponseBadRequest("invalid signature or payload", content_type="text/plain")
-    except stripe_gateway.BillingNotConfigured:
-        logger.error("Stripe webhook received but STRIPE_WEBHOOK_SECRET is not set.")
+    except stripe_gateway.BillingNotConfigured as error:
+        # Name the variable that is missing (the webhook secret, or the API key the handler
+        # needs to read the subscription back): a half-configured install was told the wrong one.
+        logger.error("Stripe webhook received but billing is not configured: %s", error)
         return HttpResponse("not configured", status=503, content_type="text/plain")
     return HttpResponse(f"{entry.outcome}{'' if new else ' (replay)'}", content_type="text/plain")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +36,44 @@ class Result:
     outcome: str
     firm_id: int | None = None
     detail: str = ""
+
+
+EVENT_ID = re.compile(r"[A-Za-z0-9_-]{1,255}")
+EVENT_TYPE = re.compile(r"[a-z0-9_]+(\.[a-z0-9_]+)*")
+LATEST_CREATED = 2**33  # the year 2242; Stripe's seconds since 1970 stay far below
+
+
+def _parse(payload: bytes) -> tuple[dict[str, Any], str, str, datetime.datetime]:
+    """A signed body is still checked for shape: an array, a NUL in the id, `created: 1e20` or
+    a handled type without `data.object` are refused (400), never a 500 that Stripe retries
+    for days."""
+    try:
+        event = json.loads(payload)
+    except ValueError as error:
+        raise WebhookRejected(f"not JSON: {error}") from None
+    if not isinstance(event, dict):
+        raise WebhookRejected("the event is not a JSON object")
+    event_id, event_type, created = event.get("id"), event.get("type"), event.get("created")
+    if not isinstance(event_id, str) or not EVENT_ID.fullmatch(event_id):
+        raise WebhookRejected("the event has no usable id")
+    if (
+        not isinstance(event_type, str)
+        or len(event_type) > 100
+        or not EVENT_TYPE.fullmatch(event_type)
+    ):
+        raise WebhookRejected(f"event {event_id}: no usable type")
+    if (
+        isinstance(created, bool)
+        or not isinstance(created, int)
+        or not 0 < created < LATEST_CREATED
+    ):
+        raise WebhookRejected(f"event {event_id}: no usable created time")
+    data = event.get("data")
+    if event_type in HANDLERS and not (
+        isinstance(data, dict) and isinstance(data.get("object"), dict)
+    ):
+        raise WebhookRejected(f"event {event_id} ({event_type}): no data.object")
+    return event, event_id, event_type, _created(event)
 
 
 def _created(event: dict[str, Any]) -> datetime.datetime:
@@ -155,12 +194,11 @@ def webhook_receive(payload: bytes, signature: str | None) -> tuple[WebhookEvent
     """
     try:
         stripe_gateway.event_verify(payload, signature)
-        event = json.loads(payload)
-        event_id, event_type, created = event["id"], event["type"], _created(event)
     except stripe_gateway.BillingNotConfigured:
         raise
-    except (stripe_gateway.GatewayError, ValueError, KeyError, TypeError) as error:
-        raise WebhookRejected(str(error)) from None
+    except Exception as error:  # any body Stripe's parser trips on is refused
+        raise WebhookRejected(f"{type(error).__name__}: {error}"[:300]) from None
+    event, event_id, event_type, created = _parse(payload)
     existing = WebhookEvent.objects.filter(stripe_event_id=event_id).first()
     if existing is not None:
         return existing, False

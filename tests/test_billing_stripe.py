@@ -597,3 +597,36 @@ def test_reconcile_leaves_a_cancelled_subscription_alone(cast, fake, admin_conso
     calls = len(fake.calls)
     assert services.quantity_reconcile(cast.acme.pk) == "no_subscription"
     assert len(fake.calls) == calls
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (lambda event: [event], "Stripe webhook rejected"),
+        (lambda event: {**event, "id": "evt_\x00x"}, "no usable id"),
+        (lambda event: {**event, "id": 12}, "no usable id"),
+        (lambda event: {**event, "created": 1e20}, "no usable created time"),
+        (lambda event: {**event, "created": 10**20}, "no usable created time"),
+        (lambda event: {**event, "type": None}, "no usable type"),
+        (lambda event: {k: v for k, v in event.items() if k != "data"}, "no data.object"),
+        (lambda event: {**event, "data": []}, "no data.object"),
+    ],
+)
+def test_signed_but_malformed_events_are_refused_and_logged(
+    cast, fake, webhook_http, caplog, change, reason
+):
+    """Correctly signed nonsense gave a 500, which Stripe retries for days."""
+    event = change(
+        fake.event("customer.subscription.updated", {"id": "sub_1", "customer": "cus_1"})
+    )
+    payload = json.dumps(event)
+    with caplog.at_level("WARNING", logger="billing"):
+        response = webhook_http.post(
+            "/billing/webhook/",
+            data=payload,
+            content_type="application/json",
+            HTTP_STRIPE_SIGNATURE=sign(payload),
+        )
+    assert response.status_code == 400
+    assert not WebhookEvent.objects.exists()
+    assert any(reason in record.getMessage() for record in caplog.records)
