@@ -11,13 +11,14 @@ firm can always get back in and pay.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.functional import SimpleLazyObject
 
 from billing import selectors
+from saas.request import AppRequest
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
 # URL namespaces and names that stay writable whatever the subscription's state.
@@ -53,17 +54,17 @@ class SubscriptionAccessMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: AppRequest) -> HttpResponse:
         # Evaluated (one query) only when a write needs it or a firm admin's page shows the banner.
-        request.billing = SimpleLazyObject(lambda: _state(request))  # type: ignore[attr-defined]
+        request.billing = cast(selectors.AccessState, SimpleLazyObject(lambda: _state(request)))
         return self.get_response(request)
 
     def process_view(
-        self, request: HttpRequest, view_func: Callable[..., Any], view_args: Any, view_kwargs: Any
+        self, request: AppRequest, view_func: Callable[..., Any], view_args: Any, view_kwargs: Any
     ) -> HttpResponse | None:
         if request.method in SAFE_METHODS or _is_open(request) or _firm_id(request) is None:
             return None
-        state = request.billing  # type: ignore[attr-defined]
+        state = request.billing
         if not state.read_only:
             return None
         return render(request, "billing/read_only.html", {"state": state}, status=403)

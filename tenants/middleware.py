@@ -19,6 +19,7 @@ from django.template import loader
 from django.urls import reverse
 
 from saas import hosts
+from saas.request import AppRequest
 from tenants import access
 from tenants.access import Policy, Role
 from tenants.migration_runner import schema_is_current
@@ -26,6 +27,8 @@ from tenants.models import ClientOrganisation
 from tenants.routing import normalise_host, route_for_host
 
 logger = logging.getLogger(__name__)
+# django-tenants' database wrapper (set_tenant, set_schema_to_public); it ships no type stubs.
+tenant_db: Any = connection
 
 
 def _maintenance_response() -> HttpResponse:
@@ -55,13 +58,13 @@ class TenantRoutingMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: AppRequest) -> HttpResponse:
         host = normalise_host(request.META.get("HTTP_HOST", ""))
-        request.route = None  # type: ignore[attr-defined]
-        request.tenant = None  # type: ignore[attr-defined]
+        request.route = None
+        request.tenant = None
         if hosts.is_base_host(host):
-            connection.set_schema_to_public()
-            request.urlconf = settings.PUBLIC_SCHEMA_URLCONF  # type: ignore[attr-defined]
+            tenant_db.set_schema_to_public()
+            request.urlconf = settings.PUBLIC_SCHEMA_URLCONF
             return self.get_response(request)
         if not hosts.is_under_base(host):
             return _unknown_host_response(request)
@@ -82,23 +85,23 @@ class TenantRoutingMiddleware:
             slug=route.slug,
         )
         tenant._state.adding = False
-        connection.set_tenant(tenant)
-        request.tenant = tenant  # type: ignore[attr-defined]
-        request.route = route  # type: ignore[attr-defined]
-        request.urlconf = settings.ROOT_URLCONF  # type: ignore[attr-defined]
+        tenant_db.set_tenant(tenant)
+        request.tenant = tenant
+        request.route = route
+        request.urlconf = settings.ROOT_URLCONF
         try:
             return self.get_response(request)
         finally:
-            connection.set_schema_to_public()
+            tenant_db.set_schema_to_public()
 
 
-def _context_roles(request: HttpRequest) -> frozenset[Role]:
+def _context_roles(request: AppRequest) -> frozenset[Role]:
     route = getattr(request, "route", None)
     if route is not None:
         return access.roles_in_client(
             request.user, client_id=route.client_id, firm_id=route.firm_id
         )
-    return access.roles_in_firm(request.user, request.firm)  # type: ignore[attr-defined]
+    return access.roles_in_firm(request.user, request.firm)
 
 
 def _current_firm(request: HttpRequest) -> Any:
@@ -115,18 +118,18 @@ class AccessMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: AppRequest) -> HttpResponse:
         # Filled in by process_view once the user is known to be signed in and verified.
-        request.firm = None  # type: ignore[attr-defined]
-        request.roles = frozenset()  # type: ignore[attr-defined]
+        request.firm = None
+        request.roles = frozenset()
         return self.get_response(request)
 
     def process_view(
-        self, request: HttpRequest, view_func: Callable[..., Any], view_args: Any, view_kwargs: Any
+        self, request: AppRequest, view_func: Callable[..., Any], view_args: Any, view_kwargs: Any
     ) -> HttpResponse | None:
         match = request.resolver_match
         if match is not None and "admin" in match.namespaces:
-            policy, roles = Policy.PLATFORM_STAFF, frozenset()
+            policy, roles = Policy.PLATFORM_STAFF, frozenset[Role]()
         else:
             declared = access.policy_of(view_func)
             if declared is None:
@@ -150,7 +153,7 @@ class AccessMiddleware:
         on_client_host = getattr(request, "route", None) is not None
         if policy is Policy.SIGNED_IN and not on_client_host:
             return None
-        if not user.is_verified():
+        if not _is_verified(user):
             step = (
                 "accounts:two_factor_verify"
                 if _has_confirmed_device(user)
@@ -164,10 +167,10 @@ class AccessMiddleware:
                 )
             )
         if not on_client_host:
-            request.firm = _current_firm(request)  # type: ignore[attr-defined]
-        request.roles = _context_roles(request)  # type: ignore[attr-defined]
+            request.firm = _current_firm(request)
+        request.roles = _context_roles(request)
         # A client organisation's host is closed to anybody without a role there, whatever the view.
-        if on_client_host and not request.roles:  # type: ignore[attr-defined]
+        if on_client_host and not request.roles:
             raise Http404
         if policy is Policy.PLATFORM_STAFF:
             if not user.is_staff:
@@ -175,9 +178,15 @@ class AccessMiddleware:
             return None
         if policy in (Policy.VERIFIED, Policy.SIGNED_IN):
             return None
-        if not (request.roles & roles):  # type: ignore[attr-defined]
+        if not (request.roles & roles):
             raise Http404
         return None
+
+
+def _is_verified(user: Any) -> bool:
+    """Whether the user passed the second factor in this session (django-otp's middleware adds
+    `is_verified` to the request's user)."""
+    return bool(user.is_verified())
 
 
 def _has_confirmed_device(user: Any) -> bool:
