@@ -533,3 +533,17 @@ def test_rotate_keys_refuses_bad_arguments_and_changes_nothing(
     with pytest.raises(CommandError, match=message.replace("(", r"\(").replace(")", r"\)")):
         call_command("rotate_keys", *arguments)
     assert _keys_state() == before
+
+
+def test_rewrap_with_a_wrong_master_key_says_what_to_set(cast, monkeypatch, clean_keys):
+    """A wrong MASTER_KEY printed a traceback."""
+    from django.core.management.base import CommandError
+
+    before = _keys_state()
+    monkeypatch.setenv("MASTER_KEY", base64.b64encode(secrets.token_bytes(32)).decode())
+    monkeypatch.delenv("MASTER_KEY_PREVIOUS", raising=False)
+    with pytest.raises(
+        CommandError, match=r"opens with neither MASTER_KEY nor any MASTER_KEY_PREVIOUS"
+    ):
+        call_command("rotate_keys", "--rewrap", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    assert _keys_state() == before

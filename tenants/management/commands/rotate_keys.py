@@ -310,7 +310,18 @@ class Command(OperatorCommand):
         clients = self._clients(options)
         crypto.master_keys.cache_clear()
         if options["rewrap"]:
-            done = sum(1 for client in clients if rewrap(client))
+            done = 0
+            for client in clients:
+                try:
+                    done += rewrap(client)
+                except crypto.DecryptionError:
+                    # Each client commits alone: say how far it got and what to check.
+                    raise CommandError(
+                        f"{client.firm.slug}/{client.slug}: its data key opens with neither "
+                        "MASTER_KEY nor any MASTER_KEY_PREVIOUS. Set MASTER_KEY_PREVIOUS to the "
+                        f"master key in use until now and run again ({done} client "
+                        "organisation(s) rewrapped before this one; nothing else changed)."
+                    ) from None
             crypto.forget_data_key()
             self.stdout.write(
                 f"Rewrapped the data keys of {done} client organisation(s) under the current "
