@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
 
+from tenants.routing_cache import forget_client_hosts, forget_host
 from tenants.validators import validate_slug_label
 
 MINIMUM_ANONYMITY_THRESHOLD = 3
@@ -142,9 +143,11 @@ class ClientOrganisation(TenantMixin):
     def save(self, *args: object, **kwargs: object) -> None:
         super().save(*args, **kwargs)
         # Routing is cached per host; a status or schema change must reach every process.
-        from tenants.routing import forget_client
-
-        transaction.on_commit(lambda: forget_client(self.pk))
+        transaction.on_commit(
+            lambda: forget_client_hosts(
+                self.pk, Domain.objects.filter(tenant_id=self.pk).values_list("domain", flat=True)
+            )
+        )
 
 
 class Domain(DomainMixin):
@@ -161,16 +164,12 @@ class Domain(DomainMixin):
             else None
         )
         super().save(*args, **kwargs)
-        from tenants.routing import forget_host
-
         for host in {previous, self.domain} - {None}:
             transaction.on_commit(lambda host=host: forget_host(host))
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         host = self.domain
         result = super().delete(*args, **kwargs)
-        from tenants.routing import forget_host
-
         transaction.on_commit(lambda: forget_host(host))
         return result
 

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import caches
 
+from tenants.models import ClientOrganisation, Domain
+from tenants.routing_cache import client_key, forget_client_hosts, forget_host, host_key
+
 _MISSING = "-"
 _NEGATIVE_SECONDS = 30
 
@@ -40,36 +43,26 @@ def normalise_host(raw_host: str) -> str:
     return host.rstrip(".")
 
 
-def _key(host: str) -> str:
-    return f"host:{host}"
-
-
-def _client_key(client_id: int) -> str:
-    return f"client-hosts:{client_id}"
-
-
 def route_for_host(host: str) -> Route | None:
     """Return the active client organisation served on `host`, or None. Cached."""
     cache = caches["routing"]
-    cached = cache.get(_key(host))
+    cached = cache.get(host_key(host))
     if cached == _MISSING:
         return None
     if cached is not None:
         return Route(**cached)
     route = _load_route(host)
     if route is None:
-        cache.set(_key(host), _MISSING, _NEGATIVE_SECONDS)
+        cache.set(host_key(host), _MISSING, _NEGATIVE_SECONDS)
         return None
-    cache.set(_key(host), route.__dict__, settings.TENANT_ROUTING_CACHE_SECONDS)
-    hosts = set(cache.get(_client_key(route.client_id)) or ())
+    cache.set(host_key(host), route.__dict__, settings.TENANT_ROUTING_CACHE_SECONDS)
+    hosts = set(cache.get(client_key(route.client_id)) or ())
     hosts.add(host)
-    cache.set(_client_key(route.client_id), sorted(hosts), settings.TENANT_ROUTING_CACHE_SECONDS)
+    cache.set(client_key(route.client_id), sorted(hosts), settings.TENANT_ROUTING_CACHE_SECONDS)
     return route
 
 
 def _load_route(host: str) -> Route | None:
-    from tenants.models import ClientOrganisation, Domain
-
     domain = (
         Domain.objects.select_related("tenant__firm")
         .filter(domain=host, tenant__status=ClientOrganisation.Status.ACTIVE)
@@ -89,15 +82,10 @@ def _load_route(host: str) -> Route | None:
     )
 
 
-def forget_host(host: str) -> None:
-    caches["routing"].delete(_key(host))
-
-
 def forget_client(client_id: int) -> None:
     """Drop every cached host of a client (after its status or schema changed)."""
-    from tenants.models import Domain
+    hosts = Domain.objects.filter(tenant_id=client_id).values_list("domain", flat=True)
+    forget_client_hosts(client_id, list(hosts))
 
-    cache = caches["routing"]
-    hosts = set(cache.get(_client_key(client_id)) or ())
-    hosts |= set(Domain.objects.filter(tenant_id=client_id).values_list("domain", flat=True))
-    cache.delete_many([_key(host) for host in hosts] + [_client_key(client_id)])
+
+__all__ = ["Route", "forget_client", "forget_host", "normalise_host", "route_for_host"]
