@@ -41,6 +41,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(_("platform staff"), default=False)
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
     language = models.CharField(_("language"), max_length=8, blank=True)
+    # Raised to end every session of the user at once (removal, "sign out everywhere"): each
+    # session remembers the value at sign-in, and accounts.middleware signs out a session whose
+    # value is older.
+    session_generation = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 

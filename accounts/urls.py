@@ -11,6 +11,7 @@ urlpatterns = [
     path("2fa/verify/", views.two_factor_verify, name="two_factor_verify"),
     path("2fa/backup-codes/", views.backup_codes, name="backup_codes"),
     path("preferences/", views.preferences, name="preferences"),
+    path("sign-out-everywhere/", views.sign_out_everywhere, name="sign_out_everywhere"),
     path("password-reset/", views.password_reset, name="password_reset"),
     path("password-reset/sent/", views.password_reset_done, name="password_reset_done"),
     path(

@@ -10,12 +10,13 @@ import qrcode.image.svg
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp import user_has_device
 
@@ -61,6 +62,12 @@ def _qr_svg(uri: str) -> str:
     return buffer.getvalue().decode()
 
 
+def _new_session_key(request: HttpRequest) -> None:
+    # The session now carries full access: a new key, so one that was seen before (fixation)
+    # does not get it. Same data, same CSRF token.
+    request.session.cycle_key()
+
+
 @signed_in
 @require_http_methods(["GET", "POST"])
 def two_factor_setup(request: HttpRequest) -> HttpResponse:
@@ -75,6 +82,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
         if device.verify_token(form.cleaned_data["token"]):
             codes = services.totp_device_confirm(user=user, device=device)
             otp_login(request, device)
+            _new_session_key(request)
             request.session["fresh_backup_codes"] = codes
             messages.success(request, _("Two-factor authentication is on."))
             return redirect(_with_next("accounts:backup_codes", request))
@@ -115,6 +123,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
             device = services.device_matching_token(user=user, token=form.cleaned_data["token"])
             if device is not None:
                 otp_login(request, device)
+                _new_session_key(request)
                 ratelimit.reset(account=account)
                 return HttpResponseRedirect(_next_url(request))
             ratelimit.record_failure(account=account, address=address)
@@ -206,9 +215,37 @@ password_reset_complete = public(
         template_name="accounts/password_reset_complete.html"
     )
 )
+
+
+class _InvitationAccept(auth_views.PasswordResetConfirmView):
+    """Choosing the password of an account made for an invitation accepts that invitation's
+    role(s), in the same transaction as the password."""
+
+    def form_valid(self, form):  # type: ignore[no-untyped-def]
+        from tenants.services import role_offers_accept_new_account
+
+        with transaction.atomic():
+            response = super().form_valid(form)
+            role_offers_accept_new_account(user=form.user)
+        return response
+
+
 invitation_accept = public(
-    auth_views.PasswordResetConfirmView.as_view(
+    _InvitationAccept.as_view(
         template_name="accounts/invitation_accept.html",
         success_url=reverse_lazy("accounts:password_reset_complete"),
     )
 )
+
+
+@verified
+@require_POST
+def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
+    """End every other session of the signed-in person (other browsers and devices)."""
+    from accounts.sessions import keep_this_session
+    from tenants.services import user_sessions_end
+
+    user_sessions_end(user=request.user)
+    keep_this_session(request)
+    messages.success(request, _("You are signed out on every other device."))
+    return redirect("accounts:preferences")

@@ -45,6 +45,8 @@ from _common import (
     template_ready,
 )
 
+from tenants.trail import Operator
+
 BENCH_DATABASE = "vertrouwd_bench_cases"
 GOAL_P95_MS = 150.0
 STOCK_MY_DAY = "my day, stock: every schema"
@@ -59,9 +61,13 @@ def build(big_cases: int, clients: int, cases_per_client: int) -> dict[str, obje
     from cases.demo import seed_cases
     from tenants import services
 
-    firm = services.firm_create(slug="benchcases", name="Bench Casework")
+    firm = services.firm_create(actor=Operator("bench"), slug="benchcases", name="Bench Casework")
     adviser = services.user_create(
-        email="adviser@bench.test", full_name="Bench Adviser", firm=firm, role="adviser"
+        actor=Operator("bench"),
+        email="adviser@bench.test",
+        full_name="Bench Adviser",
+        firm=firm,
+        role="adviser",
     )
     TOTPDevice.objects.create(user=adviser, name="Authenticator", confirmed=True)
     started = time.perf_counter()
@@ -72,9 +78,13 @@ def build(big_cases: int, clients: int, cases_per_client: int) -> dict[str, obje
     for slug, count in plan:
         with transaction.atomic():
             client = services.client_create(
-                firm=firm, slug=slug, name=f"Organisatie {slug}", employee_count=250
+                actor=Operator("bench"),
+                firm=firm,
+                slug=slug,
+                name=f"Organisatie {slug}",
+                employee_count=250,
             )
-            services.assignment_create(client=client, adviser=adviser)
+            services.assignment_create(actor=Operator("bench"), client=client, adviser=adviser)
             with tenant_context(client):
                 seed_cases(client=client, count=count, rng=random.Random(f"bench/{slug}"))
         made.append(client)

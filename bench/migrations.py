@@ -44,6 +44,8 @@ from _common import (
     throwaway_keys,
 )
 
+from tenants.trail import Operator
+
 BENCH_DATABASE = "vertrouwd_bench_migrations"
 APP = "benchnotes"
 NEW_MIGRATION = "0002_title_key"
@@ -186,10 +188,14 @@ class Bench:
 
         print(f"Public schema and template in {template_ready():.1f} s")
         started = time.perf_counter()
-        firm = services.firm_create(slug="bench", name="Bench Advies")
+        firm = services.firm_create(actor=Operator("bench"), slug="bench", name="Bench Advies")
         for number in range(1, self.tenants + 1):
             services.client_create(
-                firm=firm, slug=f"c{number}", name=f"Client {number}", employee_count=50
+                actor=Operator("bench"),
+                firm=firm,
+                slug=f"c{number}",
+                name=f"Client {number}",
+                employee_count=50,
             )
             if number % 100 == 0:
                 print(f"  … {number} tenants", file=sys.stderr, flush=True)

@@ -29,6 +29,8 @@ from _common import (
     template_ready,
 )
 
+from tenants.trail import Operator
+
 BENCH_DATABASE = "vertrouwd_bench"
 GOAL_MEDIAN_MS = 300.0
 GOAL_SPEEDUP = 10.0
@@ -39,7 +41,7 @@ class Bench:
     def __init__(self) -> None:
         from tenants import services
 
-        self.firm = services.firm_create(slug="bench", name="Bench Advies")
+        self.firm = services.firm_create(actor=Operator("bench"), slug="bench", name="Bench Advies")
         self.counter = 0
         self.cpu_ms: list[float] = []
 
@@ -58,7 +60,11 @@ class Bench:
         cpu_before = time.process_time() * 1000 + backend_cpu_ms(backend)
         started = time.perf_counter()
         services.client_create(
-            firm=self.firm, slug=self._next_slug("o"), name="Ours", employee_count=100
+            actor=Operator("bench"),
+            firm=self.firm,
+            slug=self._next_slug("o"),
+            name="Ours",
+            employee_count=100,
         )
         wall = (time.perf_counter() - started) * 1000
         if connection.connection.info.backend_pid == backend:

@@ -181,8 +181,8 @@ def _pick(rng: random.Random, weights: dict[Any, int]) -> Any:
 
 def _advisers(client: ClientOrganisation, today: datetime.date) -> list[int]:
     current = (
-        Assignment.objects.filter(client=client, starts_on__lte=today)
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+        Assignment.objects.in_force(today)
+        .filter(client=client)
         .order_by("kind", "pk")
         .values_list("adviser_id", flat=True)
     )

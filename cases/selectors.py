@@ -12,9 +12,8 @@ import datetime
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
-from django.utils import timezone
 
 from audit.models import AccessLogEntry
 from audit.services import access_log_write
@@ -30,6 +29,7 @@ from cases.models import (
     Step,
     TimeEntry,
 )
+from tenants.access import serves_client
 from tenants.current import current_client
 from tenants.models import Assignment, Firm, FirmMembership
 
@@ -39,28 +39,10 @@ LOG_ENTRIES_PER_PAGE = 100
 NARRATIVE_FIELDS = ("reporter_identity", "reporter_department")
 
 
-def _current_assignments(day: datetime.date) -> QuerySet[Assignment]:
-    return Assignment.objects.filter(starts_on__lte=day).filter(
-        Q(ends_on__isnull=True) | Q(ends_on__gte=day)
-    )
-
-
 def user_reads_cases(user: Any, *, day: datetime.date | None = None) -> bool:
     """Whether `user` may read this client's cases today (one query)."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
     client = current_client()
-    day = day or timezone.localdate()
-    return (
-        _current_assignments(day)
-        .filter(
-            adviser=user,
-            client_id=client.client_id,
-            adviser__firm_memberships__firm_id=client.firm_id,
-            adviser__firm_memberships__role=FirmMembership.Role.ADVISER,
-        )
-        .exists()
-    )
+    return serves_client(user, client_id=client.client_id, firm_id=client.firm_id, day=day)
 
 
 def case_get_for_user(user: Any, reference: str, write: bool = False) -> Case:
@@ -186,8 +168,7 @@ def advisers_of_client(*, day: datetime.date | None = None) -> list[Any]:
     from accounts.models import User
 
     client = current_client()
-    day = day or timezone.localdate()
-    ids = _current_assignments(day).filter(client_id=client.client_id).values("adviser_id")
+    ids = Assignment.objects.in_force(day).filter(client_id=client.client_id).values("adviser_id")
     return list(
         User.objects.filter(
             pk__in=ids,

@@ -31,6 +31,7 @@ from signup.tasks import send_account_exists_notice
 from tenants.models import Firm, FirmMembership
 from tenants.services import firm_create, firm_slug_check, user_create
 from tenants.tasks import send_invitation
+from tenants.trail import Operator
 
 logger = logging.getLogger(__name__)
 
@@ -162,11 +163,15 @@ def firm_signup(
             logger.info("Sign-up refused: the address has an account (user %s)", existing.pk)
             return SignupOutcome.ACCOUNT_EXISTS
         try:
-            firm = firm_create(slug=slug, name=firm_name)
+            firm = firm_create(actor=Operator("signup"), slug=slug, name=firm_name)
         except ValidationError as error:  # a concurrent sign-up took the short name
             raise ValidationError({"slug": error.messages}) from None
         admin = user_create(
-            email=email, full_name=full_name, firm=firm, role=FirmMembership.Role.FIRM_ADMIN
+            actor=Operator("signup"),
+            email=email,
+            full_name=full_name,
+            firm=firm,
+            role=FirmMembership.Role.FIRM_ADMIN,
         )
         admin.language = language
         admin.save(update_fields=["language"])

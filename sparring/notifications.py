@@ -35,7 +35,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -58,8 +58,8 @@ OUTBOX_KEEP_DAYS = 90
 
 def _current_adviser_ids(*, client_id: int, firm_id: int, day: datetime.date) -> set[int]:
     return set(
-        Assignment.objects.filter(client_id=client_id, starts_on__lte=day)
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day))
+        Assignment.objects.in_force(day)
+        .filter(client_id=client_id)
         .filter(
             adviser__is_active=True,
             adviser__firm_memberships__firm_id=firm_id,
@@ -219,9 +219,7 @@ def _may_still_read(email: OutboxEmail) -> bool:
 def _digest_thread_count(email: OutboxEmail) -> int:
     today = timezone.localdate()
     assigned = (
-        Assignment.objects.filter(adviser_id=email.recipient_id, starts_on__lte=today)
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
-        .values("client_id")
+        Assignment.objects.in_force(today).filter(adviser_id=email.recipient_id).values("client_id")
     )
     return (
         DigestNotice.objects.filter(email=email, client_id__in=assigned)

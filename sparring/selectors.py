@@ -21,6 +21,7 @@ from audit.services import access_log_write
 from sparring.models import Attachment, Message, ReadMark, SparringCount, Thread
 from tenants.access import Role, roles_in_client
 from tenants.current import current_client
+from tenants.models import ClientMembership
 
 SEARCH_MAX_THREADS = 500
 
@@ -45,7 +46,15 @@ def _visible_threads(user: Any, roles: frozenset[Role]) -> QuerySet[Thread]:
     if role is Role.ADVISER:
         return Thread.objects.all()
     if role is Role.INTERNAL_ADVISER:
-        return Thread.objects.filter(started_by_id=user.pk)
+        # Own threads, and those of internal advisers who left (role removed or account
+        # deactivated): what they wrote stays with the client, for whoever carries on.
+        client = current_client()
+        present = ClientMembership.objects.filter(
+            client_id=client.client_id,
+            role=ClientMembership.Role.INTERNAL_ADVISER,
+            user__is_active=True,
+        ).values("user_id")
+        return Thread.objects.filter(Q(started_by_id=user.pk) | ~Q(started_by_id__in=present))
     return Thread.objects.none()
 
 
@@ -69,13 +78,18 @@ def thread_get_for_user(
     if thread is None:
         raise Http404
     if log_read:
-        access_log_write(
-            actor=user,
-            action=AccessLogEntry.Action.READ,
-            object_type="sparring_thread",
-            object_reference=str(thread.pk),
-        )
+        thread_read_log(user, thread)
     return thread
+
+
+def thread_read_log(user: Any, thread: Thread) -> None:
+    """One READ row in the client's access log for a page that shows (decrypts) the thread."""
+    access_log_write(
+        actor=user,
+        action=AccessLogEntry.Action.READ,
+        object_type="sparring_thread",
+        object_reference=str(thread.pk),
+    )
 
 
 def messages_of(thread: Thread) -> list[Message]:
@@ -132,6 +146,15 @@ def thread_list_for_user(
     )
     needle = query.strip().casefold()
     if needle:
+        # Decrypts every message of the threads searched: logged like reading them (which
+        # threads and how many, never the words searched for, which may be content).
+        access_log_write(
+            actor=user,
+            action=AccessLogEntry.Action.READ,
+            object_type="sparring_search",
+            object_reference="search",
+            detail=f"{len(threads)} thread(s) searched",
+        )
         bodies: dict[uuid.UUID, list[str]] = {}
         for thread_id, body in Message.objects.filter(
             thread__in=[t.pk for t in listed]

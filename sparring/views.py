@@ -92,6 +92,9 @@ def thread_new(request: HttpRequest) -> HttpResponse:
 def _detail(
     request: HttpRequest, thread: Thread, form: ReplyForm, findings: list[Any]
 ) -> HttpResponse:
+    # Every page that shows the messages is a read, also the one re-rendered after a refused
+    # answer (its thread was fetched without logging, as for a write).
+    selectors.thread_read_log(request.user, thread)
     thread_messages = selectors.messages_of(thread)
     people = selectors.people_by_id(
         {message.author_id for message in thread_messages} | {thread.started_by_id}
@@ -116,7 +119,9 @@ def _detail(
 
 @allow(*PARTICIPANTS)
 def thread_detail(request: HttpRequest, thread_id: Any) -> HttpResponse:
-    thread = selectors.thread_get_for_user(request.user, thread_id, roles=request.roles)
+    thread = selectors.thread_get_for_user(
+        request.user, thread_id, roles=request.roles, log_read=False
+    )
     services.thread_mark_read(user=request.user, thread=thread)
     return _detail(request, thread, ReplyForm(), [])
 

@@ -16,9 +16,6 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from django.db.models import Q
-from django.utils import timezone
-
 from tenants.models import Assignment, ClientMembership, Firm, FirmMembership
 
 ViewFunc = TypeVar("ViewFunc", bound=Callable[..., Any])
@@ -76,8 +73,25 @@ def policy_of(view: Callable[..., Any]) -> tuple[Policy, frozenset[Role]] | None
     return getattr(view, "access_policy", None)
 
 
-def _current(queryset: Any, day: datetime.date) -> Any:
-    return queryset.filter(starts_on__lte=day).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day))
+def serves_client(
+    user: Any, *, client_id: int, firm_id: int, day: datetime.date | None = None
+) -> bool:
+    """THE adviser rule: `user` is an external adviser of the client's firm with an assignment to
+    this client in force now (`Assignment.objects.in_force`). One query. The ADVISER role on a
+    client host, case reads (`cases.selectors.user_reads_cases`) and sparring all ask this.
+    """
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return (
+        Assignment.objects.in_force(day)
+        .filter(
+            adviser=user,
+            client_id=client_id,
+            adviser__firm_memberships__firm_id=firm_id,
+            adviser__firm_memberships__role=FirmMembership.Role.ADVISER,
+        )
+        .exists()
+    )
 
 
 def roles_in_client(
@@ -86,16 +100,14 @@ def roles_in_client(
     """The user's roles in one client organisation today (causes two or three queries)."""
     if not user.is_authenticated or not user.is_active:
         return frozenset()
-    day = day or timezone.localdate()
     roles: set[Role] = set()
     firm_roles = set(
         FirmMembership.objects.filter(user=user, firm_id=firm_id).values_list("role", flat=True)
     )
     if Role.FIRM_ADMIN in firm_roles:
         roles.add(Role.FIRM_ADMIN)
-    if (
-        Role.ADVISER in firm_roles
-        and _current(Assignment.objects.filter(adviser=user, client_id=client_id), day).exists()
+    if Role.ADVISER in firm_roles and serves_client(
+        user, client_id=client_id, firm_id=firm_id, day=day
     ):
         roles.add(Role.ADVISER)
     roles |= {
@@ -133,9 +145,8 @@ def roles_in_firm(user: Any, firm: Firm | None) -> frozenset[Role]:
 
 def assigned_client_ids(user: Any, *, firm: Firm, day: datetime.date | None = None) -> set[int]:
     """Client organisations of `firm` the adviser is assigned to today (one query)."""
-    day = day or timezone.localdate()
     return set(
-        _current(Assignment.objects.filter(adviser=user, client__firm=firm), day).values_list(
-            "client_id", flat=True
-        )
+        Assignment.objects.in_force(day)
+        .filter(adviser=user, client__firm=firm)
+        .values_list("client_id", flat=True)
     )

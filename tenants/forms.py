@@ -8,7 +8,13 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tenants.models import Assignment, ClientMembership, ClientOrganisation, FirmMembership
+from tenants.models import (
+    MINIMUM_ANONYMITY_THRESHOLD,
+    Assignment,
+    ClientMembership,
+    ClientOrganisation,
+    FirmMembership,
+)
 from tenants.validators import validate_slug_label
 
 
@@ -100,7 +106,12 @@ class AssignmentForm(forms.Form):
         return data
 
 
-ROLE_CHOICES = [*FirmMembership.Role.choices, *ClientMembership.Role.choices]
+# Least access first, and no role chosen beforehand: the most powerful one is never a default.
+ROLE_CHOICES = [
+    ("", _("Choose a role")),
+    *ClientMembership.Role.choices,
+    *reversed(FirmMembership.Role.choices),
+]
 
 
 class InviteForm(forms.Form):
@@ -128,6 +139,18 @@ class InviteForm(forms.Form):
                 "client", _("Firm roles are not tied to one client organisation; leave this empty.")
             )
         return data
+
+
+class FirmSettingsForm(forms.Form):
+    anonymity_threshold = forms.IntegerField(
+        label=_("Anonymity threshold (k)"),
+        min_value=MINIMUM_ANONYMITY_THRESHOLD,
+        max_value=50,
+        help_text=_("Counts below this number are never shown to clients."),
+    )
+    retention_months = forms.IntegerField(
+        label=_("Retention after closure (months)"), min_value=0, max_value=120
+    )
 
 
 class OffboardForm(forms.Form):

@@ -227,6 +227,29 @@ class ClientMembership(models.Model):
         return f"{self.user} — {self.get_role_display()} @ {self.client}"
 
 
+def assignment_in_force_q(prefix: str = "", day: datetime.date | None = None) -> Q:
+    """THE rule for "this assignment gives access now", as a Q on `Assignment` (or through a
+    relation: `prefix="assignments__"`). Every "assigned today" query in the code base uses it,
+    through `Assignment.objects.in_force()` or this function; nothing writes its own copy.
+
+    In force: started on or before `day`, not past its planned end date (`ends_on`, inclusive, so
+    a future end date is a planned change), and not ended by hand (`ended_at`: "end now" takes
+    effect at the moment of the action, not at midnight).
+    """
+    day = day or timezone.localdate()
+    return (
+        Q(**{f"{prefix}starts_on__lte": day})
+        & (Q(**{f"{prefix}ends_on__isnull": True}) | Q(**{f"{prefix}ends_on__gte": day}))
+        & Q(**{f"{prefix}ended_at__isnull": True})
+    )
+
+
+class AssignmentQuerySet(models.QuerySet["Assignment"]):
+    def in_force(self, day: datetime.date | None = None) -> AssignmentQuerySet:
+        """Assignments that give access now (see `assignment_in_force_q`)."""
+        return self.filter(assignment_in_force_q(day=day))
+
+
 class Assignment(models.Model):
     """An external adviser assigned to a client organisation for a period."""
 
@@ -243,10 +266,15 @@ class Assignment(models.Model):
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.PRIMARY)
     starts_on = models.DateField(_("from"), default=datetime.date.today)
     ends_on = models.DateField(_("until"), null=True, blank=True)
+    # Set when somebody ended the assignment by hand: from that moment on it gives no access,
+    # whatever `ends_on` says (which then shows the day it ended).
+    ended_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = AssignmentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("assignment")
@@ -263,8 +291,13 @@ class Assignment(models.Model):
         return f"{self.adviser} → {self.client} ({self.get_kind_display()})"
 
     def is_current(self, on: datetime.date | None = None) -> bool:
+        """The Python twin of `assignment_in_force_q`, for a row already loaded."""
         day = on or timezone.localdate()
-        return self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)
+        return (
+            self.ended_at is None
+            and self.starts_on <= day
+            and (self.ends_on is None or day <= self.ends_on)
+        )
 
 
 class FirmTheme(models.Model):
@@ -307,3 +340,105 @@ class FirmTheme(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name or self.code} @ {self.firm_id}"
+
+
+class TrailEntry(models.Model):
+    """The firm's audit trail: one row per change of who may reach what, or of a confidentiality
+    setting (see `tenants.trail`). Append-only: the database refuses UPDATE, DELETE and TRUNCATE
+    (trigger in migration 0007), like the access log of each client schema.
+
+    Plain ids, no foreign keys: the trail outlives the people, clients and memberships it names,
+    and names them as they were (e-mail address, client name) at the time.
+    """
+
+    class Action(models.TextChoices):
+        MEMBERSHIP_ADD = "membership_add", _("Role given")
+        MEMBERSHIP_REMOVE = "membership_remove", _("Role removed")
+        ROLE_OFFER = "role_offer", _("Role offered to an existing account")
+        ROLE_OFFER_ACCEPT = "role_offer_accept", _("Offered role accepted")
+        ROLE_OFFER_DECLINE = "role_offer_decline", _("Offered role declined")
+        ACCOUNT_DEACTIVATE = "account_deactivate", _("Account deactivated")
+        ASSIGNMENT_CREATE = "assignment_create", _("Adviser assigned")
+        ASSIGNMENT_END = "assignment_end", _("Assignment ended")
+        SELF_ACCESS = "self_access", _("An administrator gave themselves access to case files")
+        CLIENT_CREATE = "client_create", _("Client organisation created")
+        CLIENT_UPDATE = "client_update", _("Client organisation changed")
+        CLIENT_OFFBOARD = "client_offboard", _("Client organisation offboarded")
+        FIRM_CREATE = "firm_create", _("Firm created")
+        FIRM_SETTINGS = "firm_settings", _("Anonymity threshold or retention changed")
+        CLIENT_RETENTION = "client_retention", _("Client's retention changed")
+        THEME_CHANGE = "theme_change", _("Case themes changed")
+        KEY_ROTATION = "key_rotation", _("Encryption keys rotated")
+        CLIENT_EXPORT = "client_export", _("Client exported")
+        CLIENT_IMPORT = "client_import", _("Client imported")
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    firm_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    actor_email = models.CharField(max_length=254, blank=True)
+    # The management command that acted, when no person did through the site.
+    operator_command = models.CharField(max_length=60, blank=True)
+    action = models.CharField(max_length=30, choices=Action.choices)
+    client_id = models.BigIntegerField(null=True, blank=True)
+    client_name = models.CharField(max_length=200, blank=True)
+    subject_id = models.BigIntegerField(null=True, blank=True)  # the person concerned, if any
+    subject_email = models.CharField(max_length=254, blank=True)
+    # What changed, never content: role names, dates, old → new setting values.
+    detail = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("audit trail entry")
+        verbose_name_plural = _("audit trail entries")
+        ordering = ["-at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(actor_id__isnull=False) | ~Q(operator_command=""),
+                name="tenants_trail_has_actor",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_email or self.operator_command} {self.action}"
+
+
+class RoleOffer(models.Model):
+    """A role a firm admin offered to an e-mail address, waiting for its holder to accept it.
+
+    Invitations go through offers so that inviting an address answers the same whether it has an
+    account or not: the firm sees the address and the name it typed, never the account's name or
+    other firms, and an existing account holder decides whether to take the role. An account
+    made for the invitation accepts its offers when its holder sets a password.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="role_offers"
+    )
+    firm = models.ForeignKey(Firm, on_delete=models.CASCADE, related_name="role_offers")
+    client = models.ForeignKey(
+        ClientOrganisation, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    role = models.CharField(max_length=20)
+    # What the admin typed: shown to the firm instead of anything from the account.
+    email = models.EmailField(max_length=254)
+    full_name = models.CharField(max_length=150, blank=True)
+    offered_by_id = models.BigIntegerField(null=True, blank=True)
+    # The account did not exist before this offer: its holder accepts by setting a password.
+    made_account = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "firm", "role"],
+                condition=Q(client__isnull=True),
+                name="tenants_role_offer_firm_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "client", "role"],
+                condition=Q(client__isnull=False),
+                name="tenants_role_offer_client_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} — {self.role} @ {self.firm_id}"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
 
 from tenants.access import Role, assigned_client_ids
 from tenants.models import (
@@ -17,6 +17,9 @@ from tenants.models import (
     Firm,
     FirmMembership,
     FirmTheme,
+    RoleOffer,
+    TrailEntry,
+    assignment_in_force_q,
 )
 
 
@@ -29,12 +32,7 @@ def client_list_for(
     )
     if Role.FIRM_ADMIN not in roles:
         clients = clients.filter(pk__in=assigned_client_ids(user, firm=firm))
-    today = timezone.localdate()
-    current = (
-        Assignment.objects.filter(starts_on__lte=today)
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
-        .select_related("adviser")
-    )
+    current = Assignment.objects.in_force().select_related("adviser")
     return (
         clients.select_related("firm")
         .prefetch_related(
@@ -61,25 +59,120 @@ def assignment_get_for_firm(*, firm: Firm, assignment_id: int) -> Assignment:
 
 
 def firm_people(*, firm: Firm) -> list[dict[str, Any]]:
-    """Everybody with a role in the firm or one of its clients, with their roles (two queries)."""
+    """Everybody with a role in the firm or one of its clients, with their roles (two queries).
+
+    Each role is (label, scope, membership id), scope "firm" or "client", for the remove buttons.
+    """
     people: dict[int, dict[str, Any]] = {}
     for membership in (
         FirmMembership.objects.filter(firm=firm).select_related("user").order_by("user__email")
     ):
         entry = people.setdefault(membership.user_id, {"user": membership.user, "roles": []})
-        entry["roles"].append(membership.get_role_display())
-    for client_membership in (
+        entry["roles"].append((membership.get_role_display(), "firm", membership.pk))
+    for membership in (
         ClientMembership.objects.filter(client__firm=firm)
         .select_related("user", "client")
         .order_by("user__email")
     ):
-        entry = people.setdefault(
-            client_membership.user_id, {"user": client_membership.user, "roles": []}
-        )
+        entry = people.setdefault(membership.user_id, {"user": membership.user, "roles": []})
         entry["roles"].append(
-            f"{client_membership.get_role_display()} — {client_membership.client.name}"
+            (f"{membership.get_role_display()} — {membership.client.name}", "client", membership.pk)
         )
     return sorted(people.values(), key=lambda entry: entry["user"].email)
+
+
+def firm_admin_count(*, firm: Firm) -> int:
+    return FirmMembership.objects.filter(firm=firm, role=FirmMembership.Role.FIRM_ADMIN).count()
+
+
+def membership_get_for_firm(*, firm: Firm, scope: str, membership_id: int) -> Any:
+    """A firm role ("firm") or a client role ("client") at this firm; Http404 otherwise."""
+    if scope == "firm":
+        found = FirmMembership.objects.select_related("user").filter(firm=firm, pk=membership_id)
+    elif scope == "client":
+        found = ClientMembership.objects.select_related("user", "client").filter(
+            client__firm=firm, pk=membership_id
+        )
+    else:
+        raise Http404
+    membership = found.first()
+    if membership is None:
+        raise Http404
+    return membership
+
+
+def firm_role_offers(*, firm: Firm) -> list[RoleOffer]:
+    """Offers of this firm not answered yet: only what the firm typed (address, name, role)."""
+    return list(
+        RoleOffer.objects.filter(firm=firm)
+        .select_related("client")
+        .only("pk", "email", "full_name", "role", "client__name", "created_at")
+        .order_by("email", "pk")
+    )
+
+
+def role_offer_get_for_firm(*, firm: Firm, offer_id: int) -> RoleOffer:
+    offer = (
+        RoleOffer.objects.select_related("client", "user").filter(firm=firm, pk=offer_id).first()
+    )
+    if offer is None:
+        raise Http404
+    return offer
+
+
+def role_offers_of(*, user: Any) -> list[RoleOffer]:
+    """Roles offered to `user`, with the offering firm and client, for them to answer."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return list(RoleOffer.objects.filter(user=user).select_related("firm", "client").order_by("pk"))
+
+
+TRAIL_PER_PAGE = 100
+
+
+def trail_page(*, firm: Firm, page: Any = 1) -> Page:
+    """One page of the firm's audit trail, newest first (two queries)."""
+    entries = TrailEntry.objects.filter(firm_id=firm.pk).order_by("-at", "-id")
+    return Paginator(entries, TRAIL_PER_PAGE).get_page(page)
+
+
+TRAIL_CSV_COLUMNS = (
+    "at",
+    "action",
+    "actor_email",
+    "operator_command",
+    "client_name",
+    "subject_email",
+    "detail",
+)
+
+
+def trail_write_csv(*, firm: Firm, out: Any) -> int:
+    """Write the firm's whole trail as CSV to `out`, oldest first; returns the number of rows.
+
+    Cells that a spreadsheet would read as a formula get a leading apostrophe.
+    """
+    import csv
+
+    writer = csv.writer(out)
+    writer.writerow(TRAIL_CSV_COLUMNS)
+    count = 0
+    for row in (
+        TrailEntry.objects.filter(firm_id=firm.pk)
+        .order_by("at", "id")
+        .values_list(*TRAIL_CSV_COLUMNS)
+        .iterator(chunk_size=2000)
+    ):
+        writer.writerow([_csv_cell(value) for value in row])
+        count += 1
+    return count
+
+
+def _csv_cell(value: Any) -> str:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def firm_advisers(*, firm: Firm) -> QuerySet[Any]:
@@ -92,12 +185,7 @@ def firm_advisers(*, firm: Firm) -> QuerySet[Any]:
         .annotate(
             client_count=Count(
                 "assignments",
-                filter=Q(assignments__client__firm=firm)
-                & Q(assignments__starts_on__lte=timezone.localdate())
-                & (
-                    Q(assignments__ends_on__isnull=True)
-                    | Q(assignments__ends_on__gte=timezone.localdate())
-                ),
+                filter=Q(assignments__client__firm=firm) & assignment_in_force_q("assignments__"),
             )
         )
         .order_by("email")
@@ -106,16 +194,13 @@ def firm_advisers(*, firm: Firm) -> QuerySet[Any]:
 
 def organisations_of(*, user: Any) -> list[ClientOrganisation]:
     """Every client organisation where the user has any role today, for the chooser page."""
-    today = timezone.localdate()
     ids = set(ClientMembership.objects.filter(user=user).values_list("client_id", flat=True))
     adviser_firms = FirmMembership.objects.filter(
         user=user, role=FirmMembership.Role.ADVISER
     ).values("firm_id")
     ids |= set(
-        Assignment.objects.filter(
-            adviser=user, client__firm_id__in=adviser_firms, starts_on__lte=today
-        )
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+        Assignment.objects.in_force()
+        .filter(adviser=user, client__firm_id__in=adviser_firms)
         .values_list("client_id", flat=True)
     )
     admin_firms = FirmMembership.objects.filter(

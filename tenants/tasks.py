@@ -45,6 +45,43 @@ def send_invitation(user_id: int, language: str = "nl") -> None:
     send_mail(subject, body, None, [user.email])
 
 
+@app.task(acks_late=True)
+def send_offer_notice(user_id: int, language: str = "nl") -> None:
+    """Tell an existing account holder a role waits for their answer (no firm or role named:
+    the e-mail says only where to look)."""
+    from accounts.models import User
+
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return
+    with translation.override(user.language or language):
+        path = reverse("role_offers", urlconf=settings.PUBLIC_SCHEMA_URLCONF)
+        body = render_to_string("tenants/email/offer.txt", {"url": console_url(path)})
+        subject = render_to_string("tenants/email/offer_subject.txt").strip()
+    send_mail(subject, body, None, [user.email])
+
+
+@app.task(acks_late=True)
+def send_self_access_notice(admin_ids: list[int], adviser_id: int, client_id: int) -> None:
+    """Tell a firm's other admins that an admin assigned herself to a client (no content: who,
+    which client, and where the trail is)."""
+    from accounts.models import User
+    from tenants.models import ClientOrganisation
+
+    adviser = User.objects.filter(pk=adviser_id).first()
+    client = ClientOrganisation.objects.filter(pk=client_id).first()
+    if adviser is None or client is None:
+        return
+    path = reverse("trail", urlconf=settings.PUBLIC_SCHEMA_URLCONF)
+    for admin in User.objects.filter(pk__in=admin_ids, is_active=True):
+        with translation.override(admin.language or "nl"):
+            context = {"adviser": adviser, "client": client, "url": console_url(path)}
+            body = render_to_string("tenants/email/self_access.txt", context)
+            subject = render_to_string("tenants/email/self_access_subject.txt").strip()
+        send_mail(subject, body, None, [admin.email])
+
+
+@app.task(acks_late=True)
 @client_schema_task
 def record_schema_state() -> str:
     """Inside one client's schema (the task carries it): fingerprint its applied migrations.

@@ -163,8 +163,14 @@ def _apply_everywhere_on_commit(firm_id: int) -> None:
     transaction.on_commit(dispatch)
 
 
+def _trail(actor: Any, firm: Firm, detail: str) -> None:
+    from tenants.trail import Action, trail_write
+
+    trail_write(actor=actor, action=Action.THEME_CHANGE, firm_id=firm.pk, detail=detail)
+
+
 def firm_theme_add(
-    *, firm: Firm, name: Any, submission_key: uuid.UUID | str | None = None
+    *, actor: Any, firm: Firm, name: Any, submission_key: uuid.UUID | str | None = None
 ) -> FirmTheme:
     """Add a theme of the firm's own and apply it to every client schema after commit.
 
@@ -190,12 +196,13 @@ def firm_theme_add(
             position=OWN_THEME_POSITION,
             submission_key=submission_key or None,
         )
+        _trail(actor, firm, f"added {theme.code}")
         _apply_everywhere_on_commit(firm.pk)
     logger.info("Firm %s added theme %s", firm.pk, theme.code)
     return theme
 
 
-def firm_theme_rename(*, firm: Firm, theme: FirmTheme, name: Any) -> FirmTheme:
+def firm_theme_rename(*, actor: Any, firm: Firm, theme: FirmTheme, name: Any) -> FirmTheme:
     """Rename one of the firm's own themes (its code stays); standard themes keep their names."""
     if theme.firm_id != firm.pk:
         raise ValueError("Not a theme of this firm.")
@@ -211,12 +218,13 @@ def firm_theme_rename(*, firm: Firm, theme: FirmTheme, name: Any) -> FirmTheme:
         locked.name = name
         locked.updated_at = timezone.now()
         locked.save(update_fields=["name", "updated_at"])
+        _trail(actor, firm, f"renamed {locked.code}")
         _apply_everywhere_on_commit(firm.pk)
     logger.info("Firm %s renamed theme %s", firm.pk, locked.code)
     return locked
 
 
-def firm_theme_set_active(*, firm: Firm, theme: FirmTheme, active: bool) -> FirmTheme:
+def firm_theme_set_active(*, actor: Any, firm: Firm, theme: FirmTheme, active: bool) -> FirmTheme:
     """Offer one of the firm's own themes for new cases again, or no longer (never deleted:
     existing cases and reports keep it)."""
     if theme.firm_id != firm.pk:
@@ -236,6 +244,7 @@ def firm_theme_set_active(*, firm: Firm, theme: FirmTheme, active: bool) -> Firm
         locked.is_active = active
         locked.updated_at = timezone.now()
         locked.save(update_fields=["is_active", "updated_at"])
+        _trail(actor, firm, f"{'offered' if active else 'hidden'} {locked.code}")
         _apply_everywhere_on_commit(firm.pk)
     logger.info("Firm %s set theme %s active=%s", firm.pk, locked.code, active)
     return locked
@@ -246,7 +255,7 @@ def _refuse_last(firm: Firm, code: str) -> None:
         raise ValidationError(_("At least one theme must stay available for new cases."))
 
 
-def standard_theme_set_active(*, firm: Firm, code: str, active: bool) -> None:
+def standard_theme_set_active(*, actor: Any, firm: Firm, code: str, active: bool) -> None:
     """Hide a standard theme from new cases of every client of the firm, or show it again.
 
     The firm's row for it is made the first time; a standard theme without one is shown.
@@ -270,6 +279,7 @@ def standard_theme_set_active(*, firm: Firm, code: str, active: bool) -> None:
             row.is_active = active
             row.updated_at = timezone.now()
             row.save(update_fields=["is_active", "updated_at"])
+        _trail(actor, firm, f"{'offered' if active else 'hidden'} {code}")
         _apply_everywhere_on_commit(firm.pk)
     logger.info("Firm %s set standard theme %s active=%s", firm.pk, code, active)
 

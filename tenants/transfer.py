@@ -59,7 +59,10 @@ from tenants.models import (
     Firm,
     FirmMembership,
     FirmTheme,
+    RoleOffer,
 )
+from tenants.trail import Action as TrailAction
+from tenants.trail import trail_write
 
 FORMAT = "vertrouwd-client-export"
 VERSION = 1
@@ -165,7 +168,13 @@ def _json_default(value: Any) -> Any:
 def _foreign_public_tables(cursor) -> list[tuple[str, str]]:
     """(table, column) of public tables, other than ours, with a foreign key to the client."""
     client_table = ClientOrganisation._meta.db_table
-    handled = {Domain._meta.db_table, ClientMembership._meta.db_table, Assignment._meta.db_table}
+    # Role offers are not exported: they name accounts of this database, waiting for an answer.
+    handled = {
+        Domain._meta.db_table,
+        ClientMembership._meta.db_table,
+        Assignment._meta.db_table,
+        RoleOffer._meta.db_table,
+    }
     cursor.execute(
         """
         SELECT c.relname, a.attname FROM pg_constraint con
@@ -185,10 +194,11 @@ def _foreign_public_tables(cursor) -> list[tuple[str, str]]:
 # Export
 
 
-def client_export(client: ClientOrganisation, path: Path) -> TransferSummary:
+def client_export(*, actor: Any, client: ClientOrganisation, path: Path) -> TransferSummary:
     """Write `client` (schema and public rows) to `path`, from one consistent snapshot.
 
     Refuses a schema that is not exactly at this release's migrations, and an existing `path`.
+    Once the file is complete, one row on the firm's audit trail.
     """
     path = Path(path)
     if path.exists():
@@ -249,6 +259,13 @@ def client_export(client: ClientOrganisation, path: Path) -> TransferSummary:
             os.replace(partial, path)
         finally:
             partial.unlink(missing_ok=True)
+    trail_write(
+        actor=actor,
+        action=TrailAction.CLIENT_EXPORT,
+        firm_id=client.firm_id,
+        client=client,
+        detail=path.name[:200],
+    )
     return summary
 
 
@@ -259,7 +276,7 @@ def _public_rows(cursor, client: ClientOrganisation) -> dict[str, Any]:
     )
     assignments = list(
         Assignment.objects.filter(client=client).values(
-            "adviser_id", "kind", "starts_on", "ends_on", "created_by_id", "created_at"
+            "adviser_id", "kind", "starts_on", "ends_on", "ended_at", "created_by_id", "created_at"
         )
     )
     user_ids = {m["user_id"] for m in memberships} | {a["adviser_id"] for a in assignments}
@@ -366,7 +383,7 @@ def _read_archive(path: Path, directory: Path) -> _Archive:
     return _Archive(manifest=manifest, public=public, directory=directory)
 
 
-def client_import(path: Path) -> TransferSummary:
+def client_import(*, actor: Any, path: Path) -> TransferSummary:
     """Create the client of the export at `path` here: schema, rows and public rows.
 
     All in one transaction, verified table by table before it commits; refuses (TransferError,
@@ -401,6 +418,13 @@ def client_import(path: Path) -> TransferSummary:
                 with schema_context(schema):
                     themes.theme_catalogue_apply(firm_id=client.firm_id)
                 summary.public_rows = _load_other_public_rows(public, client)
+                trail_write(
+                    actor=actor,
+                    action=TrailAction.CLIENT_IMPORT,
+                    firm_id=client.firm_id,
+                    client=client,
+                    detail=path.name[:200],
+                )
         except TransferError:
             raise
         except Exception as error:
@@ -546,6 +570,7 @@ def _create_public_rows(
             kind=assignment["kind"],
             starts_on=_parse_date(assignment["starts_on"]),
             ends_on=_parse_date(assignment["ends_on"]),
+            ended_at=_parse_datetime(assignment.get("ended_at")),
             created_by_id=assignment["created_by_id"],
             created_at=_parse_datetime(assignment["created_at"]),
         )

@@ -17,6 +17,32 @@ urlpatterns = [
         "console/assignments/<int:assignment_id>/end/", views.assignment_end, name="assignment_end"
     ),
     path("console/people/", views.people, name="people"),
+    path(
+        "console/people/<slug:scope>/<int:membership_id>/remove/",
+        views.membership_remove,
+        name="membership_remove",
+    ),
+    path(
+        "console/people/offers/<int:offer_id>/withdraw/",
+        views.role_offer_withdraw,
+        name="role_offer_withdraw",
+    ),
+    path("console/trail/", views.trail, name="trail"),
+    path("console/trail.csv", views.trail_csv, name="trail_csv"),
+    path("console/settings/", views.firm_settings, name="firm_settings"),
+    path("offers/", views.role_offers, name="role_offers"),
+    path(
+        "offers/<int:offer_id>/accept/",
+        views.role_offer_answer,
+        {"accept": True},
+        name="role_offer_accept",
+    ),
+    path(
+        "offers/<int:offer_id>/decline/",
+        views.role_offer_answer,
+        {"accept": False},
+        name="role_offer_decline",
+    ),
     path("console/themes/", views.theme_list, name="theme_list"),
     path("console/themes/<int:theme_id>/", views.theme_edit, name="theme_edit"),
     path(

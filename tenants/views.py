@@ -7,7 +7,6 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -18,13 +17,13 @@ from tenants.forms import (
     AssignmentForm,
     ClientEditForm,
     ClientForm,
+    FirmSettingsForm,
     InviteForm,
     OffboardForm,
     ThemeAddForm,
     ThemeNameForm,
 )
-from tenants.models import ClientOrganisation
-from tenants.tasks import send_invitation
+from tenants.models import Assignment, ClientOrganisation
 
 
 def _client_link(request: HttpRequest, client: ClientOrganisation) -> str:
@@ -38,6 +37,8 @@ def home(request: HttpRequest) -> HttpResponse:
     if request.firm is not None:
         return redirect("console")
     organisations = selectors.organisations_of(user=request.user)
+    if not organisations and selectors.role_offers_of(user=request.user):
+        return redirect("role_offers")
     if len(organisations) == 1:
         return redirect(_client_link(request, organisations[0]))
     return redirect("organisations")
@@ -71,7 +72,9 @@ def client_create(request: HttpRequest) -> HttpResponse:
     form = ClientForm(request.POST or None, initial={"contract_starts_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         try:
-            client = services.client_create(firm=request.firm, **form.cleaned_data)
+            client = services.client_create(
+                actor=request.user, firm=request.firm, **form.cleaned_data
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -136,7 +139,7 @@ def client_edit(request: HttpRequest, client_id: int) -> HttpResponse:
     form = ClientEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.client_update(client=client, actor=request.user, **form.cleaned_data)
+            services.client_update(actor=request.user, client=client, **form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -151,8 +154,22 @@ def client_assign(request: HttpRequest, client_id: int) -> HttpResponse:
     client = selectors.client_get_for_firm(firm=request.firm, client_id=client_id)
     form = AssignmentForm(request.POST, advisers=selectors.firm_advisers(firm=request.firm))
     if form.is_valid():
+        confirmed = request.POST.get("confirm_self_access") == "1"
         try:
-            services.assignment_create(client=client, created_by=request.user, **form.cleaned_data)
+            services.assignment_create(
+                actor=request.user,
+                client=client,
+                self_access_confirmed=confirmed,
+                **form.cleaned_data,
+            )
+        except services.SelfAccessNeedsConfirmation:
+            # Granting oneself access to case files is never one click: say what it grants.
+            other_admins = selectors.firm_admin_count(firm=request.firm) - 1
+            return render(
+                request,
+                "tenants/self_access_confirm.html",
+                {"client": client, "form": form, "other_admins": other_admins},
+            )
         except ValidationError as error:
             for message in error.messages:
                 messages.error(request, message)
@@ -169,8 +186,8 @@ def client_assign(request: HttpRequest, client_id: int) -> HttpResponse:
 @require_POST
 def assignment_end(request: HttpRequest, assignment_id: int) -> HttpResponse:
     assignment = selectors.assignment_get_for_firm(firm=request.firm, assignment_id=assignment_id)
-    services.assignment_end(assignment=assignment)
-    messages.success(request, _("The assignment ends today."))
+    services.assignment_end(actor=request.user, assignment=assignment)
+    messages.success(request, _("The assignment has ended; the adviser's access ended at once."))
     return redirect("client_detail", client_id=assignment.client_id)
 
 
@@ -203,31 +220,122 @@ def people(request: HttpRequest) -> HttpResponse:
     form = InviteForm(request.POST or None, clients=clients)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        client = data["client"]
         try:
-            user = services.user_create(
+            services.person_invite(
+                actor=request.user,
+                firm=request.firm,
                 email=data["email"],
                 full_name=data["full_name"],
                 role=data["role"],
-                firm=request.firm if client is None else None,
-                client=client,
+                client=data["client"],
             )
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            if not user.has_usable_password():
-                send_invitation.delay(user.pk, get_language() or "nl")
-                messages.success(
-                    request, _("Invitation sent to %(email)s.") % {"email": user.email}
-                )
-            else:
-                messages.success(request, _("%(email)s has the new role.") % {"email": user.email})
+            # The same words whether the address has an account, a role here, or nothing.
+            messages.success(
+                request,
+                _("The role is offered to %(email)s; it takes effect once they accept it.")
+                % {"email": data["email"].strip().lower()},
+            )
             return redirect("people")
     return render(
         request,
         "tenants/people.html",
-        {"form": form, "people": selectors.firm_people(firm=request.firm)},
+        {
+            "form": form,
+            "people": selectors.firm_people(firm=request.firm),
+            "offers": selectors.firm_role_offers(firm=request.firm),
+            "admin_count": selectors.firm_admin_count(firm=request.firm),
+        },
     )
+
+
+@allow(Role.FIRM_ADMIN)
+@require_POST
+def membership_remove(request: HttpRequest, scope: str, membership_id: int) -> HttpResponse:
+    """Take one role away from somebody (their sessions end; what they wrote stays)."""
+    membership = selectors.membership_get_for_firm(
+        firm=request.firm, scope=scope, membership_id=membership_id
+    )
+    try:
+        services.membership_remove(actor=request.user, firm=request.firm, membership=membership)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(
+            request,
+            _("The role of %(email)s is removed; their sessions have ended.")
+            % {"email": membership.user.email},
+        )
+    return redirect("people")
+
+
+@allow(Role.FIRM_ADMIN)
+@require_POST
+def role_offer_withdraw(request: HttpRequest, offer_id: int) -> HttpResponse:
+    offer = selectors.role_offer_get_for_firm(firm=request.firm, offer_id=offer_id)
+    services.role_offer_withdraw(actor=request.user, offer=offer)
+    messages.success(request, _("The offer is withdrawn."))
+    return redirect("people")
+
+
+@allow(Role.FIRM_ADMIN)
+def trail(request: HttpRequest) -> HttpResponse:
+    """The firm's audit trail: who gave or took access, or changed a setting, and when."""
+    page = selectors.trail_page(firm=request.firm, page=request.GET.get("page", 1))
+    return render(request, "tenants/trail.html", {"page": page})
+
+
+@allow(Role.FIRM_ADMIN)
+def trail_csv(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="audit-trail.csv"'
+    selectors.trail_write_csv(firm=request.firm, out=response)
+    return response
+
+
+@allow(Role.FIRM_ADMIN)
+@require_http_methods(["GET", "POST"])
+def firm_settings(request: HttpRequest) -> HttpResponse:
+    """The firm's anonymity threshold and retention (confidentiality settings; on the trail)."""
+    firm = request.firm
+    initial = {
+        "anonymity_threshold": firm.anonymity_threshold,
+        "retention_months": firm.retention_months,
+    }
+    form = FirmSettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.firm_settings_update(actor=request.user, firm=firm, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("firm_settings")
+    return render(request, "tenants/firm_settings.html", {"form": form})
+
+
+@verified
+def role_offers(request: HttpRequest) -> HttpResponse:
+    """Roles offered to the signed-in person, to accept or decline."""
+    return render(
+        request,
+        "tenants/role_offers.html",
+        {"offers": selectors.role_offers_of(user=request.user)},
+    )
+
+
+@verified
+@require_POST
+def role_offer_answer(request: HttpRequest, offer_id: int, accept: bool) -> HttpResponse:
+    services.role_offer_answer(actor=request.user, offer_id=offer_id, accept=accept)
+    if accept:
+        messages.success(request, _("You have accepted the role."))
+        return redirect("home")
+    messages.success(request, _("You have declined the role."))
+    return redirect("role_offers")
 
 
 @allow(Role.FIRM_ADMIN)
@@ -237,7 +345,9 @@ def theme_list(request: HttpRequest) -> HttpResponse:
     form = ThemeAddForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            theme = themes.firm_theme_add(firm=request.firm, **form.cleaned_data)
+            theme = themes.firm_theme_add(
+                actor=request.user, firm=request.firm, **form.cleaned_data
+            )
         except themes.ThemeAlreadyAdded as duplicate:
             messages.info(
                 request, _("“%(name)s” was already added.") % {"name": duplicate.theme.name}
@@ -267,7 +377,9 @@ def theme_edit(request: HttpRequest, theme_id: int) -> HttpResponse:
     form = ThemeNameForm(request.POST or None, initial={"name": theme.name})
     if request.method == "POST" and form.is_valid():
         try:
-            themes.firm_theme_rename(firm=request.firm, theme=theme, **form.cleaned_data)
+            themes.firm_theme_rename(
+                actor=request.user, firm=request.firm, theme=theme, **form.cleaned_data
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -293,7 +405,9 @@ def theme_set_active(request: HttpRequest, theme_id: int, active: bool) -> HttpR
     """Hide one of the firm's own themes from new cases, or offer it again (never deleted)."""
     theme = selectors.firm_theme_get_for_firm(firm=request.firm, theme_id=theme_id)
     try:
-        themes.firm_theme_set_active(firm=request.firm, theme=theme, active=active)
+        themes.firm_theme_set_active(
+            actor=request.user, firm=request.firm, theme=theme, active=active
+        )
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
@@ -311,7 +425,9 @@ def standard_theme_set_active(request: HttpRequest, code: str, active: bool) -> 
     if code not in STANDARD_THEMES:
         raise Http404
     try:
-        themes.standard_theme_set_active(firm=request.firm, code=code, active=active)
+        themes.standard_theme_set_active(
+            actor=request.user, firm=request.firm, code=code, active=active
+        )
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
@@ -325,8 +441,8 @@ def client_home(request: HttpRequest) -> HttpResponse:
     """A client organisation's start page; what it offers depends on the visitor's role here."""
     client = ClientOrganisation.objects.select_related("firm").get(pk=request.route.client_id)
     advisers = (
-        client.assignments.filter(starts_on__lte=timezone.localdate())
-        .exclude(ends_on__lt=timezone.localdate())
+        Assignment.objects.in_force()
+        .filter(client=client)
         .select_related("adviser")
         .order_by("kind")
     )

@@ -18,6 +18,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import User
 from tenants import services
 from tenants.models import ClientOrganisation, Firm
+from tenants.trail import Operator
 
 PASSWORD = "correct horse battery staple"
 
@@ -38,11 +39,14 @@ USERS = {
 
 
 def build_cast() -> None:
-    acme = services.firm_create(slug="acme", name="Acme Vertrouwenspersonen")
-    bravo = services.firm_create(slug="bravo", name="Bravo Advies")
+    acme = services.firm_create(
+        actor=Operator("test"), slug="acme", name="Acme Vertrouwenspersonen"
+    )
+    bravo = services.firm_create(actor=Operator("test"), slug="bravo", name="Bravo Advies")
     start = timezone.localdate() - datetime.timedelta(days=30)
     clients = {
         "a1": services.client_create(
+            actor=Operator("test"),
             firm=acme,
             slug="a1",
             name="Zorggroep Noord",
@@ -51,6 +55,7 @@ def build_cast() -> None:
             contract_starts_on=start,
         ),
         "a2": services.client_create(
+            actor=Operator("test"),
             firm=acme,
             slug="a2",
             name="Gemeente Zuid",
@@ -59,6 +64,7 @@ def build_cast() -> None:
             contract_starts_on=start,
         ),
         "b1": services.client_create(
+            actor=Operator("test"),
             firm=bravo,
             slug="b1",
             name="Bouwbedrijf West",
@@ -71,6 +77,7 @@ def build_cast() -> None:
     users = {}
     for key, (email, role, firm_slug, client_slug) in USERS.items():
         users[key] = services.user_create(
+            actor=Operator("test"),
             email=email,
             full_name=key.replace("_", " ").title(),
             password=PASSWORD,
@@ -79,11 +86,19 @@ def build_cast() -> None:
             client=clients[client_slug] if client_slug else None,
         )
         TOTPDevice.objects.create(user=users[key], name="Authenticator", confirmed=True)
-    services.assignment_create(client=clients["a1"], adviser=users["adviser_a"], starts_on=start)
     services.assignment_create(
-        client=clients["a1"], adviser=users["adviser_a_backup"], kind="backup", starts_on=start
+        actor=Operator("test"), client=clients["a1"], adviser=users["adviser_a"], starts_on=start
     )
-    services.assignment_create(client=clients["b1"], adviser=users["adviser_b"], starts_on=start)
+    services.assignment_create(
+        actor=Operator("test"),
+        client=clients["a1"],
+        adviser=users["adviser_a_backup"],
+        kind="backup",
+        starts_on=start,
+    )
+    services.assignment_create(
+        actor=Operator("test"), client=clients["b1"], adviser=users["adviser_b"], starts_on=start
+    )
     _build_cases(clients, users)
     _build_sparring(clients, users)
     _build_board(clients, users, firms)

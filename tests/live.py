@@ -24,6 +24,7 @@ from django.utils import timezone
 from accounts.models import User
 from tenants import provisioning, services
 from tenants.models import Assignment, ClientOrganisation, Domain, Firm
+from tenants.trail import Operator
 
 PASSWORD = "correct horse battery staple"
 
@@ -54,16 +55,24 @@ def create_firm(
     or None for firm roles); `assignments` maps an adviser's key to client keys. Users get
     PASSWORD and no authenticator device. Use with the `committed_db` fixture.
     """
-    firm = services.firm_create(slug=unique_slug("firm"), name=f"Firma {secrets.token_hex(3)}")
+    firm = services.firm_create(
+        actor=Operator("test"), slug=unique_slug("firm"), name=f"Firma {secrets.token_hex(3)}"
+    )
     live = LiveFirm(firm=firm)
     start = timezone.localdate() - datetime.timedelta(days=7)
     for key, name in clients.items():
         live.clients[key] = services.client_create(
-            firm=firm, slug=unique_slug(key), name=name, employee_count=50, contract_starts_on=start
+            actor=Operator("test"),
+            firm=firm,
+            slug=unique_slug(key),
+            name=name,
+            employee_count=50,
+            contract_starts_on=start,
         )
         live.hosts[key] = live.clients[key].domains.get(is_primary=True).domain
     for key, (role, client_key) in (users or {}).items():
         live.users[key] = services.user_create(
+            actor=Operator("test"),
             email=f"{key}-{secrets.token_hex(4)}@{firm.slug}.test",
             full_name=key.replace("_", " ").title(),
             password=PASSWORD,
@@ -74,7 +83,10 @@ def create_firm(
     for adviser_key, client_keys in (assignments or {}).items():
         for client_key in client_keys:
             services.assignment_create(
-                client=live.clients[client_key], adviser=live.users[adviser_key], starts_on=start
+                actor=Operator("test"),
+                client=live.clients[client_key],
+                adviser=live.users[adviser_key],
+                starts_on=start,
             )
     return live
 

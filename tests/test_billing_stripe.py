@@ -18,6 +18,7 @@ from billing.models import FirmSubscription, WebhookEvent
 from billing.tasks import subscription_sync_quantity
 from saas.celery import app as celery_app
 from tenants import services as tenant_services
+from tenants.trail import Operator
 from tests.billing_fake_stripe import PRICE_ID, FakeStripe, deliver, sign
 from tests.cast import sign_in
 
@@ -380,7 +381,7 @@ def test_suspending_a_client_sets_the_quantity_with_a_deterministic_key(
 ):
     row = _subscribed(admin_console, fake, webhook_http)
     with django_capture_on_commit_callbacks(execute=True):
-        tenant_services.client_update(client=cast.a2, status="suspended")
+        tenant_services.client_update(actor=Operator("test"), client=cast.a2, status="suspended")
     (call,) = fake.calls_to("post", f"/v1/subscriptions/{row.stripe_subscription_id}")
     item_id = row.stripe_subscription_item_id
     assert call.params["items"] == [{"id": item_id, "price": PRICE_ID, "quantity": "1"}]
@@ -398,7 +399,7 @@ def test_a_change_that_leaves_the_count_alone_sends_nothing(
     row = _subscribed(admin_console, fake, webhook_http)
     with django_capture_on_commit_callbacks(execute=True):
         tenant_services.client_update(
-            client=cast.a1, name="Zorggroep Noord-Oost"
+            actor=Operator("test"), client=cast.a1, name="Zorggroep Noord-Oost"
         )  # no status change
     assert services.quantity_sync(cast.acme.pk) == "unchanged"
     assert fake.calls_to("post", f"/v1/subscriptions/{row.stripe_subscription_id}") == []
@@ -448,7 +449,7 @@ def test_clients_changed_during_checkout_are_synced_when_it_completes(
 
 def test_firms_without_a_subscription_sync_nothing(cast, fake, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        tenant_services.client_update(client=cast.a2, status="suspended")
+        tenant_services.client_update(actor=Operator("test"), client=cast.a2, status="suspended")
     assert services.quantity_sync_request(cast.acme.pk) is False
     assert services.quantity_sync(cast.acme.pk) == "no_subscription"
     assert fake.calls == []
@@ -504,7 +505,7 @@ def test_ten_client_changes_in_a_minute_give_one_update(
     changes += [(cast.a1, "suspended"), (cast.a2, "suspended")]
     for client, status in changes:
         with django_capture_on_commit_callbacks(execute=True):
-            tenant_services.client_update(client=client, status=status)
+            tenant_services.client_update(actor=Operator("test"), client=client, status=status)
     (message,) = queued_tasks()
     assert message.headers["task"] == "billing.tasks.subscription_sync_quantity"
     assert message.headers["argsrepr"] == f"[{cast.acme.pk}]"
@@ -521,7 +522,7 @@ def test_ten_client_changes_in_a_minute_give_one_update(
     assert (row.quantity, row.quantity_sync_due_at) == (0, None)
     # The next change after the sync starts a new batch.
     with django_capture_on_commit_callbacks(execute=True):
-        tenant_services.client_update(client=cast.a1, status="active")
+        tenant_services.client_update(actor=Operator("test"), client=cast.a1, status="active")
     assert len(queued_tasks()) == 1
 
 

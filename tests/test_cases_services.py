@@ -14,6 +14,7 @@ from django_tenants.utils import tenant_context
 from audit.models import AccessLogEntry
 from cases import rules, selectors, services
 from cases.models import Case, CaseCounter, Theme
+from tenants.trail import Operator
 from workindex.models import CaseworkEntry
 
 TODAY = timezone.localdate()
@@ -386,7 +387,9 @@ def test_handover_then_unassigning_the_old_adviser_ends_their_access(a1):
         starts_on=TODAY - datetime.timedelta(days=30)
     )
     assignment.refresh_from_db()
-    assignment_end(assignment=assignment, ends_on=TODAY - datetime.timedelta(days=1))
+    assignment_end(
+        actor=Operator("test"), assignment=assignment, ends_on=TODAY - datetime.timedelta(days=1)
+    )
     with pytest.raises(Http404):
         selectors.case_get_for_user(a1.adviser_a, case.reference)
     assert selectors.case_get_for_user(a1.adviser_a_backup, case.reference).pk == case.pk

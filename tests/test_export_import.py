@@ -28,6 +28,7 @@ from django_tenants.utils import tenant_context
 from accounts.models import User
 from tenants import crypto
 from tenants.models import Assignment, ClientMembership, ClientOrganisation, Domain
+from tenants.trail import Operator
 from tests.live import create_firm, database_url, remove_firm
 
 ROOT = Path(settings.BASE_DIR)
@@ -262,8 +263,12 @@ def test_import_into_another_database(live_client, other_database, tmp_path):
     client = live_client.clients["x"]
     schema = client.schema_name
     # The firm's case themes (committed, so applied to its client at once) go along.
-    themes.firm_theme_add(firm=live_client.firm, name="Werkdruk in de nachtdienst")
-    themes.standard_theme_set_active(firm=live_client.firm, code="threats", active=False)
+    themes.firm_theme_add(
+        actor=Operator("test"), firm=live_client.firm, name="Werkdruk in de nachtdienst"
+    )
+    themes.standard_theme_set_active(
+        actor=Operator("test"), firm=live_client.firm, code="threats", active=False
+    )
     path = tmp_path / "xeno.vtar.gz"
     call_command("export_client", schema=schema, output=str(path), stdout=io.StringIO())
     with connection.cursor() as cursor:

@@ -21,6 +21,7 @@ from django.test import Client
 
 from tenants import migration_runner, services
 from tenants.models import ClientOrganisation
+from tenants.trail import Operator
 from tests.live import create_firm, remove_firm
 from tests.test_provisioning import describe_schema
 
@@ -83,7 +84,9 @@ def migrate_with_django(schema: str) -> None:
 
 
 def new_client(firm, slug: str) -> ClientOrganisation:
-    return services.client_create(firm=firm, slug=slug, name=slug.title(), employee_count=10)
+    return services.client_create(
+        actor=Operator("test"), firm=firm, slug=slug, name=slug.title(), employee_count=10
+    )
 
 
 def host_of(client: ClientOrganisation) -> str:

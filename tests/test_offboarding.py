@@ -13,6 +13,7 @@ from django.db import connection
 
 from tenants import services
 from tenants.models import Assignment, ClientOrganisation, Domain
+from tenants.trail import Operator
 from tests.cast import sign_in
 
 
@@ -108,14 +109,19 @@ def test_other_firms_and_advisers_cannot_offboard(cast, console):
 
 
 def test_an_offboarded_client_cannot_come_back_or_get_people(cast):
-    services.client_offboard(client=cast.a2, actor=cast.admin_a)
+    services.client_offboard(actor=cast.admin_a, client=cast.a2)
     stored = ClientOrganisation.objects.get(pk=cast.a2.pk)
     with pytest.raises(ValidationError):
-        services.client_update(client=stored, status="active")
+        services.client_update(actor=Operator("test"), client=stored, status="active")
     with pytest.raises(ValidationError):
-        services.assignment_create(client=stored, adviser=cast.adviser_a)
+        services.assignment_create(actor=Operator("test"), client=stored, adviser=cast.adviser_a)
     with pytest.raises(ValidationError):
-        services.user_create(email="new.contact@example.org", role="contact_person", client=stored)
+        services.user_create(
+            actor=Operator("test"),
+            email="new.contact@example.org",
+            role="contact_person",
+            client=stored,
+        )
     assert ClientOrganisation.objects.get(pk=cast.a2.pk).status == "offboarded"
 
 

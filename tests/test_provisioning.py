@@ -20,6 +20,7 @@ from django.utils import translation
 
 from tenants import provisioning, services
 from tenants.models import ClientOrganisation, Domain, Firm
+from tenants.trail import Operator
 from tests.locks import waits_for_lock
 
 TEMPLATE = provisioning.TEMPLATE_SCHEMA
@@ -446,7 +447,11 @@ def create_at_once(slugs: list[str]) -> dict[str, Any]:
             connection.ensure_connection()
             barrier.wait(timeout=30)
             outcomes[index] = services.client_create(
-                firm=firm, slug=slug, name=f"Concurrent {slug}", employee_count=50
+                actor=Operator("test"),
+                firm=firm,
+                slug=slug,
+                name=f"Concurrent {slug}",
+                employee_count=50,
             )
         except Exception as error:
             outcomes[index] = error
@@ -527,7 +532,11 @@ def test_creation_that_loses_the_race_at_insert_leaves_no_schema(
             try:
                 with transaction.atomic():
                     outcomes["first"] = services.client_create(
-                        firm=firm, slug="conc-race", name="First", employee_count=5
+                        actor=Operator("test"),
+                        firm=firm,
+                        slug="conc-race",
+                        name="First",
+                        employee_count=5,
                     )
                     created.set()
                     release.wait(timeout=30)
@@ -544,7 +553,11 @@ def test_creation_that_loses_the_race_at_insert_leaves_no_schema(
                 second_pid.append(connection.connection.info.backend_pid)
                 created.wait(timeout=30)
                 outcomes["second"] = services.client_create(
-                    firm=firm, slug="conc-race", name="Second", employee_count=5
+                    actor=Operator("test"),
+                    firm=firm,
+                    slug="conc-race",
+                    name="Second",
+                    employee_count=5,
                 )
             except Exception as error:
                 outcomes["second"] = error

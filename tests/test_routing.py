@@ -9,6 +9,7 @@ from django.test import Client
 from tenants import services
 from tenants.models import ClientOrganisation, Domain
 from tenants.routing import normalise_host, route_for_host
+from tenants.trail import Operator
 from tests.cast import sign_in
 
 
@@ -57,7 +58,9 @@ def test_suspending_a_client_stops_its_host_at_once(cast, django_capture_on_comm
     host = cast.host(cast.a1)
     assert route_for_host(host) is not None
     with django_capture_on_commit_callbacks(execute=True):
-        services.client_update(client=cast.a1, status=ClientOrganisation.Status.SUSPENDED)
+        services.client_update(
+            actor=Operator("test"), client=cast.a1, status=ClientOrganisation.Status.SUSPENDED
+        )
     assert route_for_host(host) is None
     http = Client(HTTP_HOST=host)
     sign_in(http, cast.adviser_a)

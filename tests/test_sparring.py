@@ -40,6 +40,7 @@ from sparring.selectors import thread_list_for_user
 from tenants import services as tenant_services
 from tenants.access import Role
 from tenants.models import Assignment, ClientOrganisation
+from tenants.trail import Operator
 from tests.cast import TINY_PNG, sign_in, sparring_objects
 from tests.test_sparring_checks import EXE, PDF, zip_bomb
 
@@ -305,6 +306,7 @@ def test_contact_persons_never_see_threads(cast):
 def test_another_internal_adviser_of_the_same_client_does_not_see_the_thread(cast):
     thread = _cast_thread(cast)
     colleague = tenant_services.user_create(
+        actor=Operator("test"),
         email="second-internal@client-a1.test",
         full_name="Tweede Interne",
         password="correct horse battery staple",
@@ -924,7 +926,7 @@ def test_offboarding_a_client_forgets_its_threads_and_unsent_emails(cast):
         services.message_add(actor=cast.internal_a1, thread=thread, body="Nog niet verstuurd")
     assert OutboxEmail.objects.filter(client=cast.a1, status="pending").count() == 2
 
-    tenant_services.client_offboard(client=cast.a1, actor=cast.admin_a)
+    tenant_services.client_offboard(actor=cast.admin_a, client=cast.a1)
 
     assert not ThreadIndexEntry.objects.filter(client=cast.a1).exists()
     assert not ThreadUnread.objects.filter(client=cast.a1).exists()

@@ -26,6 +26,7 @@ from tenants import services, themes
 from tenants.models import ClientOrganisation, FirmTheme
 from tenants.selectors import firm_theme_labels
 from tenants.tasks import themes_dispatch
+from tenants.trail import Operator
 from tests.cast import sign_in
 from tests.locks import waits_for_lock
 
@@ -217,7 +218,10 @@ def test_a_standard_theme_can_be_hidden_for_one_firm_but_not_renamed(cast, run_o
     assert _catalogue(cast.acme) == [("threats", "", True, True)]
     with pytest.raises(ValidationError):  # standard themes have no rename form and no id URL
         themes.firm_theme_rename(
-            firm=cast.acme, theme=FirmTheme.objects.get(firm=cast.acme), name="Dreigen"
+            actor=Operator("test"),
+            firm=cast.acme,
+            theme=FirmTheme.objects.get(firm=cast.acme),
+            name="Dreigen",
         )
     standard_row = FirmTheme.objects.get(firm=cast.acme, code="threats")
     assert admin.get(f"/console/themes/{standard_row.pk}/").status_code == 404
@@ -226,9 +230,13 @@ def test_a_standard_theme_can_be_hidden_for_one_firm_but_not_renamed(cast, run_o
 def test_the_last_offered_theme_cannot_be_hidden(cast, run_on_commit):
     codes = list(STANDARD_THEMES)
     for code in codes[:-1]:
-        themes.standard_theme_set_active(firm=cast.acme, code=code, active=False)
+        themes.standard_theme_set_active(
+            actor=Operator("test"), firm=cast.acme, code=code, active=False
+        )
     with translation.override("en"), pytest.raises(ValidationError) as refused:
-        themes.standard_theme_set_active(firm=cast.acme, code=codes[-1], active=False)
+        themes.standard_theme_set_active(
+            actor=Operator("test"), firm=cast.acme, code=codes[-1], active=False
+        )
     assert refused.value.messages == ["At least one theme must stay available for new cases."]
     assert FirmTheme.objects.filter(firm=cast.acme, is_active=False).count() == len(codes) - 1
 
@@ -236,10 +244,16 @@ def test_the_last_offered_theme_cannot_be_hidden(cast, run_on_commit):
 def test_a_new_client_gets_the_firms_themes(cast, run_on_commit):
     theme = _add(cast, run_on_commit)
     hidden = _add(cast, run_on_commit, name="Oud thema")
-    themes.firm_theme_set_active(firm=cast.acme, theme=hidden, active=False)
-    themes.standard_theme_set_active(firm=cast.acme, code="conflict", active=False)
+    themes.firm_theme_set_active(actor=Operator("test"), firm=cast.acme, theme=hidden, active=False)
+    themes.standard_theme_set_active(
+        actor=Operator("test"), firm=cast.acme, code="conflict", active=False
+    )
     client = services.client_create(
-        firm=cast.acme, slug="a3", name="Scholengroep Oost", employee_count=80
+        actor=Operator("test"),
+        firm=cast.acme,
+        slug="a3",
+        name="Scholengroep Oost",
+        employee_count=80,
     )
     assert _themes_in(client) == {
         theme.code: (NIGHT_SHIFTS, True),
@@ -247,22 +261,28 @@ def test_a_new_client_gets_the_firms_themes(cast, run_on_commit):
     }
     assert _standard_active(client, "conflict") is False
     assert _standard_active(client, "bullying") is True
-    other = services.client_create(firm=cast.bravo, slug="b2", name="Bravo twee", employee_count=8)
+    other = services.client_create(
+        actor=Operator("test"), firm=cast.bravo, slug="b2", name="Bravo twee", employee_count=8
+    )
     assert _themes_in(other) == {}
     assert _standard_active(other, "conflict") is True
 
 
 def test_the_fan_out_covers_suspended_clients_and_skips_offboarded_ones(cast):
-    themes.firm_theme_add(firm=cast.acme, name=NIGHT_SHIFTS)  # on_commit not run: nothing applied
-    services.client_update(client=cast.a2, status=ClientOrganisation.Status.SUSPENDED)
+    themes.firm_theme_add(
+        actor=Operator("test"), firm=cast.acme, name=NIGHT_SHIFTS
+    )  # on_commit not run: nothing applied
+    services.client_update(
+        actor=Operator("test"), client=cast.a2, status=ClientOrganisation.Status.SUSPENDED
+    )
     assert themes_dispatch.apply(args=[cast.acme.pk]).get() == 2
     assert set(_themes_in(cast.a2)) == {"own_werkdruk_in_de_nachtdienst"}
-    services.client_offboard(client=cast.a2)
+    services.client_offboard(actor=Operator("test"), client=cast.a2)
     assert themes_dispatch.apply(args=[cast.acme.pk]).get() == 1
 
 
 def test_applying_twice_changes_nothing_the_second_time(cast):
-    themes.firm_theme_add(firm=cast.acme, name=NIGHT_SHIFTS)
+    themes.firm_theme_add(actor=Operator("test"), firm=cast.acme, name=NIGHT_SHIFTS)
     with tenant_context(cast.a1):
         assert themes.theme_catalogue_apply(firm_id=cast.acme.pk) == 1
         assert themes.theme_catalogue_apply(firm_id=cast.acme.pk) == 0
@@ -271,7 +291,9 @@ def test_applying_twice_changes_nothing_the_second_time(cast):
 
 def test_codes_stay_unique_when_a_name_comes_back(cast, run_on_commit):
     first = _add(cast, run_on_commit, name="Pesterijen online")
-    themes.firm_theme_rename(firm=cast.acme, theme=first, name="Online pesten")
+    themes.firm_theme_rename(
+        actor=Operator("test"), firm=cast.acme, theme=first, name="Online pesten"
+    )
     second = _add(cast, run_on_commit, name="Pesterijen online!")
     emoji = _add(cast, run_on_commit, name="🙂🙂")
     assert (first.code, second.code, emoji.code) == (
@@ -458,7 +480,7 @@ def test_bad_names_are_refused_in_english(cast, run_on_commit, admin_en):
         response = _post_add(admin_en, name)
         with translation.override("en"):  # the form's own messages are lazy
             assert response.context["form"].errors["name"] == [message], name
-    themes.firm_theme_set_active(firm=cast.acme, theme=theme, active=False)
+    themes.firm_theme_set_active(actor=Operator("test"), firm=cast.acme, theme=theme, active=False)
     response = _post_add(admin_en, NIGHT_SHIFTS.lower())
     assert response.context["form"].errors["name"] == [
         f"Your firm already has a hidden theme called “{NIGHT_SHIFTS.lower()}”; "
@@ -576,7 +598,9 @@ def test_a_client_created_during_a_theme_change_gets_the_change(committed_db, mo
     def change() -> None:
         try:
             with transaction.atomic():
-                outcomes["theme"] = themes.firm_theme_add(firm=firm, name="Gelijktijdig")
+                outcomes["theme"] = themes.firm_theme_add(
+                    actor=Operator("test"), firm=firm, name="Gelijktijdig"
+                )
                 added.set()
                 release.wait(timeout=30)
         except Exception as error:
@@ -591,7 +615,11 @@ def test_a_client_created_during_a_theme_change_gets_the_change(committed_db, mo
             creator_pid.append(connection.connection.info.backend_pid)
             added.wait(timeout=30)
             outcomes["client"] = services.client_create(
-                firm=firm, slug="conc-theme", name="Gelijktijdig", employee_count=5
+                actor=Operator("test"),
+                firm=firm,
+                slug="conc-theme",
+                name="Gelijktijdig",
+                employee_count=5,
             )
         except Exception as error:
             outcomes["client"] = error

@@ -20,6 +20,7 @@ from django.urls.exceptions import NoReverseMatch
 from django.urls.resolvers import RoutePattern
 
 from tenants.access import Policy, policy_of
+from tenants.trail import Operator
 from tests.cast import board_objects, sign_in, sparring_objects
 
 # Who holds which role where (console = the firm console of the user's own firm).
@@ -56,6 +57,12 @@ ALLOWED_GET_STATUS = {
     "set_language": 302,
     "client_assign": 405,
     "assignment_end": 405,
+    # Removing people, withdrawing and answering role offers, ending sessions: POST only.
+    "membership_remove": 405,
+    "role_offer_withdraw": 405,
+    "role_offer_accept": 405,
+    "role_offer_decline": 405,
+    "accounts:sign_out_everywhere": 405,
     "accounts:two_factor_setup": 200,  # verified users may replace their authenticator
     "accounts:two_factor_verify": 302,  # already verified: on to the next page
     "billing:checkout": 405,  # POST only
@@ -185,7 +192,21 @@ def _own_theme_id(firm) -> int:
     from tenants.models import FirmTheme
 
     existing = FirmTheme.objects.filter(firm=firm, is_standard=False).first()
-    return (existing or themes.firm_theme_add(firm=firm, name=f"Thema van {firm.slug}")).pk
+    return (
+        existing
+        or themes.firm_theme_add(actor=Operator("test"), firm=firm, name=f"Thema van {firm.slug}")
+    ).pk
+
+
+def _offer_id(cast, firm) -> int:
+    """A role offer of `firm` waiting for an answer (made for this test; rolled back after)."""
+    from tenants.models import RoleOffer
+
+    other = cast.contact_b1 if firm.slug == "acme" else cast.contact_a1
+    offer, _created = RoleOffer.objects.get_or_create(
+        user=other, firm=firm, client=None, role="adviser", defaults={"email": other.email}
+    )
+    return offer.pk
 
 
 def _appointment_id(cast, client, internal_key: str) -> int:
@@ -201,6 +222,8 @@ def _appointment_id(cast, client, internal_key: str) -> int:
 
 
 def _objects_of(cast, firm_slug: str) -> dict[str, int]:
+    from tenants.models import FirmMembership
+
     client = cast.a1 if firm_slug == "acme" else cast.b1
     return {
         "theme_id": _own_theme_id(cast.acme if firm_slug == "acme" else cast.bravo),
@@ -211,6 +234,13 @@ def _objects_of(cast, firm_slug: str) -> dict[str, int]:
         "appointment_id": _appointment_id(
             cast, client, "internal_a1" if firm_slug == "acme" else "internal_b1"
         ),
+        # A firm role of this firm (its adviser), and an offer of this firm to somebody.
+        "scope": "firm",
+        "membership_id": FirmMembership.objects.filter(firm=client.firm, role="adviser")
+        .order_by("pk")
+        .first()
+        .pk,
+        "offer_id": _offer_id(cast, client.firm),
         # a1 and a2 hold a case with this reference, b1 does not; and the other way round.
         "reference": cast.case_reference("a1" if firm_slug == "acme" else "b1"),
         # The cast's sparring thread, its attachment and a notification e-mail of this client.

@@ -101,8 +101,8 @@ def assigned_clients(
 ) -> list[tuple[ClientOrganisation, str]]:
     """(client, assignment kind) for the adviser's current assignments in `firm` (two queries)."""
     assignments = (
-        Assignment.objects.filter(adviser=user, client__firm=firm, starts_on__lte=day)
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day))
+        Assignment.objects.in_force(day)
+        .filter(adviser=user, client__firm=firm)
         .filter(client__status=ClientOrganisation.Status.ACTIVE)
         .select_related("client")
         .prefetch_related("client__domains")

@@ -78,4 +78,22 @@ def case_settings_update(*, actor: User, retention_months: int | None) -> CaseSe
             detail="retention "
             + (str(retention_months) if retention_months is not None else "firm default"),
         )
+        _trail_retention(actor, retention_months)
     return settings_row
+
+
+def _trail_retention(actor: User, retention_months: int | None) -> None:
+    """The client's retention is a confidentiality setting: one row on the firm's trail."""
+    from cases.selectors import current_client
+    from tenants.models import ClientOrganisation
+    from tenants.trail import Action as TrailAction
+    from tenants.trail import trail_write
+
+    client = current_client()
+    trail_write(
+        actor=actor,
+        action=TrailAction.CLIENT_RETENTION,
+        firm_id=client.firm_id,
+        client=ClientOrganisation.objects.only("pk", "name").get(pk=client.client_id),
+        detail=f"retention {retention_months if retention_months is not None else 'firm default'}",
+    )

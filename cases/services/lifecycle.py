@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -148,10 +147,8 @@ def case_handover(
     client = current_client()
     today = timezone.localdate()
     assigned = (
-        Assignment.objects.filter(
-            adviser=to_adviser, client_id=client.client_id, starts_on__lte=today
-        )
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+        Assignment.objects.in_force(today)
+        .filter(adviser=to_adviser, client_id=client.client_id)
         .exists()
     )
     is_adviser = FirmMembership.objects.filter(

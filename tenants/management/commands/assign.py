@@ -20,6 +20,7 @@ from tenants.management.commands._common import (
     user_get,
 )
 from tenants.models import Assignment
+from tenants.trail import Operator
 
 OPTION_NAMES = {"kind": "--kind", "starts_on": "--from", "ends_on": "--until"}
 
@@ -50,6 +51,7 @@ class Command(OperatorCommand):
         adviser = user_get(options["adviser"])
         with refusing(OPTION_NAMES):
             assignment = services.assignment_create(
+                actor=Operator("assign"),
                 client=client,
                 adviser=adviser,
                 kind=options["kind"],

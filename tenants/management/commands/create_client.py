@@ -15,6 +15,7 @@ from saas import hosts
 from tenants import services
 from tenants.management.commands._common import OperatorCommand, firm_get, parse_date, refusing
 from tenants.models import ClientOrganisation
+from tenants.trail import Operator
 
 OPTION_NAMES = {
     "slug": "--slug",
@@ -61,6 +62,7 @@ class Command(OperatorCommand):
             raise CommandError(f"The contract ends ({ends_on}) before it starts ({starts_on}).")
         with refusing(OPTION_NAMES):
             client = services.client_create(
+                actor=Operator("create_client"),
                 firm=firm,
                 slug=options["slug"],
                 name=options["name"],

@@ -11,6 +11,7 @@ from django.core.management.base import CommandParser
 
 from tenants import services
 from tenants.management.commands._common import OperatorCommand, refusing
+from tenants.trail import Operator
 
 OPTION_NAMES = {
     "slug": "--slug",
@@ -44,6 +45,7 @@ class Command(OperatorCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         with refusing(OPTION_NAMES):
             firm = services.firm_create(
+                actor=Operator("create_firm"),
                 slug=options["slug"],
                 name=options["name"],
                 anonymity_threshold=options["anonymity_threshold"],

@@ -31,6 +31,7 @@ from tenants.management.commands._common import (
 )
 from tenants.models import ClientMembership, ClientOrganisation, Firm, FirmMembership
 from tenants.tasks import send_invitation
+from tenants.trail import Operator
 
 FIRM_ROLES = FirmMembership.Role.values
 CLIENT_ROLES = ClientMembership.Role.values
@@ -83,6 +84,7 @@ class Command(OperatorCommand):
         existing = User.objects.filter(email__iexact=email).exists()
         with refusing({"email": "--email"}), transaction.atomic():
             user = services.user_create(
+                actor=Operator("create_user"),
                 email=email,
                 full_name=full_name,
                 password=password,

@@ -17,6 +17,7 @@ from django.core.management.base import CommandError, CommandParser
 
 from tenants.management.commands._common import OperatorCommand, client_get, firm_get
 from tenants.models import ClientOrganisation
+from tenants.trail import Operator
 from tenants.transfer import TransferError, client_export
 
 
@@ -41,7 +42,9 @@ class Command(OperatorCommand):
         else:
             raise CommandError("Name the client: --firm and --slug, or --schema.")
         try:
-            summary = client_export(client, Path(options["output"]))
+            summary = client_export(
+                actor=Operator("export_client"), client=client, path=Path(options["output"])
+            )
         except TransferError as error:
             raise CommandError(str(error)) from None
         rows = sum(table.rows for table in summary.tables)

@@ -17,6 +17,7 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 
 from tenants.management.commands._common import OperatorCommand
+from tenants.trail import Operator
 from tenants.transfer import TransferError, client_import
 
 
@@ -28,7 +29,7 @@ class Command(OperatorCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            summary = client_import(Path(options["path"]))
+            summary = client_import(actor=Operator("import_client"), path=Path(options["path"]))
         except TransferError as error:
             raise CommandError(str(error)) from None
         rows = sum(table.rows for table in summary.tables)

@@ -15,6 +15,7 @@ from django.core.management.base import CommandError, CommandParser
 from tenants import services
 from tenants.management.commands._common import OperatorCommand, client_get, firm_get
 from tenants.models import ClientOrganisation
+from tenants.trail import Operator
 
 
 class Command(OperatorCommand):
@@ -40,7 +41,7 @@ class Command(OperatorCommand):
         if client.status == ClientOrganisation.Status.OFFBOARDED:
             self.stdout.write(f"{firm.slug}/{client.slug} is offboarded already; nothing to do.")
             return
-        services.client_offboard(client=client)
+        services.client_offboard(actor=Operator("offboard_client"), client=client)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Offboarded {firm.slug}/{client.slug}: data key destroyed, schema "

@@ -50,6 +50,7 @@ from tenants import crypto
 from tenants.fields import EncryptedTextField
 from tenants.management.commands._common import OperatorCommand, client_get, firm_get
 from tenants.models import ClientOrganisation
+from tenants.trail import Action, Operator, trail_write
 
 # Byte columns sealed with `crypto.encrypt_bytes` under a purpose per row (the model's
 # `purpose()`): no field type marks them, so they are named here to be rotated with the texts.
@@ -179,7 +180,18 @@ def rewrap(client: ClientOrganisation) -> bool:
             wrapped_data_key=crypto.wrap_data_key(ring.current, schema),
             retired_data_keys=b"".join(crypto.wrap_data_key(key, schema) for key in ring.retired),
         )
+        _trail(locked, "data keys rewrapped under the current master key")
     return True
+
+
+def _trail(client: ClientOrganisation, detail: str) -> None:
+    trail_write(
+        actor=Operator("rotate_keys"),
+        action=Action.KEY_ROTATION,
+        firm_id=client.firm_id,
+        client=client,
+        detail=detail,
+    )
 
 
 def reencrypt(client: ClientOrganisation) -> int:
@@ -207,6 +219,7 @@ def reencrypt(client: ClientOrganisation) -> int:
                     f"{client.firm.slug}/{client.slug}: {len(result.unreadable)} value(s) open "
                     f"with no key of this client ({_listing(result.unreadable)}); nothing changed."
                 )
+            _trail(locked, f"new data key, {result.written} values re-encrypted")
     finally:
         # Whether committed or rolled back, the cached key may be the wrong one now.
         crypto.forget_data_key(schema)
@@ -249,6 +262,7 @@ def purge_retired(client: ClientOrganisation) -> tuple[int, Resealed]:
             ring = crypto.unwrap_key_ring(bytes(locked.wrapped_data_key), retired, schema)
             result = reseal(schema, keys=ring.keys, new_key=ring.current, keep_current=True)
             ClientOrganisation.objects.filter(pk=client.pk).update(retired_data_keys=b"")
+            _trail(locked, f"{len(ring.retired)} retired data key(s) destroyed")
     finally:
         crypto.forget_data_key(schema)
     return len(ring.retired), result

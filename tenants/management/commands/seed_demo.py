@@ -53,6 +53,7 @@ from saas import hosts
 from tenants import demo, services
 from tenants.management.commands._common import OperatorCommand, check_range, describe
 from tenants.models import ClientOrganisation, Firm
+from tenants.trail import Operator
 from tenants.validators import validate_slug_label
 
 MAX_CLIENTS = 10_000
@@ -262,7 +263,9 @@ class _Seeder:
     def create_firm(self) -> None:
         plan = self.plan
         with transaction.atomic():
-            self.firm = services.firm_create(slug=plan.firm_slug, name=plan.firm_name)
+            self.firm = services.firm_create(
+                actor=Operator("seed_demo"), slug=plan.firm_slug, name=plan.firm_name
+            )
             self._person(plan.admin, firm=self.firm, where=plan.firm_slug, second_factor=False)
             self.advisers = [
                 self._person(person, firm=self.firm, where=plan.firm_slug, second_factor=True)
@@ -273,6 +276,7 @@ class _Seeder:
         assert self.firm is not None
         with transaction.atomic():
             client = services.client_create(
+                actor=Operator("seed_demo"),
                 firm=self.firm,
                 slug=client_plan.slug,
                 name=client_plan.name,
@@ -288,6 +292,7 @@ class _Seeder:
             )
             for adviser_index, kind in client_plan.assignments:
                 services.assignment_create(
+                    actor=Operator("seed_demo"),
                     client=client,
                     adviser=self.advisers[adviser_index],
                     kind=kind,
@@ -322,6 +327,7 @@ class _Seeder:
         client: ClientOrganisation | None = None,
     ) -> User:
         user = services.user_create(
+            actor=Operator("seed_demo"),
             email=person.email,
             full_name=person.full_name,
             firm=firm,

@@ -1,0 +1,702 @@
+"""Insider trust: access ends when it should, every grant is on the trail, self-access is
+deliberate, invitations reveal nothing, sessions end on removal (issue 12)."""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+import pytest
+from django.conf import settings
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.db import DatabaseError, connection, transaction
+from django.test import Client
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+
+from audit.models import AccessLogEntry
+from tenants import services, themes
+from tenants.access import Role, roles_in_client, serves_client
+from tenants.models import (
+    Assignment,
+    ClientMembership,
+    ClientOrganisation,
+    Firm,
+    FirmMembership,
+    RoleOffer,
+    TrailEntry,
+)
+from tenants.trail import Action, Operator
+from tests.cast import PASSWORD, sign_in, sparring_objects
+
+CONSOLE = settings.BASE_DOMAIN
+
+
+def _http(cast, user, organisation=None) -> Client:
+    host = CONSOLE if organisation is None else cast.host(organisation)
+    http = Client(HTTP_HOST=host)
+    sign_in(http, user)
+    return http
+
+
+def _trail() -> list[tuple[str, int | None, str, str]]:
+    return list(
+        TrailEntry.objects.order_by("pk").values_list(
+            "action", "actor_id", "operator_command", "subject_email"
+        )
+    )
+
+
+def _new_rows(before: int) -> list[TrailEntry]:
+    return list(TrailEntry.objects.order_by("pk")[before:])
+
+
+def _stranger_404(cast, organisation) -> bytes:
+    response = _http(cast, cast.contact_b1, organisation).get("/cases/")
+    assert response.status_code == 404
+    return response.content
+
+
+# --- ending is immediate ----------------------------------------------------------------------
+
+
+def test_ending_an_assignment_ends_access_at_once_in_the_open_session(cast, console):
+    adviser = _http(cast, cast.adviser_a, cast.a1)
+    reference = cast.case_reference("a1")
+    assert adviser.get(f"/cases/{reference}/").status_code == 200
+    assignment = Assignment.objects.get(adviser=cast.adviser_a, client=cast.a1)
+
+    sign_in(console, cast.admin_a)
+    response = console.post(f"/console/assignments/{assignment.pk}/end/")
+    assert response.status_code == 302
+
+    stranger = _stranger_404(cast, cast.a1)
+    for path in ("/cases/", f"/cases/{reference}/", "/sparring/", "/"):
+        response = adviser.get(path)
+        assert response.status_code == 404, path
+        assert response.content == stranger
+    assignment.refresh_from_db()
+    assert assignment.ended_at is not None and assignment.ends_on == timezone.localdate()
+    assert not serves_client(cast.adviser_a, client_id=cast.a1.pk, firm_id=cast.acme.pk)
+    # The backup adviser still serves the client.
+    assert _http(cast, cast.adviser_a_backup, cast.a1).get("/cases/").status_code == 200
+
+
+def test_a_planned_end_date_keeps_access_until_that_day_ends(cast):
+    assignment = Assignment.objects.get(adviser=cast.adviser_a, client=cast.a1)
+    today = timezone.localdate()
+    services.assignment_end(
+        actor=cast.admin_a, assignment=assignment, ends_on=today + datetime.timedelta(days=3)
+    )
+    assignment.refresh_from_db()
+    assert assignment.ended_at is None
+    assert assignment.ends_on == today + datetime.timedelta(days=3)
+    ids = {"client_id": cast.a1.pk, "firm_id": cast.acme.pk}
+    assert serves_client(cast.adviser_a, **ids)
+    assert serves_client(cast.adviser_a, day=today + datetime.timedelta(days=3), **ids)
+    assert not serves_client(cast.adviser_a, day=today + datetime.timedelta(days=4), **ids)
+    assert _http(cast, cast.adviser_a, cast.a1).get("/cases/").status_code == 200
+
+
+def test_a_stale_case_form_posted_after_the_end_changes_nothing(cast):
+    adviser = _http(cast, cast.adviser_a, cast.a1)
+    reference = cast.case_reference("a1")
+    assert adviser.get(f"/cases/{reference}/").status_code == 200
+    with tenant_context(cast.a1):
+        log_before = AccessLogEntry.objects.count()
+        from cases.models import Note
+
+        notes_before = Note.objects.count()
+    services.assignment_end(
+        actor=cast.admin_a,
+        assignment=Assignment.objects.get(adviser=cast.adviser_a, client=cast.a1),
+    )
+    response = adviser.post(f"/cases/{reference}/notes/", {"body": "te laat"})
+    assert response.status_code == 404
+    with tenant_context(cast.a1):
+        assert Note.objects.count() == notes_before
+        assert AccessLogEntry.objects.count() == log_before
+
+
+def test_an_ended_assignment_lets_a_new_one_start_today(cast):
+    assignment = Assignment.objects.get(adviser=cast.adviser_a, client=cast.a1)
+    services.assignment_end(actor=cast.admin_a, assignment=assignment)
+    again = services.assignment_create(actor=cast.admin_a, client=cast.a1, adviser=cast.adviser_a)
+    assert again.is_current()
+    assert serves_client(cast.adviser_a, client_id=cast.a1.pk, firm_id=cast.acme.pk)
+
+
+def test_ending_twice_writes_one_trail_row(cast):
+    assignment = Assignment.objects.get(adviser=cast.adviser_a, client=cast.a1)
+    before = TrailEntry.objects.count()
+    services.assignment_end(actor=cast.admin_a, assignment=assignment)
+    services.assignment_end(actor=cast.admin_a, assignment=assignment)
+    rows = _new_rows(before)
+    assert [(row.action, row.actor_id, row.subject_email) for row in rows] == [
+        (Action.ASSIGNMENT_END, cast.admin_a.pk, cast.adviser_a.email)
+    ]
+
+
+# --- removal ----------------------------------------------------------------------------------
+
+
+def test_removing_a_contact_person_ends_every_session_of_theirs(cast, console):
+    phone = _http(cast, cast.contact_a1, cast.a1)
+    laptop = _http(cast, cast.contact_a1, cast.a1)
+    assert phone.get("/board/").status_code == 200
+    membership = ClientMembership.objects.get(user=cast.contact_a1, client=cast.a1)
+
+    sign_in(console, cast.admin_a)
+    assert console.post(f"/console/people/client/{membership.pk}/remove/").status_code == 302
+
+    for device in (phone, laptop):
+        response = device.get("/board/")
+        assert response.status_code == 302
+        assert response["Location"].startswith(f"http://{CONSOLE}/accounts/login/")
+    # Signing in again gives nothing at a1.
+    again = _http(cast, cast.contact_a1, cast.a1)
+    assert again.get("/board/").status_code == 404
+    assert not ClientMembership.objects.filter(user=cast.contact_a1, client=cast.a1).exists()
+    assert (
+        TrailEntry.objects.filter(
+            action=Action.MEMBERSHIP_REMOVE, actor_id=cast.admin_a.pk, subject_id=cast.contact_a1.pk
+        ).count()
+        == 1
+    )
+
+
+def test_removing_an_adviser_ends_their_assignments_now(cast):
+    membership = FirmMembership.objects.get(user=cast.adviser_a, firm=cast.acme, role="adviser")
+    services.membership_remove(actor=cast.admin_a, firm=cast.acme, membership=membership)
+    assignment = Assignment.objects.get(adviser=cast.adviser_a, client=cast.a1)
+    assert assignment.ended_at is not None
+    assert roles_in_client(cast.adviser_a, client_id=cast.a1.pk, firm_id=cast.acme.pk) == set()
+
+
+def test_the_last_firm_admin_cannot_be_removed(cast):
+    membership = FirmMembership.objects.get(user=cast.admin_a, firm=cast.acme)
+    before = (_trail(), FirmMembership.objects.count())
+    with pytest.raises(ValidationError):
+        services.membership_remove(actor=cast.admin_a, firm=cast.acme, membership=membership)
+    assert (_trail(), FirmMembership.objects.count()) == before
+
+
+def test_a_second_admin_can_be_removed_but_not_the_remaining_one(cast):
+    services.user_create(
+        actor=cast.admin_a, email="tweede@acme.test", firm=cast.acme, role="firm_admin"
+    )
+    second = FirmMembership.objects.get(user__email="tweede@acme.test")
+    first = FirmMembership.objects.get(user=cast.admin_a, firm=cast.acme)
+    services.membership_remove(actor=cast.admin_a, firm=cast.acme, membership=first)
+    with pytest.raises(ValidationError):
+        services.membership_remove(actor=cast.admin_a, firm=cast.acme, membership=second)
+
+
+def test_another_firms_membership_cannot_be_removed_from_the_console(cast, console):
+    membership = ClientMembership.objects.get(user=cast.contact_b1, client=cast.b1)
+    sign_in(console, cast.admin_a)
+    before = _trail()
+    assert console.post(f"/console/people/client/{membership.pk}/remove/").status_code == 404
+    assert ClientMembership.objects.filter(pk=membership.pk).exists()
+    assert _trail() == before
+
+
+def test_a_departed_internal_advisers_threads_stay_with_the_client(cast):
+    thread = sparring_objects(cast.a1)["thread_id"]
+    colleague = services.user_create(
+        actor=cast.admin_a,
+        email="collega@client-a1.test",
+        password=PASSWORD,
+        client=cast.a1,
+        role="internal_adviser",
+    )
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.create(user=colleague, name="phone", confirmed=True)
+    colleague_http = _http(cast, colleague, cast.a1)
+    assert colleague_http.get(f"/sparring/{thread}/").status_code == 404  # not hers yet
+
+    membership = ClientMembership.objects.get(user=cast.internal_a1, client=cast.a1)
+    services.membership_remove(actor=cast.admin_a, firm=cast.acme, membership=membership)
+
+    assert colleague_http.get(f"/sparring/{thread}/").status_code == 200
+    assert _http(cast, cast.adviser_a, cast.a1).get(f"/sparring/{thread}/").status_code == 200
+    assert _http(cast, cast.internal_a1, cast.a1).get(f"/sparring/{thread}/").status_code == 404
+
+
+def test_deactivating_an_account_signs_it_out_and_refuses_sign_in(cast):
+    http = _http(cast, cast.adviser_a, cast.a1)
+    call_command("remove_person", "--email", cast.adviser_a.email, "--deactivate")
+    response = http.get("/cases/")
+    assert response.status_code == 302
+    cast.adviser_a.refresh_from_db()
+    assert not cast.adviser_a.is_active
+    assert Assignment.objects.get(adviser=cast.adviser_a, client=cast.a1).ended_at is not None
+    row = TrailEntry.objects.get(action=Action.ACCOUNT_DEACTIVATE)
+    assert (row.actor_id, row.operator_command, row.firm_id) == (
+        None,
+        "remove_person",
+        cast.acme.pk,
+    )
+    login = Client(HTTP_HOST=CONSOLE).post(
+        "/accounts/login/", {"username": cast.adviser_a.email, "password": PASSWORD}
+    )
+    assert login.status_code == 200  # the form again, not a redirect onwards
+
+
+def test_remove_person_command_removes_one_role(cast):
+    call_command(
+        "remove_person",
+        "--email",
+        cast.contact_a1.email,
+        "--firm",
+        "acme",
+        "--client",
+        "a1",
+        "--role",
+        "contact_person",
+    )
+    assert not ClientMembership.objects.filter(user=cast.contact_a1).exists()
+    row = TrailEntry.objects.get(action=Action.MEMBERSHIP_REMOVE)
+    assert (row.operator_command, row.subject_email, row.client_id) == (
+        "remove_person",
+        cast.contact_a1.email,
+        cast.a1.pk,
+    )
+
+
+def test_sign_out_everywhere_keeps_this_session_only(cast, console):
+    other = _http(cast, cast.adviser_a, cast.a1)
+    sign_in(console, cast.adviser_a)
+    response = console.post("/accounts/sign-out-everywhere/")
+    assert response.status_code == 302
+    assert console.get("/accounts/preferences/").status_code == 200
+    assert other.get("/cases/").status_code == 302
+
+
+# --- the trail --------------------------------------------------------------------------------
+
+
+def test_the_trail_refuses_update_delete_and_truncate(cast):
+    services.assignment_end(
+        actor=cast.admin_a,
+        assignment=Assignment.objects.get(adviser=cast.adviser_a, client=cast.a1),
+    )
+    row = TrailEntry.objects.latest("pk")
+    for statement, parameters in (
+        ("UPDATE tenants_trailentry SET actor_email = 'x' WHERE id = %s", [row.pk]),
+        ("DELETE FROM tenants_trailentry WHERE id = %s", [row.pk]),
+        ("TRUNCATE tenants_trailentry", []),
+    ):
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            connection.cursor().execute(statement, parameters)
+    assert TrailEntry.objects.get(pk=row.pk).actor_email == cast.admin_a.email
+
+
+def _audited_actions(cast):
+    """(label, expected action, call) for every audited service, by admin_a unless an operator."""
+    admin = cast.admin_a
+    return [
+        (
+            "user_create",
+            Action.MEMBERSHIP_ADD,
+            lambda: services.user_create(
+                actor=admin, email="nieuw@acme.test", firm=cast.acme, role="adviser"
+            ),
+        ),
+        (
+            "person_invite",
+            Action.ROLE_OFFER,
+            lambda: services.person_invite(
+                actor=admin, firm=cast.acme, email="nieuw@acme.test", role="adviser"
+            ),
+        ),
+        (
+            "assignment_create",
+            Action.ASSIGNMENT_CREATE,
+            lambda: services.assignment_create(
+                actor=admin, client=cast.a2, adviser=cast.adviser_a_unassigned
+            ),
+        ),
+        (
+            "assignment_end",
+            Action.ASSIGNMENT_END,
+            lambda: services.assignment_end(
+                actor=admin,
+                assignment=Assignment.objects.get(adviser=cast.adviser_a, client=cast.a1),
+            ),
+        ),
+        (
+            "membership_remove",
+            Action.MEMBERSHIP_REMOVE,
+            lambda: services.membership_remove(
+                actor=admin,
+                firm=cast.acme,
+                membership=ClientMembership.objects.get(user=cast.contact_a2),
+            ),
+        ),
+        (
+            "client_update",
+            Action.CLIENT_UPDATE,
+            lambda: services.client_update(actor=admin, client=cast.a2, status="suspended"),
+        ),
+        (
+            "firm_settings_update",
+            Action.FIRM_SETTINGS,
+            lambda: services.firm_settings_update(
+                actor=admin, firm=cast.acme, anonymity_threshold=7, retention_months=24
+            ),
+        ),
+        (
+            "firm_theme_add",
+            Action.THEME_CHANGE,
+            lambda: themes.firm_theme_add(actor=admin, firm=cast.acme, name="Werkdruk"),
+        ),
+        (
+            "standard_theme_set_active",
+            Action.THEME_CHANGE,
+            lambda: themes.standard_theme_set_active(
+                actor=admin, firm=cast.acme, code="bullying", active=False
+            ),
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    "label",
+    [
+        "user_create",
+        "person_invite",
+        "assignment_create",
+        "assignment_end",
+        "membership_remove",
+        "client_update",
+        "firm_settings_update",
+        "firm_theme_add",
+        "standard_theme_set_active",
+    ],
+)
+def test_each_audited_change_writes_exactly_one_trail_row_by_its_actor(cast, label):
+    _label, action, run = next(entry for entry in _audited_actions(cast) if entry[0] == label)
+    before = TrailEntry.objects.count()
+    run()
+    rows = _new_rows(before)
+    assert [(row.action, row.actor_id, row.actor_email, row.firm_id) for row in rows] == [
+        (action, cast.admin_a.pk, cast.admin_a.email, cast.acme.pk)
+    ]
+
+
+@pytest.mark.parametrize("accept", [True, False])
+def test_answering_an_offer_writes_one_row_by_the_account_holder(cast, accept):
+    offer = services.person_invite(
+        actor=cast.admin_a, firm=cast.acme, email=cast.contact_b1.email, role="adviser"
+    )
+    before = TrailEntry.objects.count()
+    services.role_offer_answer(actor=cast.contact_b1, offer_id=offer.pk, accept=accept)
+    rows = _new_rows(before)
+    expected = Action.ROLE_OFFER_ACCEPT if accept else Action.ROLE_OFFER_DECLINE
+    assert [(row.action, row.actor_id, row.firm_id) for row in rows] == [
+        (expected, cast.contact_b1.pk, cast.acme.pk)
+    ]
+    assert FirmMembership.objects.filter(user=cast.contact_b1, firm=cast.acme).exists() is accept
+    assert not RoleOffer.objects.filter(pk=offer.pk).exists()
+
+
+def test_client_retention_change_is_on_the_trail(cast):
+    from cases.services import case_settings_update
+
+    before = TrailEntry.objects.count()
+    with tenant_context(cast.a1):
+        case_settings_update(actor=cast.admin_a, retention_months=36)
+    rows = _new_rows(before)
+    assert [(r.action, r.actor_id, r.client_id, r.detail) for r in rows] == [
+        (Action.CLIENT_RETENTION, cast.admin_a.pk, cast.a1.pk, "retention 36")
+    ]
+
+
+def test_offboarding_and_key_rotation_are_on_the_trail_as_operator_commands(cast):
+    before = TrailEntry.objects.count()
+    call_command("rotate_keys", "--rewrap", "--firm", "acme", "--client", "a2")
+    call_command("offboard_client", "--firm", "acme", "--client", "a2", "--confirm", "a2")
+    rows = _new_rows(before)
+    assert [(r.action, r.operator_command, r.client_id, r.actor_id) for r in rows] == [
+        (Action.KEY_ROTATION, "rotate_keys", cast.a2.pk, None),
+        (Action.CLIENT_OFFBOARD, "offboard_client", cast.a2.pk, None),
+    ]
+
+
+def _state():
+    return (
+        _trail(),
+        list(Assignment.objects.order_by("pk").values_list("ends_on", "ended_at")),
+        FirmMembership.objects.count(),
+        ClientMembership.objects.count(),
+        RoleOffer.objects.count(),
+        list(Firm.objects.order_by("pk").values_list("anonymity_threshold", "retention_months")),
+        list(ClientOrganisation.objects.order_by("pk").values_list("status", "contract_ends_on")),
+    )
+
+
+@pytest.mark.parametrize(
+    "refused",
+    [
+        "bad_threshold",
+        "bad_retention",
+        "overlap",
+        "bad_email",
+        "contract_backwards",
+        "self_access_unconfirmed",
+        "adviser_of_other_firm",
+        "unknown_role",
+    ],
+)
+def test_a_refused_change_writes_no_trail_row_and_changes_nothing(cast, refused):
+    admin = cast.admin_a
+    calls = {
+        "bad_threshold": lambda: services.firm_settings_update(
+            actor=admin, firm=cast.acme, anonymity_threshold=2, retention_months=12
+        ),
+        "bad_retention": lambda: services.firm_settings_update(
+            actor=admin, firm=cast.acme, anonymity_threshold=5, retention_months=121
+        ),
+        "overlap": lambda: services.assignment_create(
+            actor=admin, client=cast.a1, adviser=cast.adviser_a
+        ),
+        "bad_email": lambda: services.person_invite(
+            actor=admin, firm=cast.acme, email="geen-adres", role="adviser"
+        ),
+        "contract_backwards": lambda: services.client_update(
+            actor=admin, client=cast.a1, contract_ends_on=datetime.date(2000, 1, 1)
+        ),
+        "self_access_unconfirmed": lambda: services.assignment_create(
+            actor=cast.adviser_a_unassigned, client=cast.a2, adviser=cast.adviser_a_unassigned
+        ),
+        "adviser_of_other_firm": lambda: services.assignment_create(
+            actor=admin, client=cast.a2, adviser=cast.adviser_b
+        ),
+        "unknown_role": lambda: services.person_invite(
+            actor=admin, firm=cast.acme, email="x@acme.test", role="superuser"
+        ),
+    }
+    before = _state()
+    with pytest.raises(ValidationError):
+        calls[refused]()
+    assert _state() == before
+
+
+def test_firm_admins_read_and_download_the_trail(cast, console):
+    services.assignment_end(
+        actor=cast.admin_a,
+        assignment=Assignment.objects.get(adviser=cast.adviser_a, client=cast.a1),
+    )
+    services.firm_settings_update(
+        actor=Operator("test"), firm=cast.bravo, anonymity_threshold=6, retention_months=12
+    )
+    sign_in(console, cast.admin_a)
+    page = console.get("/console/trail/").content.decode()
+    assert cast.adviser_a.email in page and "k 5 → 6" not in page
+    response = console.get("/console/trail.csv")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    lines = response.content.decode().splitlines()
+    assert lines[0] == "at,action,actor_email,operator_command,client_name,subject_email,detail"
+    assert len(lines) == 1 + TrailEntry.objects.filter(firm_id=cast.acme.pk).count()
+    assert lines[-1].split(",")[1:] == [
+        "assignment_end",
+        cast.admin_a.email,
+        "",
+        cast.a1.name,
+        cast.adviser_a.email,
+        "ended now",
+    ]
+    sign_in(console, cast.adviser_a)
+    assert console.get("/console/trail.csv").status_code == 404
+
+
+# --- self-access ------------------------------------------------------------------------------
+
+
+def test_a_firm_admin_assigning_herself_confirms_and_the_other_admins_are_told(cast, console):
+    services.user_create(
+        actor=Operator("test"), email=cast.admin_a.email, firm=cast.acme, role="adviser"
+    )
+    services.user_create(
+        actor=Operator("test"), email="tweede@acme.test", firm=cast.acme, role="firm_admin"
+    )
+    sign_in(console, cast.admin_a)
+    form = {
+        "adviser": cast.admin_a.pk,
+        "kind": "backup",
+        "starts_on": timezone.localdate().isoformat(),
+    }
+    trail_before = TrailEntry.objects.count()
+
+    response = console.post(f"/console/clients/{cast.a2.pk}/assign/", form)
+    assert response.status_code == 200
+    assert 'name="confirm_self_access" value="1"' in response.content.decode()
+    assert not Assignment.objects.filter(adviser=cast.admin_a).exists()
+    assert TrailEntry.objects.count() == trail_before
+
+    mail.outbox.clear()
+    response = console.post(
+        f"/console/clients/{cast.a2.pk}/assign/", {**form, "confirm_self_access": "1"}
+    )
+    assert response.status_code == 302
+    assert Assignment.objects.filter(adviser=cast.admin_a, client=cast.a2).count() == 1
+    rows = _new_rows(trail_before)
+    assert [(r.action, r.actor_id, r.subject_id) for r in rows] == [
+        (Action.SELF_ACCESS, cast.admin_a.pk, cast.admin_a.pk)
+    ]
+    assert [message.to for message in mail.outbox] == [["tweede@acme.test"]]
+    assert cast.a2.name in mail.outbox[0].body and cast.admin_a.email in mail.outbox[0].body
+
+
+def test_a_one_person_firm_can_still_assign_itself(cast):
+    services.user_create(
+        actor=Operator("test"), email=cast.admin_a.email, firm=cast.acme, role="adviser"
+    )
+    mail.outbox.clear()
+    assignment = services.assignment_create(
+        actor=cast.admin_a, client=cast.a2, adviser=cast.admin_a, self_access_confirmed=True
+    )
+    assert assignment.is_current()
+    assert mail.outbox == []  # no other admin to tell
+    assert Role.ADVISER in roles_in_client(cast.admin_a, client_id=cast.a2.pk, firm_id=cast.acme.pk)
+
+
+# --- invitations ------------------------------------------------------------------------------
+
+
+def _without_csrf(body: bytes) -> str:
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", body.decode())
+
+
+def test_invitation_answers_are_identical_for_known_and_unknown_addresses(cast, console):
+    sign_in(console, cast.admin_a)
+    answers = []
+    for email in ("onbekend@example.test", cast.contact_b1.email):
+        response = console.post(
+            "/console/people/", {"email": email, "full_name": "Getypte Naam", "role": "adviser"}
+        )
+        assert response.status_code == 302
+        page = console.get(response["Location"])
+        answers.append((response.content, _without_csrf(page.content).replace(email, "ADDRESS")))
+    assert answers[0] == answers[1]
+    # Nothing of the existing account (its name, its firm) was shown, and it has no role yet.
+    assert cast.contact_b1.get_full_name() not in answers[1][1]
+    assert not FirmMembership.objects.filter(user=cast.contact_b1, firm=cast.acme).exists()
+    offers = RoleOffer.objects.filter(firm=cast.acme).order_by("pk")
+    assert [(o.email, o.made_account) for o in offers] == [
+        ("onbekend@example.test", True),
+        (cast.contact_b1.email, False),
+    ]
+
+
+def test_the_existing_account_holder_accepts_the_offered_role(cast):
+    mail.outbox.clear()
+    with transaction.atomic():
+        offer = services.person_invite(
+            actor=cast.admin_a, firm=cast.acme, email=cast.contact_b1.email, role="adviser"
+        )
+    holder = _http(cast, cast.contact_b1)
+    page = holder.get("/offers/").content.decode()
+    assert "Acme Vertrouwenspersonen" in page
+    assert holder.post(f"/offers/{offer.pk}/accept/").status_code == 302
+    assert FirmMembership.objects.filter(
+        user=cast.contact_b1, firm=cast.acme, role="adviser"
+    ).exists()
+    # Another person cannot answer it.
+    offer2 = services.person_invite(
+        actor=cast.admin_a, firm=cast.acme, email=cast.contact_a1.email, role="adviser"
+    )
+    assert _http(cast, cast.contact_b1).post(f"/offers/{offer2.pk}/accept/").status_code == 404
+    assert RoleOffer.objects.filter(pk=offer2.pk).exists()
+
+
+def test_a_new_account_accepts_its_invitation_by_choosing_a_password(cast):
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    services.person_invite(
+        actor=cast.admin_a,
+        firm=cast.acme,
+        email="nieuw@example.test",
+        client=cast.a1,
+        role="contact_person",
+    )
+    from accounts.models import User
+
+    user = User.objects.get(email="nieuw@example.test")
+    assert not ClientMembership.objects.filter(user=user).exists()
+    http = Client(HTTP_HOST=CONSOLE)
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    response = http.get(f"/accounts/invitation/{uid}/{token}/", follow=True)
+    url = response.redirect_chain[-1][0]
+    password = "een heel lang wachtwoord 1234"
+    response = http.post(url, {"new_password1": password, "new_password2": password})
+    assert response.status_code == 302
+    assert ClientMembership.objects.filter(
+        user=user, client=cast.a1, role="contact_person"
+    ).exists()
+    assert not RoleOffer.objects.filter(user=user).exists()
+
+
+def test_the_invite_form_preselects_no_role(cast, console):
+    sign_in(console, cast.admin_a)
+    body = console.get("/console/people/").content.decode()
+    select = body[body.index('name="role"') :]
+    select = select[: select.index("</select>")]
+    assert re.search(r'<option value="" selected>', select)
+    assert 'firm_admin" selected' not in select
+
+
+# --- sessions, caching, logging ---------------------------------------------------------------
+
+
+def test_the_session_key_changes_when_the_second_factor_passes(cast):
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    http = Client(HTTP_HOST=CONSOLE)
+    http.post("/accounts/login/", {"username": cast.adviser_a.email, "password": PASSWORD})
+    before = http.session.session_key
+    device = TOTPDevice.objects.get(user=cast.adviser_a, confirmed=True)
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = timezone.now().timestamp()
+    response = http.post("/accounts/2fa/verify/", {"token": f"{totp.token():06d}"})
+    assert response.status_code == 302
+    assert http.session.session_key != before
+    assert http.get("/console/").status_code == 200
+
+
+def test_pages_with_confidential_content_are_not_stored(cast):
+    adviser = _http(cast, cast.adviser_a, cast.a1)
+    thread = sparring_objects(cast.a1)["thread_id"]
+    for path in (f"/cases/{cast.case_reference('a1')}/", f"/sparring/{thread}/", "/board/"):
+        response = adviser.get(path)
+        assert response.status_code == 200, path
+        assert "no-store" in response["Cache-Control"], path
+    assert "no-store" in _http(cast, cast.admin_a).get("/console/people/")["Cache-Control"]
+
+
+def test_sparring_search_and_a_refused_answer_are_logged_reads(cast):
+    adviser = _http(cast, cast.adviser_a, cast.a1)
+    thread = sparring_objects(cast.a1)["thread_id"]
+    with tenant_context(cast.a1):
+        before = AccessLogEntry.objects.count()
+    assert adviser.get("/sparring/?q=iets").status_code == 200
+    assert adviser.post(f"/sparring/{thread}/answer/", {"body": ""}).status_code == 200
+    with tenant_context(cast.a1):
+        rows = list(
+            AccessLogEntry.objects.order_by("id")[before:].values_list(
+                "action", "object_type", "actor_id"
+            )
+        )
+    assert rows == [
+        ("read", "sparring_search", cast.adviser_a.pk),
+        ("read", "sparring_thread", cast.adviser_a.pk),
+    ]
