@@ -22,7 +22,14 @@ SESSION_GENERATION_KEY = "vt_session_generation"
 def stamp_session(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     """`user_logged_in` receiver: remember which generation this session belongs to."""
     if request is not None and hasattr(request, "session"):
-        request.session[SESSION_GENERATION_KEY] = getattr(user, "session_generation", 0)
+        # From the row, not the instance: the caller's copy may predate a removal.
+        current = (
+            type(user)
+            .objects.filter(pk=user.pk)
+            .values_list("session_generation", flat=True)
+            .first()
+        )
+        request.session[SESSION_GENERATION_KEY] = current or 0
 
 
 def keep_this_session(request: HttpRequest) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import threading
 
 import pytest
 from django.conf import settings
@@ -15,6 +16,9 @@ from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import tenant_context
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from audit.models import AccessLogEntry
 from tenants import services, themes
@@ -658,16 +662,15 @@ def test_the_invite_form_preselects_no_role(cast, console):
 
 
 def test_the_session_key_changes_when_the_second_factor_passes(cast):
-    from django_otp.oath import TOTP
+    from django_otp.oath import totp
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     http = Client(HTTP_HOST=CONSOLE)
     http.post("/accounts/login/", {"username": cast.adviser_a.email, "password": PASSWORD})
     before = http.session.session_key
     device = TOTPDevice.objects.get(user=cast.adviser_a, confirmed=True)
-    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
-    totp.time = timezone.now().timestamp()
-    response = http.post("/accounts/2fa/verify/", {"token": f"{totp.token():06d}"})
+    code = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)
+    response = http.post("/accounts/2fa/verify/", {"token": f"{code:06d}"})
     assert response.status_code == 302
     assert http.session.session_key != before
     assert http.get("/console/").status_code == 200
@@ -700,3 +703,178 @@ def test_sparring_search_and_a_refused_answer_are_logged_reads(cast):
         ("read", "sparring_search", cast.adviser_a.pk),
         ("read", "sparring_thread", cast.adviser_a.pk),
     ]
+
+
+# --- random sequences against an oracle ------------------------------------------------------
+
+ADVISERS = ("adviser_a", "adviser_a_backup", "adviser_a_unassigned")
+CLIENT_PEOPLE = (("contact_a1", "a1", "contact_person"), ("internal_a1", "a1", "internal_adviser"))
+# Path -> the roles that open it on a client host (written out here, not read from the code).
+PAGES = {
+    "/cases/": {"adviser"},
+    "/board/": {"adviser", "contact_person", "firm_admin"},
+    "/sparring/": {"adviser", "internal_adviser", "firm_admin"},
+}
+
+operations = st.one_of(
+    st.tuples(st.just("assign"), st.sampled_from(ADVISERS), st.sampled_from(["a1", "a2"])),
+    st.tuples(st.just("end"), st.sampled_from(ADVISERS), st.sampled_from(["a1", "a2"])),
+    st.tuples(st.just("plan_end"), st.sampled_from(ADVISERS), st.sampled_from(["a1", "a2"])),
+    st.tuples(st.just("remove_adviser"), st.sampled_from(ADVISERS), st.none()),
+    st.tuples(st.just("add_adviser"), st.sampled_from(ADVISERS), st.none()),
+    st.tuples(
+        st.just("remove_client_role"), st.sampled_from([p for p, *_ in CLIENT_PEOPLE]), st.none()
+    ),
+    st.tuples(
+        st.just("add_client_role"), st.sampled_from([p for p, *_ in CLIENT_PEOPLE]), st.none()
+    ),
+)
+
+
+@pytest.mark.django_db
+@hypothesis_settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(steps=st.lists(operations, min_size=1, max_size=5))
+def test_access_follows_grants_ends_and_removals_at_every_step(cast, steps):
+    """Open sessions of every person, a random sequence of changes by the firm admin, and after
+    each step every page on both clients answers as the oracle says: 200 with a role that opens
+    it, the stranger's 404 without, the sign-in page once the person's sessions were ended."""
+    with transaction.atomic():
+        clients = {"a1": cast.a1, "a2": cast.a2}
+        people = [*ADVISERS, *(p for p, *_ in CLIENT_PEOPLE)]
+        # The oracle, from the cast's description: who is adviser, who is assigned where.
+        adviser_role = set(ADVISERS)
+        assigned = {("adviser_a", "a1"), ("adviser_a_backup", "a1")}
+        client_roles = {(p, c, r) for p, c, r in CLIENT_PEOPLE}
+        sessions = {
+            (person, key): _http(cast, cast.users[person], organisation)
+            for person in people
+            for key, organisation in clients.items()
+        }
+        ended_sessions: set[str] = set()
+        admin = cast.admin_a
+        for operation, who, where in steps:
+            user = cast.users[who]
+            if operation == "assign":
+                if (who, where) not in assigned and who in adviser_role:
+                    services.assignment_create(actor=admin, client=clients[where], adviser=user)
+                    assigned.add((who, where))
+                else:
+                    with pytest.raises(ValidationError):
+                        services.assignment_create(actor=admin, client=clients[where], adviser=user)
+            elif operation in ("end", "plan_end"):
+                running = Assignment.objects.in_force().filter(adviser=user, client=clients[where])
+                for assignment in running:
+                    ends_on = (
+                        timezone.localdate() + datetime.timedelta(days=2)
+                        if operation == "plan_end"
+                        else None
+                    )
+                    services.assignment_end(actor=admin, assignment=assignment, ends_on=ends_on)
+                if operation == "end":
+                    assigned.discard((who, where))
+            elif operation == "remove_adviser":
+                membership = FirmMembership.objects.filter(
+                    user=user, firm=cast.acme, role="adviser"
+                ).first()
+                if membership is not None:
+                    services.membership_remove(actor=admin, firm=cast.acme, membership=membership)
+                    adviser_role.discard(who)
+                    assigned = {(a, c) for a, c in assigned if a != who}
+                    ended_sessions.add(who)
+            elif operation == "add_adviser":
+                if who not in adviser_role:
+                    services.user_create(
+                        actor=admin, email=user.email, firm=cast.acme, role="adviser"
+                    )
+                    adviser_role.add(who)
+            elif operation == "remove_client_role":
+                membership = ClientMembership.objects.filter(user=user).first()
+                if membership is not None:
+                    services.membership_remove(actor=admin, firm=cast.acme, membership=membership)
+                    client_roles = {entry for entry in client_roles if entry[0] != who}
+                    ended_sessions.add(who)
+            elif operation == "add_client_role":
+                _person, client_key, role = next(e for e in CLIENT_PEOPLE if e[0] == who)
+                if (who, client_key, role) not in client_roles:
+                    services.user_create(
+                        actor=admin, email=user.email, client=clients[client_key], role=role
+                    )
+                    client_roles.add((who, client_key, role))
+
+            for (person, key), http in sessions.items():
+                held = {role for p, c, role in client_roles if p == person and c == key}
+                if person in adviser_role and (person, key) in assigned:
+                    held.add("adviser")
+                for path, opening in PAGES.items():
+                    response = http.get(path)
+                    if person in ended_sessions:
+                        assert response.status_code == 302, (steps, person, key, path)
+                        assert "/accounts/login/" in response["Location"]
+                        break
+                    expected = 200 if held & opening else 404
+                    assert response.status_code == expected, (steps, person, key, path)
+            for person in ended_sessions:
+                for key, organisation in clients.items():
+                    sessions[(person, key)] = _http(cast, cast.users[person], organisation)
+            ended_sessions.clear()
+        transaction.set_rollback(True)
+
+
+def test_a_request_in_flight_completes_and_the_next_one_is_refused(committed_db):
+    """Two sessions: the adviser's page is past the access check (held at its access-log INSERT
+    by a lock) when the admin ends the assignment; it completes, the next request is a 404."""
+    from django.db import connections
+
+    from tests.cast import load_cast
+
+    cast = load_cast()
+    assignment = Assignment.objects.get(adviser=cast.adviser_a, client=cast.a1)
+    adviser = _http(cast, cast.adviser_a, cast.a1)
+    reference = cast.case_reference("a1")
+    holder = connections.create_connection("default")
+    results: dict[str, int] = {}
+
+    def in_flight() -> None:
+        try:
+            results["first"] = adviser.get(f"/cases/{reference}/").status_code
+        finally:
+            connections["default"].close()
+
+    try:
+        with holder.cursor() as cursor:
+            cursor.execute("BEGIN")
+            cursor.execute(
+                f'LOCK TABLE "{cast.a1.schema_name}".audit_accesslogentry IN EXCLUSIVE MODE'
+            )
+        thread = threading.Thread(target=in_flight)
+        thread.start()
+        assert _waits_on_access_log(), "the adviser's request never reached the access log"
+        services.assignment_end(actor=cast.admin_a, assignment=assignment)
+        with holder.cursor() as cursor:
+            cursor.execute("ROLLBACK")
+        thread.join(30)
+        assert results == {"first": 200}
+        assert adviser.get(f"/cases/{reference}/").status_code == 404
+    finally:
+        holder.close()
+        Assignment.objects.filter(pk=assignment.pk).update(ended_at=None, ends_on=None)
+
+
+def _waits_on_access_log() -> bool:
+    import time
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND query ILIKE '%%audit_accesslogentry%%'"
+            )
+            if cursor.fetchone()[0]:
+                return True
+        time.sleep(0.01)
+    return False
