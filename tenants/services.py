@@ -461,7 +461,7 @@ def role_offer_answer(*, actor: User, offer_id: Any, accept: bool) -> RoleOffer:
     with transaction.atomic():
         try:
             offer = (
-                RoleOffer.objects.select_for_update()
+                RoleOffer.objects.select_for_update(of=("self",))
                 .select_related("firm", "client")
                 .get(pk=int(offer_id), user=actor)
             )
