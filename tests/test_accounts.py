@@ -189,22 +189,27 @@ def test_password_reset_for_unknown_address_looks_the_same_and_sends_nothing(cas
     assert mail.outbox == []
 
 
-def test_firm_admin_invites_a_contact_person(cast, console):
+def test_firm_admin_invites_a_contact_person(cast, console, django_capture_on_commit_callbacks):
+    from tenants.models import RoleOffer
+
     sign_in(console, cast.admin_a)
-    response = console.post(
-        "/console/people/",
-        {
-            "email": "board@client-a1.test",
-            "full_name": "Board Member",
-            "role": "contact_person",
-            "client": cast.a1.pk,
-        },
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = console.post(
+            "/console/people/",
+            {
+                "email": "board@client-a1.test",
+                "full_name": "Board Member",
+                "role": "contact_person",
+                "client": cast.a1.pk,
+            },
+        )
     assert response.status_code == 302
     user = User.objects.get(email="board@client-a1.test")
     assert not user.has_usable_password()
-    assert ClientMembership.objects.filter(
-        user=user, client=cast.a1, role="contact_person"
+    # The role waits for the invited person: choosing the password accepts it.
+    assert not ClientMembership.objects.filter(user=user).exists()
+    assert RoleOffer.objects.filter(
+        user=user, client=cast.a1, role="contact_person", made_account=True
     ).exists()
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["board@client-a1.test"]
     assert "/accounts/invitation/" in mail.outbox[0].body
@@ -216,7 +221,6 @@ def test_firm_admin_invites_a_contact_person(cast, console):
         {"email": "x", "role": "adviser"},
         {"email": "x@y.test", "role": "contact_person"},  # client missing
         {"email": "x@y.test", "role": "pope"},
-        {"email": "hr@client-a1.test", "role": "contact_person", "client": "a1"},  # existing role
         {"email": "x@y.test" + "y" * 300, "role": "adviser"},
     ],
 )
@@ -228,6 +232,22 @@ def test_bad_invitations_change_nothing(cast, console, data):
     response = console.post("/console/people/", data)
     assert response.status_code == 200
     assert (User.objects.count(), ClientMembership.objects.count()) == (users, memberships)
+    assert mail.outbox == []
+
+
+def test_inviting_somebody_to_a_role_they_hold_answers_as_usual_and_changes_nothing(cast, console):
+    from tenants.models import RoleOffer
+
+    sign_in(console, cast.admin_a)
+    data = {"email": "hr@client-a1.test", "role": "contact_person", "client": cast.a1.pk}
+    before = (User.objects.count(), ClientMembership.objects.count(), RoleOffer.objects.count())
+    response = console.post("/console/people/", data)
+    assert response.status_code == 302
+    assert (
+        User.objects.count(),
+        ClientMembership.objects.count(),
+        RoleOffer.objects.count(),
+    ) == before
     assert mail.outbox == []
 
 

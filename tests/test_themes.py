@@ -83,7 +83,9 @@ def _catalogue(firm) -> list[tuple[str, str, bool, bool]]:
 
 
 def _add(cast, run_on_commit, name: str = NIGHT_SHIFTS, firm=None) -> FirmTheme:
-    return run_on_commit(themes.firm_theme_add, firm=firm or cast.acme, name=name)
+    return run_on_commit(
+        themes.firm_theme_add, actor=Operator("test"), firm=firm or cast.acme, name=name
+    )
 
 
 def _post_add(browser: Client, name: str, key: str | None = None):
@@ -183,7 +185,11 @@ def test_renaming_keeps_the_code_and_renames_in_every_client_schema(cast, run_on
 def test_renaming_only_the_case_of_letters_is_allowed(cast, run_on_commit):
     theme = _add(cast, run_on_commit)
     renamed = run_on_commit(
-        themes.firm_theme_rename, firm=cast.acme, theme=theme, name=NIGHT_SHIFTS.upper()
+        themes.firm_theme_rename,
+        actor=Operator("test"),
+        firm=cast.acme,
+        theme=theme,
+        name=NIGHT_SHIFTS.upper(),
     )
     assert (renamed.code, renamed.name) == (theme.code, NIGHT_SHIFTS.upper())
 
@@ -328,8 +334,20 @@ def test_case_forms_offer_active_themes_only_and_cases_keep_hidden_ones(cast, ru
             accused_relation="manager",
             channel="phone",
         )
-    run_on_commit(themes.firm_theme_set_active, firm=cast.acme, theme=theme, active=False)
-    run_on_commit(themes.standard_theme_set_active, firm=cast.acme, code="threats", active=False)
+    run_on_commit(
+        themes.firm_theme_set_active,
+        actor=Operator("test"),
+        firm=cast.acme,
+        theme=theme,
+        active=False,
+    )
+    run_on_commit(
+        themes.standard_theme_set_active,
+        actor=Operator("test"),
+        firm=cast.acme,
+        code="threats",
+        active=False,
+    )
 
     assert {theme.code, "threats"} & _offered(cast, adviser) == set()
     with tenant_context(cast.a1):
@@ -385,7 +403,13 @@ def test_case_forms_offer_active_themes_only_and_cases_keep_hidden_ones(cast, ru
 
 def test_the_console_registration_offers_the_firms_active_themes(cast, run_on_commit):
     theme = _add(cast, run_on_commit)
-    run_on_commit(themes.standard_theme_set_active, firm=cast.acme, code="threats", active=False)
+    run_on_commit(
+        themes.standard_theme_set_active,
+        actor=Operator("test"),
+        firm=cast.acme,
+        code="threats",
+        active=False,
+    )
     console = Client(HTTP_HOST=settings.BASE_DOMAIN)
     sign_in(console, cast.adviser_a)
     page = console.get("/console/cases/new/")
@@ -428,8 +452,20 @@ def test_reports_list_the_firms_themes_and_keep_hidden_ones_in_use(cast, run_on_
             channel="phone",
         )
     for hidden in (theme, unused):
-        run_on_commit(themes.firm_theme_set_active, firm=cast.acme, theme=hidden, active=False)
-    run_on_commit(themes.firm_theme_rename, firm=cast.acme, theme=theme, name="Nachtwerk")
+        run_on_commit(
+            themes.firm_theme_set_active,
+            actor=Operator("test"),
+            firm=cast.acme,
+            theme=hidden,
+            active=False,
+        )
+    run_on_commit(
+        themes.firm_theme_rename,
+        actor=Operator("test"),
+        firm=cast.acme,
+        theme=theme,
+        name="Nachtwerk",
+    )
     with tenant_context(cast.a1):
         vocabulary = board_selectors.vocabulary_current().theme
         assert theme.code in vocabulary  # hidden, but a case has it
