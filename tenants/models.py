@@ -345,7 +345,7 @@ class FirmTheme(models.Model):
 class TrailEntry(models.Model):
     """The firm's audit trail: one row per change of who may reach what, or of a confidentiality
     setting (see `tenants.trail`). Append-only: the database refuses UPDATE, DELETE and TRUNCATE
-    (trigger in migration 0007), like the access log of each client schema.
+    (trigger in migration 0008), like the access log of each client schema.
 
     Plain ids, no foreign keys: the trail outlives the people, clients and memberships it names,
     and names them as they were (e-mail address, client name) at the time.
@@ -442,3 +442,8 @@ class RoleOffer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} — {self.role} @ {self.firm_id}"
+
+    @property
+    def role_label(self) -> str:
+        labels = {**dict(FirmMembership.Role.choices), **dict(ClientMembership.Role.choices)}
+        return str(labels.get(self.role, self.role))

@@ -16,6 +16,7 @@ from cases import services
 from cases.models import Case, InternalRegistration, Referral, Theme
 from tenants import services as tenant_services
 from tenants.models import ClientOrganisation
+from tenants.trail import Operator
 from tests.cast import sign_in
 
 TODAY = timezone.localdate()
@@ -72,12 +73,21 @@ def test_console_creates_a_belgian_client_and_refuses_hostile_countries(cast, co
 
 def test_new_clients_are_dutch_unless_told_otherwise(cast):
     client = tenant_services.client_create(
-        firm=cast.acme, slug="nl-default", name="Standaard", employee_count=10
+        actor=Operator("test"),
+        firm=cast.acme,
+        slug="nl-default",
+        name="Standaard",
+        employee_count=10,
     )
     assert client.country == "NL"
     with pytest.raises(ValidationError):
         tenant_services.client_create(
-            firm=cast.acme, slug="xx", name="X", employee_count=10, country="DE"
+            actor=Operator("test"),
+            firm=cast.acme,
+            slug="xx",
+            name="X",
+            employee_count=10,
+            country="DE",
         )
     assert not ClientOrganisation.objects.filter(slug="xx").exists()
 

@@ -18,6 +18,7 @@ from django_tenants.utils import tenant_context
 from audit.models import AccessLogEntry
 from tenants.models import ClientMembership, ClientOrganisation
 from tenants.services import user_create
+from tenants.trail import Operator
 from tests.cast import sign_in
 from thirdparty import services, tasks
 from thirdparty.models import Declaration
@@ -52,6 +53,7 @@ def _add(cast, **overrides):
 
 def _prevention_adviser(cast):
     user = user_create(
+        actor=Operator("test"),
         email="preventie@client-a1.test",
         full_name="Preventie Adviseur",
         password="correct horse battery staple",

@@ -24,5 +24,5 @@ DROP FUNCTION IF EXISTS tenants_trail_refuse_change();
 
 
 class Migration(migrations.Migration):
-    dependencies = [("tenants", "0006_insider_trust")]
+    dependencies = [("tenants", "0007_insider_trust")]
     operations = [migrations.RunSQL(APPEND_ONLY, REMOVE)]

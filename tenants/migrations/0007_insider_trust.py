@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tenants', '0005_firm_theme'),
+        ('tenants', '0006_client_country'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
