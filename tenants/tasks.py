@@ -81,7 +81,6 @@ def send_self_access_notice(admin_ids: list[int], adviser_id: int, client_id: in
         send_mail(subject, body, None, [admin.email])
 
 
-@app.task(acks_late=True)
 @client_schema_task
 def record_schema_state() -> str:
     """Inside one client's schema (the task carries it): fingerprint its applied migrations.
