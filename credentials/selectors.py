@@ -57,7 +57,7 @@ def anonymous_reports_possible(client: ClientOrganisation) -> bool | None:
     until then the requirement shows as an open problem that the adviser must confirm.
     """
     try:
-        from intake import selectors as intake_selectors  # type: ignore[import-not-found]
+        from intake import selectors as intake_selectors
     except ImportError:
         return None
     check = getattr(intake_selectors, "anonymous_reports_possible", None)

@@ -211,6 +211,7 @@ def training_add(
     if kind not in TrainingEntry.Kind.values:
         raise ValidationError({"kind": _("Choose a kind.")})
     title = _short_text(title, field="title", limit=200, required=True)
+    assert done_on is not None  # required above
     with transaction.atomic():
         return TrainingEntry.objects.create(
             firm=firm,
@@ -305,6 +306,7 @@ def appointment_end(
 ) -> InternalAdviserAppointment:
     """End an internal adviser's appointment (locked; ending twice keeps the first date)."""
     ended_on = _date(ended_on or timezone.localdate(), field="ended_on")
+    assert ended_on is not None  # required above
     with transaction.atomic():
         locked = InternalAdviserAppointment.objects.select_for_update().get(pk=appointment.pk)
         if locked.ended_on is not None:

@@ -13,12 +13,12 @@ Runs in the client's schema (reads cases), one query per figure family; for one 
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import statistics
 from typing import Any
 
 import pandas as pd
 from django.db.models import Min
+from django.utils import timezone
 
 from reports.suppression import Publication, Table, suppress
 
@@ -176,12 +176,10 @@ def indicators_for(
 
 def indicators_current(*, year: int | None = None) -> list[YearIndicators]:
     """This year and the one before for the current client, with its firm's k (few queries)."""
-    from django.db import connection
+    from tenants.current import current_client_organisation
 
-    from tenants.models import ClientOrganisation
-
-    year = year or datetime.date.today().year
-    client = ClientOrganisation.objects.select_related("firm").get(pk=connection.tenant.pk)
+    year = year or timezone.localdate().year
+    client = current_client_organisation()
     indicators, _publication = indicators_for(
         years=[year - 1, year],
         k=client.firm.anonymity_threshold,
