@@ -123,6 +123,7 @@ SHARED_APPS = [
     "workindex",
     "sparring.public",  # sparring's content-free index, preferences and e-mail outbox
     "credentials",  # advisers' credentials and internal advisers' appointments
+    "intake.public",  # intake's adviser cards, short links, content-free index and notice outbox
 ]
 TENANT_APPS = [
     "audit",
@@ -130,6 +131,7 @@ TENANT_APPS = [
     "sparring",
     "boardroom",
     "thirdparty",  # Belgium: the register of acts by third parties
+    "intake",
 ]
 INSTALLED_APPS = list(dict.fromkeys(SHARED_APPS + TENANT_APPS))
 
@@ -271,6 +273,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sparring.tasks.digest_send",
         "schedule": crontab(hour=7, minute=30),
     },
+    "intake-notice-sweep": {
+        "task": "intake.tasks.notice_sweep",
+        "schedule": crontab(minute="*/2"),
+    },
     "billing-subscriptions-reconcile": {
         "task": "billing.tasks.subscriptions_reconcile",
         "schedule": crontab(hour=4, minute=0),
@@ -360,6 +366,13 @@ if SIGNUP_OPEN and not (DEBUG or TESTING) and not SIGNUP_TERMS_URL:
 SIGNUP_ATTEMPTS_PER_ADDRESS = env_int("SIGNUP_ATTEMPTS_PER_ADDRESS", 5, minimum=1)
 SIGNUP_ATTEMPTS_PER_EMAIL = env_int("SIGNUP_ATTEMPTS_PER_EMAIL", 3, minimum=1)
 SIGNUP_ATTEMPT_WINDOW_SECONDS = env_int("SIGNUP_ATTEMPT_WINDOW_SECONDS", 3600, minimum=60)
+
+# Employee intake (intake/): receipt-key guessing limits, counted per key and per client (never
+# per address), and a ceiling on new contacts per client per hour.
+INTAKE_KEY_FAILURES_PER_KEY = env_int("INTAKE_KEY_FAILURES_PER_KEY", 5, minimum=1)
+INTAKE_KEY_FAILURES_PER_CLIENT = env_int("INTAKE_KEY_FAILURES_PER_CLIENT", 100, minimum=1)
+INTAKE_KEY_FAILURE_WINDOW_SECONDS = env_int("INTAKE_KEY_FAILURE_WINDOW_SECONDS", 900, minimum=60)
+INTAKE_SUBMITS_PER_CLIENT_PER_HOUR = env_int("INTAKE_SUBMITS_PER_CLIENT_PER_HOUR", 60, minimum=1)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")

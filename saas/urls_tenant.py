@@ -17,4 +17,5 @@ urlpatterns = [
     path("sparring/", include("sparring.urls")),
     path("board/", include("boardroom.urls")),
     path("register/", include("thirdparty.urls")),
+    path("intake/", include("intake.urls")),
 ]

@@ -54,7 +54,7 @@ from tenants.trail import Action, Operator, trail_write
 
 # Byte columns sealed with `crypto.encrypt_bytes` under a purpose per row (the model's
 # `purpose()`): no field type marks them, so they are named here to be rotated with the texts.
-SEALED_BYTE_COLUMNS = {"sparring.Attachment": "content"}
+SEALED_BYTE_COLUMNS = {"sparring.Attachment": "content", "intake.Attachment": "content"}
 # Rows decrypted and rewritten per query; attachments are up to 10 MB each.
 _BATCH_ROWS = 200
 _BATCH_ROWS_WITH_BYTES = 4
