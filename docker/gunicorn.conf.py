@@ -31,6 +31,9 @@ worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR", "/tmp")  # noqa: S108
 # Import the app before forking: workers share memory and a broken settings file fails at once.
 preload_app = True
 accesslog = "-"
+# No client address (%(h)s) and no user agent (%(a)s): the employee intake promises reporters that
+# no IP address or browser detail is logged anywhere (docs/architecture.md, "Employee intake").
+access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # The ingress terminates TLS; trust its X-Forwarded-* headers (settings.BEHIND_TLS_PROXY).

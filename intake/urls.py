@@ -25,7 +25,7 @@ urlpatterns = [
         name="work_record_revise",
     ),
     path(
-        "work/<uuid:contact_id>/file/<uuid:attachment_id>/",
+        "work/<uuid:contact_id>/file/<uuid:upload_id>/",
         views_work.work_file,
         name="work_file",
     ),
@@ -43,7 +43,7 @@ urlpatterns = [
         views.record_respond,
         name="record_respond",
     ),
-    path("<str:lang>/mailbox/file/<uuid:attachment_id>/", views.mailbox_file, name="mailbox_file"),
+    path("<str:lang>/mailbox/file/<uuid:upload_id>/", views.mailbox_file, name="mailbox_file"),
     path("<str:lang>/journal/", views.journal, name="journal"),
     path("<str:lang>/journal/share/", views.journal_share, name="journal_share"),
     path("<str:lang>/journal/delete/", views.journal_delete, name="journal_delete"),

@@ -268,13 +268,13 @@ def _download(name: str, content_type: str, data: bytes) -> HttpResponse:
 
 @reporter_view
 @require_GET
-def mailbox_file(request: HttpRequest, lang: str, attachment_id: Any) -> HttpResponse:
+def mailbox_file(request: HttpRequest, lang: str, upload_id: Any) -> HttpResponse:
     opened = _mailbox(request)
     if opened is None:
         raise Http404
     try:
         name, content_type, data = services.attachment_read(
-            actor=services.REPORTER, contact=opened.contact, attachment_id=attachment_id
+            actor=services.REPORTER, contact=opened.contact, attachment_id=upload_id
         )
     except ValidationError:
         raise Http404 from None

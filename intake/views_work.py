@@ -192,11 +192,11 @@ def work_record_revise(request: HttpRequest, contact_id: Any, record_id: Any) ->
 
 @allow(*READERS)
 @require_GET
-def work_file(request: HttpRequest, contact_id: Any, attachment_id: Any) -> HttpResponse:
+def work_file(request: HttpRequest, contact_id: Any, upload_id: Any) -> HttpResponse:
     contact = selectors.contact_get_for_user(request.user, contact_id, write=True)
     try:
         name, content_type, data = services.attachment_read(
-            actor=request.user, contact=contact, attachment_id=attachment_id
+            actor=request.user, contact=contact, attachment_id=upload_id
         )
     except ValidationError:
         raise Http404 from None

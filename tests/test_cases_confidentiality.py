@@ -548,3 +548,100 @@ def test_rewrap_with_a_wrong_master_key_says_what_to_set(cast, monkeypatch, clea
     ):
         call_command("rotate_keys", "--rewrap", stdout=open(os.devnull, "w"))  # noqa: SIM115
     assert _keys_state() == before
+
+
+def test_intake_planted_strings_addresses_and_browsers_appear_in_no_dump_or_log(committed_db):
+    """The reporter's texts, files and journal, typed through the pages: nowhere in a dump;
+    the client address and user agent of every request: nowhere in a dump or a log line."""
+    import logging
+
+    from intake import keys
+    from intake import services as intake
+    from intake.models import Contact
+
+    live = create_firm(
+        clients={"c": "Dump Intake"},
+        users={"adviser": ("adviser", None)},
+        assignments={"adviser": ["c"]},
+    )
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    keep, root = Keep(level=logging.DEBUG), logging.getLogger()
+    level = root.level
+    root.addHandler(keep)
+    root.setLevel(logging.DEBUG)
+    address, browser = "203.0.113.77", f"CanaryBrowser/{secrets.token_hex(4)}"
+    try:
+        client = live.clients["c"]
+        marker = f"PLANTED{secrets.token_hex(6)}"
+        planted = {
+            label: f"{marker}{label.replace('.', '')}"
+            for label in (
+                "intake.Contact.reporter_name",
+                "intake.Contact.reach",
+                "intake.Entry.body",
+                "intake.Attachment.file_name",
+                "intake.OralRecordVersion.text",
+                "journal",
+            )
+        }
+        notify = f"{marker.lower()}@example.org"
+        http = Client(HTTP_HOST=live.hosts["c"], REMOTE_ADDR=address, HTTP_USER_AGENT=browser)
+        upload = io.BytesIO(TINY_PNG)
+        upload.name = f"{planted['intake.Attachment.file_name']}.png"
+        page = http.get("/intake/nl/").content.decode()
+        nonce = page.split('name="nonce" value="', 1)[1].split('"', 1)[0]
+        receipt = http.post(
+            "/intake/nl/send/",
+            {
+                "nonce": nonce,
+                "kind": "callback",
+                "body": planted["intake.Entry.body"],
+                "reach": planted["intake.Contact.reach"],
+                "named": "1",
+                "name": planted["intake.Contact.reporter_name"],
+                "notify_email": notify,
+                "attachments": upload,
+            },
+        ).content.decode()
+        key = receipt.split("data-receipt-key>", 1)[1].split("<", 1)[0]
+        with tenant_context(client):
+            contact = Contact.objects.get()
+            intake.oral_record_add(
+                actor=live.users["adviser"],
+                contact=contact,
+                held_on=TODAY,
+                text=planted["intake.OralRecordVersion.text"],
+            )
+            mailbox = intake.mailbox_open(raw_key=key)
+            intake.journal_add(mailbox=mailbox, occurred_on=TODAY, what=planted["journal"])
+            assert intake.journal_read(mailbox=mailbox)[0].fields["what"] == planted["journal"]
+        assert http.post("/intake/nl/mailbox/", {"key": key}).status_code == 303
+        assert planted["intake.Entry.body"] in http.get("/intake/nl/mailbox/").content.decode()
+        covered = {
+            f"{model._meta.label}.{field.name}"
+            for model, fields in encrypted_columns()
+            if model._meta.app_label == "intake"
+            for field in fields
+        }
+        assert covered == (set(planted) - {"journal"}) | {"intake.Contact.notify_email"}
+        tenant_dump, public_dump = _dump(client.schema_name), _dump("public")
+        assert "intake_contact" in tenant_dump and "intake_public_intakeindexentry" in public_dump
+        for dump in (tenant_dump, public_dump):
+            lowered = dump.lower()
+            for value in [*planted.values(), notify, key, key.replace("-", "")[8:]]:
+                assert value not in dump and value.lower() not in lowered
+                assert value.encode().hex() not in lowered
+            for trace in (address, browser):
+                assert trace not in dump and trace.encode().hex() not in lowered
+        logged = "\n".join(f"{record.getMessage()} {record.__dict__}" for record in records)
+        assert address not in logged and browser not in logged
+        assert keys.lookup_of(key.replace("-", "")) not in logged
+    finally:
+        root.removeHandler(keep)
+        root.setLevel(level)
+        remove_firm(live)

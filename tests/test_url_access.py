@@ -120,6 +120,38 @@ ALLOWED_GET_STATUS = {
     },
 }
 
+# The employee intake (intake/): the reporter's pages are public; their forms post only, and
+# files or photos answer 404 without an open mailbox or a photo.
+ALLOWED_GET_STATUS.update(
+    {
+        "intake:root": 302,
+        "intake_short": 302,
+        "intake:photo": 404,
+        "intake:mailbox_file": 404,
+        "intake:journal_file": 404,
+        **{
+            f"intake:{name}": 405
+            for name in (
+                "submit",
+                "journal_start",
+                "saved",
+                "mailbox_write",
+                "mailbox_notice",
+                "mailbox_close",
+                "record_respond",
+                "journal_share",
+                "journal_delete",
+                "work_answer",
+                "work_close",
+                "work_link",
+                "work_open_case",
+                "work_record",
+                "work_record_revise",
+            )
+        },
+    }
+)
+
 # Public pages that send anybody signed in (even before the second factor) elsewhere: the
 # sign-up page is for people without an account, so it sends them home.
 SIGNED_IN_ELSEWHERE = {"signup:start": "/"}
@@ -165,6 +197,8 @@ def _fill(name: str, *, own: dict[str, int], foreign: dict[str, int], kind: str,
         "object_id": "1",
         "content_type_id": 1,
         "url": "x",
+        "lang": "nl",
+        "file_id": "00000000-0000-4000-8000-000000000000",
     }
     if name in generic:
         return generic[name]
@@ -247,6 +281,39 @@ def _objects_of(cast, firm_slug: str) -> dict[str, int]:
         **sparring_objects(client),
         # The cast's published annual report year, sent signal and batch of drafts.
         **board_objects(client, "a1" if firm_slug == "acme" else "b1"),
+        # An intake contact addressed to the client's internal adviser (made for this test).
+        **_intake_objects(cast, client, "a1" if firm_slug == "acme" else "b1"),
+    }
+
+
+def _intake_objects(cast, client, key: str) -> dict[str, Any]:
+    from django_tenants.utils import tenant_context
+
+    from intake import keys, services
+    from intake.links import short_link_for
+    from tests.cast import TINY_PNG
+
+    with tenant_context(client):
+        receipt = services.contact_submit(
+            nonce=keys.new_nonce(),
+            kind="message",
+            body="Een melding",
+            chosen_adviser=cast.users[f"internal_{key}"].pk,
+            uploads=[services.Upload(name="schets.png", data=TINY_PNG)],
+        )
+        record = services.oral_record_add(
+            actor=cast.users["adviser_a" if key == "a1" else "adviser_b"],
+            contact=receipt.contact,
+            held_on=receipt.contact.submitted_at.date(),
+            text="Verslag",
+        )
+        attachment = receipt.contact.entries.get().attachments.get()
+    return {
+        "contact_id": receipt.contact.pk,
+        "record_id": record.pk,
+        "upload_id": attachment.pk,
+        "user_id": cast.users[f"internal_{key}"].pk,
+        "code": short_link_for(client).code,
     }
 
 
