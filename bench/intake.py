@@ -42,13 +42,21 @@ def build(contacts: int) -> dict[str, object]:
 
     from intake import keys, services
     from tenants import services as tenants
+    from tenants.trail import Operator
 
-    firm = tenants.firm_create(slug="benchintake", name="Bench Intake")
+    bench = Operator("bench")
+    firm = tenants.firm_create(actor=bench, slug="benchintake", name="Bench Intake")
     adviser = tenants.user_create(
-        email="adviser@intake.bench", full_name="Bench Adviser", firm=firm, role="adviser"
+        actor=bench,
+        email="adviser@intake.bench",
+        full_name="Bench Adviser",
+        firm=firm,
+        role="adviser",
     )
-    client = tenants.client_create(firm=firm, slug="zorg", name="Zorg", employee_count=250)
-    tenants.assignment_create(client=client, adviser=adviser)
+    client = tenants.client_create(
+        actor=bench, firm=firm, slug="zorg", name="Zorg", employee_count=250
+    )
+    tenants.assignment_create(actor=bench, client=client, adviser=adviser)
     made = []
     with tenant_context(client):
         for _number in range(contacts):
