@@ -110,6 +110,9 @@ def figures_build(year: int) -> dict[str, Any]:
     activities = suppress([activities_table(year)], k=publications[year].k)
     sparring = suppress([sparring_table(year)], k=publications[year].k)
     return {
+        # Built from the release ledger: readers of the report and of the dashboard see one
+        # version of the year (reports frozen before releases existed lack this mark).
+        "source": "releases",
         "year": year,
         "k": publications[year].k,
         "canonical": publications[year].to_json(),

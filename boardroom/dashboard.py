@@ -76,9 +76,9 @@ class Dashboard:
 
 def dashboard_build(period: Period) -> Dashboard:
     """Return every table and chart for the period and the same period a year earlier (cached
-    per data version, period and language: a repeated view reads one version query)."""
+    per release state, period and language: figures change only with a new release)."""
     key = (
-        f"reports:dashboard:{selectors.data_version_current()}:{selectors.threshold_current()}:"
+        f"reports:dashboard:{selectors.release_state_current()}:{selectors.threshold_current()}:"
         f"{period.first.label}:{period.last.label}:{get_language()}"
     )
     cached = cache.get(key)

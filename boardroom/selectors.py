@@ -12,7 +12,6 @@ import hashlib
 from collections.abc import Iterable
 from typing import Any
 
-from django.core.cache import cache
 from django.db import connection
 from django.db.models import Q
 from django.http import Http404
@@ -58,12 +57,9 @@ def threshold_current() -> int:
 
 def vocabulary_current() -> Vocabulary:
     """The categories every table lists: all choices, and every theme in use or active."""
-    themes = list(
-        Theme.objects.filter(Q(is_active=True) | Q(cases__isnull=False))
-        .distinct()
-        .order_by("position", "code")
-        .values_list("code", flat=True)
-    )
+    # Every theme of the catalogue, hidden ones too: a row that appeared only while some case
+    # had the theme would say "at least one" by being there.
+    themes = list(Theme.objects.order_by("position", "code").values_list("code", flat=True))
     return Vocabulary(
         case_type=CaseType.values,
         reporter_role=Case.ReporterRole.values,
@@ -189,50 +185,58 @@ def data_version_current() -> str:
     return hashlib.sha256(repr(row).encode()).hexdigest()[:24]
 
 
-def year_publications(years: Iterable[int], *, k: int | None = None) -> dict[int, Publication]:
-    """Return the published figures of each year: frozen ones for years with a published annual
-    report, else suppressed live from the cases. Cached twice: by the data version (no case
-    rows read while nothing changed) and by the figures' fingerprint (the same figures are
-    never suppressed twice)."""
+def year_publications(
+    years: Iterable[int], *, today: datetime.date | None = None
+) -> dict[int, Publication]:
+    """Return the released figures of each year (`reports.releases`): quarters that closed are
+    released once (made here when due and not yet made) and never change; the running quarter
+    is pending. A year whose annual report was published before releases existed keeps that
+    report's frozen figures (and gets no releases: two versions of one year could be compared).
+    """
+    from django.utils import timezone
+
+    from reports import releases
+
     years = sorted(set(years))
-    k = threshold_current() if k is None else k
-    version_key = f"reports:publications:{data_version_current()}:{k}:{','.join(map(str, years))}"
-    cached = cache.get(version_key)
-    if cached is not None:
-        return {int(year): Publication.from_json(data) for year, data in cached.items()}
-    result = _year_publications(years, k)
-    cache.set(
-        version_key,
-        {str(year): publication.to_json() for year, publication in result.items()},
-        PUBLICATION_CACHE_SECONDS,
-    )
-    return result
-
-
-def _year_publications(years: list[int], k: int) -> dict[int, Publication]:
+    today = today or timezone.localdate()
     result: dict[int, Publication] = {}
     for year, figures in AnnualReport.objects.filter(
         status=AnnualReport.Status.PUBLISHED, year__in=years
     ).values_list("year", "figures"):
-        result[year] = Publication.from_json(figures["canonical"])
-    live = [year for year in years if year not in result]
-    if not live:
-        return result
-    frames = case_frames(years=live)
-    vocabulary = vocabulary_current()
-    for year in live:
-        of_year = report_frames.frames_of_year(frames, year)
-        key = (
-            f"reports:publication:{report_frames.frames_fingerprint(of_year, year, vocabulary, k)}"
-        )
-        cached = cache.get(key)
-        if cached is not None:
-            result[year] = Publication.from_json(cached)
-            continue
-        publication = report_frames.year_publication(of_year, year, vocabulary, k)
-        cache.set(key, publication.to_json(), PUBLICATION_CACHE_SECONDS)
-        result[year] = publication
+        if figures.get("source") != "releases":
+            result[year] = Publication.from_json(figures["canonical"])
+    rest = [year for year in years if year not in result]
+    if rest:
+        result.update(releases.client_publications(rest, client=client_current(), today=today))
     return result
+
+
+def release_state_current(today: datetime.date | None = None) -> str:
+    """A short key that changes when the current client's released figures can change: a new
+    release, a new due quarter, a published report, the themes' names (labels). For caches."""
+    from django.utils import timezone
+
+    from reports import releases
+    from reports.models import FigureRelease
+
+    today = today or timezone.localdate()
+    client = client_current()
+    newest = (
+        FigureRelease.objects.filter(client=client).order_by("-id").values_list("id", flat=True)
+    ).first()
+    sql = f"""
+        SELECT
+          (SELECT concat(count(*), ':', max(published_at)) FROM {AnnualReport._meta.db_table}
+             WHERE status = 'published'),
+          (SELECT md5(string_agg(concat_ws(':', code, name, is_active, position), '|'
+                                 ORDER BY code))
+             FROM {Theme._meta.db_table})
+    """  # noqa: S608 — table names from the models, no input
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        row = cursor.fetchone()
+    due = releases.last_due_quarter(today).label
+    return hashlib.sha256(repr((client.pk, newest, due, row)).encode()).hexdigest()[:24]
 
 
 # --- annual reports ----------------------------------------------------------------------------

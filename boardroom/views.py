@@ -31,8 +31,9 @@ from boardroom.forms import (
 from boardroom.models import BoardSignal
 from reports import frames as report_frames
 from reports.indicators import indicators_current
-from reports.periods import Quarter, period_parse
+from reports.periods import period_parse
 from reports.presentation import csv_bytes, json_of, legend_text, xlsx_bytes
+from reports.releases import last_due_quarter
 from tenants.access import Role, allow
 
 READERS = (Role.CONTACT_PERSON, Role.ADVISER, Role.FIRM_ADMIN)
@@ -52,7 +53,8 @@ def _period(request: HttpRequest):
 
 
 def _quarter_choices() -> list[str]:
-    current = Quarter.of(timezone.localdate())
+    # Only released quarters: the running one has no figures yet.
+    current = last_due_quarter(timezone.localdate())
     return [current.shifted(-step).label for step in range(0, 40)]
 
 
@@ -290,7 +292,7 @@ def report_publish(request: HttpRequest, year: int) -> HttpResponse:
 
 def _suggestions() -> list[dict]:
     """Themes that rose markedly in the last completed quarter (for the adviser to decide)."""
-    latest = Quarter.of(timezone.localdate()).shifted(-1)
+    latest = last_due_quarter(timezone.localdate())
     years = sorted({latest.year, latest.shifted(-3).year})
     publications = selectors.year_publications(years)
     labels = selectors.labels_current()["themes"]

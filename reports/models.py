@@ -101,3 +101,55 @@ class ReportBatch(models.Model):
     @property
     def percent(self) -> int:
         return 100 if not self.total else round(100 * (self.done + self.failed) / self.total)
+
+
+class FigureRelease(models.Model):
+    """Figures as released, once and for ever (see `reports.releases`).
+
+    `truth` holds the counts behind the release (numbers per category and quarter, like the
+    rollups; never a row per person), so later releases can be checked together with this one;
+    `published` is exactly what readers may see. Append-only: a trigger refuses UPDATE and
+    DELETE (a client's rows go only with the client, through `release_purge`).
+    """
+
+    class Scope(models.TextChoices):
+        CLIENT = "client", _("Client organisation")
+        FIRM = "firm", _("Firm portfolio")
+
+    scope = models.CharField(max_length=10, choices=Scope.choices)
+    firm = models.ForeignKey(Firm, on_delete=models.CASCADE, related_name="+")
+    client = models.ForeignKey(
+        ClientOrganisation, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    year = models.PositiveSmallIntegerField()
+    quarter = models.PositiveSmallIntegerField()
+    k = models.PositiveSmallIntegerField()
+    truth = models.JSONField()
+    published = models.JSONField()
+    released_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "year", "quarter"],
+                condition=Q(scope="client"),
+                name="reports_release_client_quarter",
+            ),
+            models.UniqueConstraint(
+                fields=["firm", "year", "quarter"],
+                condition=Q(scope="firm"),
+                name="reports_release_firm_quarter",
+            ),
+            models.CheckConstraint(
+                condition=Q(quarter__gte=1, quarter__lte=4), name="reports_release_quarter"
+            ),
+            models.CheckConstraint(
+                condition=(Q(scope="client") & Q(client__isnull=False))
+                | (Q(scope="firm") & Q(client__isnull=True)),
+                name="reports_release_scope_client",
+            ),
+        ]
+        indexes = [models.Index(fields=["firm", "scope", "year"], name="reports_release_firm_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.client_id or self.firm_id} {self.year}-Q{self.quarter}"

@@ -108,9 +108,11 @@ def period_make(first: Quarter, last: Quarter) -> Period:
 
 
 def period_parse(first: str | None, last: str | None, *, today: datetime.date) -> Period:
-    """Parse a period from "2025-Q1"-style strings; default: the last four quarters to today."""
+    """Parse a period from "2025-Q1"-style strings; default: the last four released quarters."""
     if not first and not last:
-        current = Quarter.of(today)
+        from reports.releases import last_due_quarter
+
+        current = last_due_quarter(today)
         return Period(current.shifted(-3), current)
     if not first or not last:
         raise ValidationError(_("Choose both the first and the last quarter."))

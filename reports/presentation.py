@@ -107,7 +107,8 @@ def view_of(
 def legend_text(k: int) -> str:
     return _(
         "“< %(k)d”: fewer than %(k)d. “x”: hidden, so that small numbers cannot be worked out "
-        "from totals. “*”: too few cases to show this table at all."
+        "from totals. “*”: too few cases to show this table at all. “…”: not released yet "
+        "(figures of a quarter are released once, after it has closed)."
     ) % {"k": k}
 
 

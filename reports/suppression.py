@@ -34,7 +34,7 @@ import math
 import os
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -48,6 +48,7 @@ TOTAL = "total"
 LABEL_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$")
 SECONDARY_MARK = "x"
 WITHHELD_MARK = "*"
+PENDING_MARK = "\u2026"
 
 
 class SuppressionError(ValueError):
@@ -65,6 +66,9 @@ class Status(StrEnum):
     BELOW_K = "below_k"  # primary: shown as "< k"
     HIDDEN = "hidden"  # secondary: shown as "x", so that no small number can be worked out
     WITHHELD = "withheld"  # the whole table is too thin to show even its marks: "*"
+    # Not released yet (a quarter that has not closed): no figure, no mark; nothing about it
+    # is known, so it is never an input of the check, only a place holder in a table's shape.
+    PENDING = "pending"
 
 
 def check_k(k: Any) -> int:
@@ -101,6 +105,26 @@ class Link:
 
     first: tuple[str, str, str]
     second: tuple[str, str, str]
+
+
+@dataclass(frozen=True)
+class Sum:
+    """A cell that is the sum of cells of other tables (a sector's count is the sum of its
+    clients' counts): the reader knows this relation too."""
+
+    total: tuple[str, str, str]
+    parts: tuple[tuple[str, str, str], ...]
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """How a cell was shown in an earlier release. A release never takes back what was shown,
+    so such a cell keeps its status: a shown one stays known to the reader (it can never serve
+    as a complement again), a hidden one stays hidden with the bounds its mark gave (`k` of
+    the release that showed it)."""
+
+    status: Status
+    k: int
 
 
 def shared_column_totals(first: str, second: str, columns: Iterable[str]) -> list[Link]:
@@ -162,6 +186,8 @@ class PublishedTable:
             return SECONDARY_MARK
         if status == Status.WITHHELD:
             return WITHHELD_MARK
+        if status == Status.PENDING:
+            return PENDING_MARK
         return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
 
     def shown(self, row: str, column: str) -> float | None:
@@ -345,7 +371,14 @@ def _guard(
 class _System:
     """All cells of all tables as variables (linked cells share one), with their equations."""
 
-    def __init__(self, grids: list[_Grid], links: Sequence[Link], k: int) -> None:
+    def __init__(
+        self,
+        grids: list[_Grid],
+        links: Sequence[Link],
+        k: int,
+        sums: Sequence[Sum] = (),
+        fixed: Mapping[tuple[str, str, str], Fixed] | None = None,
+    ) -> None:
         self.k = k
         self.cell_index: dict[tuple[str, str, str], int] = {}
         cell_value: list[int] = []
@@ -414,6 +447,9 @@ class _System:
         # attacker may consider, so a second solution found under the cap is a real one.
         self.cap = int(10 * (int(self.value.max()) if count else 0) + 10 * k + 100)
         self.withheld: set[int] = set()
+        self.fixed_shown: set[int] = set()
+        self.fixed_bounds: dict[int, tuple[int, int]] = {}
+        self._fix(fixed or {})
         self.variables_of_table: dict[str, set[int]] = defaultdict(set)
         self.tables_of_variable: dict[int, set[str]] = defaultdict(set)
         for (key, _row, _column), cell in self.cell_index.items():
@@ -423,10 +459,58 @@ class _System:
         self.equations: list[dict[int, int]] = []
         for grid in grids:
             self._add_equations(grid)
+        for relation in sums:
+            try:
+                total = self._variable(*relation.total)
+                parts = [self._variable(*part) for part in relation.parts]
+            except KeyError as error:
+                raise SuppressionError(
+                    f"A sum names a cell that does not exist: {error}."
+                ) from None
+            if int(self.value[parts].sum()) != int(self.value[total]):
+                raise SuppressionError(f"The parts of {relation.total} do not add up to it.")
+            self._add(parts, total)
         self.equations_of: dict[int, list[int]] = defaultdict(list)
         for number, equation in enumerate(self.equations):
             for variable in equation:
                 self.equations_of[variable].append(number)
+
+    def _fix(self, fixed: Mapping[tuple[str, str, str], Fixed]) -> None:
+        """Cells shown in earlier releases keep how they were shown (see `Fixed`)."""
+        marks: dict[int, Fixed] = {}
+        for cell, mark in fixed.items():
+            if cell not in self.cell_index:
+                raise SuppressionError(f"A fixed cell does not exist: {cell}.")
+            variable = self.variable_of_cell[self.cell_index[cell]]
+            if marks.get(variable, mark) != mark:
+                raise SuppressionError(f"{cell} was shown in two different ways before.")
+            marks[variable] = mark
+        for variable, mark in marks.items():
+            value = int(self.value[variable])
+            counted = self.kind[variable] == Kind.COUNT
+            if mark.status == Status.SHOWN:
+                self.fixed_shown.add(variable)
+                self.primary.discard(variable)
+            elif mark.status == Status.BELOW_K:
+                if value >= mark.k:
+                    raise SuppressionError("A cell shown as below k before now holds k or more.")
+                self.fixed_bounds[variable] = (0, mark.k - 1)
+                self.primary.add(variable)
+            elif mark.status == Status.HIDDEN:
+                if counted and value < mark.k:
+                    raise SuppressionError("A cell hidden as at least k before now holds less.")
+                self.fixed_bounds[variable] = (mark.k, self.cap) if counted else (0, self.cap)
+                self.primary.discard(variable)
+            elif mark.status == Status.WITHHELD:
+                self.fixed_bounds[variable] = (0, self.cap)
+                self.primary.discard(variable)
+                self.withheld.add(variable)
+            else:
+                raise SuppressionError(f"{mark.status} is not how a released cell is shown.")
+
+    @property
+    def fixed(self) -> set[int]:
+        return self.fixed_shown | set(self.fixed_bounds)
 
     def _variable(self, key: str, row: str, column: str) -> int:
         return self.variable_of_cell[self.cell_index[(key, row, column)]]
@@ -457,6 +541,8 @@ class _System:
 
     def bounds(self, variable: int) -> tuple[int, int]:
         """What the attacker knows of a hidden cell from how it is shown."""
+        if variable in self.fixed_bounds:
+            return self.fixed_bounds[variable]
         if variable in self.withheld:
             return (0, self.cap)  # no mark at all
         if self.kind[variable] == Kind.COUNT:
@@ -668,7 +754,7 @@ def _nearest_candidates(system: _System, hidden: set[int], exposed: int) -> set[
         for number in system.equations_of.get(exposed, [])
         if not any(other in hidden for other in system.equations[number] if other != exposed)
         for variable in system.equations[number]
-        if variable != exposed
+        if variable != exposed and variable not in system.fixed_shown
     }
     if pinning:
         return pinning
@@ -687,7 +773,7 @@ def _nearest_candidates(system: _System, hidden: set[int], exposed: int) -> set[
             variable
             for number in numbers
             for variable in system.equations[number]
-            if variable not in hidden
+            if variable not in hidden and variable not in system.fixed_shown
         }
         if candidates:
             return candidates
@@ -743,11 +829,14 @@ def _withhold(system: _System, variables: Iterable[int]) -> set[int]:
         for key in system.tables_of_variable[variable] - tables:
             tables.add(key)
             pending |= system.variables_of_table[key]
-    return {variable for key in tables for variable in system.variables_of_table[key]}
+    # What an earlier release showed is known; it cannot be withheld any more.
+    return {
+        variable for key in tables for variable in system.variables_of_table[key]
+    } - system.fixed
 
 
 def _protect(system: _System) -> set[int]:
-    hidden = set(system.primary)
+    hidden = set(system.primary) | set(system.fixed_bounds)
     checker = _Checker(system)
     while True:
         exposed = checker.exposed(hidden)
@@ -775,19 +864,28 @@ def _protect(system: _System) -> set[int]:
 # --- the entry point ---------------------------------------------------------------------------
 
 
-def suppress(tables: Sequence[Table], *, k: Any, links: Sequence[Link] = ()) -> Publication:
+def suppress(
+    tables: Sequence[Table],
+    *,
+    k: Any,
+    links: Sequence[Link] = (),
+    sums: Sequence[Sum] = (),
+    fixed: Mapping[tuple[str, str, str], Fixed] | None = None,
+) -> Publication:
     """Return what may be shown of `tables`: "< k" for small counts, "x" where they'd be deducible.
 
-    Tables passed together are protected together (their links and totals are known to the
-    reader); pass together every table that one page, export or report shows side by side.
-    Raises SuppressionError for bad input and changes nothing.
+    Tables passed together are protected together (their links, sums and totals are known to
+    the reader); pass together every table that one page, export or report shows side by side.
+    `fixed` cells were shown by an earlier release (`reports.releases`): they keep their status
+    and the check covers them together with the new cells. Raises SuppressionError for bad
+    input and changes nothing.
     """
     k = check_k(k)
     keys = [table.key for table in tables]
     if len(set(keys)) != len(keys):
         raise SuppressionError("Each table needs its own key.")
     grids = [_grid(table) for table in tables]
-    system = _System(grids, links, k)
+    system = _System(grids, links, k, sums, fixed)
     hidden = _protect(system)
     publication = Publication(k=k)
     for grid in grids:

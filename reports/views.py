@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from cases.models import STANDARD_THEMES
 from reports import services
 from reports.models import ReportBatch
-from reports.periods import Period, Quarter, period_parse
+from reports.periods import Period, period_parse
 from reports.portfolio import EARLIER, RECENT, Portfolio, portfolio_figures
 from reports.presentation import (
     View,
@@ -28,6 +28,7 @@ from reports.presentation import (
     view_of,
     xlsx_bytes,
 )
+from reports.releases import last_due_quarter
 from reports.suppression import TOTAL
 from tenants.access import Role, allow, assigned_client_ids
 from tenants.models import ClientOrganisation
@@ -42,7 +43,8 @@ CLIENTS_SHOWN = 50
 
 
 def _quarter_choices() -> list[str]:
-    current = Quarter.of(timezone.localdate())
+    # Only released quarters: the running one has no figures yet.
+    current = last_due_quarter(timezone.localdate())
     return [current.shifted(-step).label for step in range(0, 40)]
 
 

@@ -1,0 +1,393 @@
+"""Releases: figures leave the system only as releases, made once and never changed.
+
+Why. Suppressing live figures per request protects one page at one moment. A reader who looks
+again after a colleague reported, or asks for two overlapping periods, or compares a sector with
+one client, combines answers that were each protected alone and pins hidden cells down. Statistical
+offices avoid this by publishing releases: figures of a closed period, published once, and every
+later figure built from what was released. That is what this module does.
+
+- **The unit is a client quarter.** A quarter is released once it has closed (plus
+  `RELEASE_GRACE_DAYS`, so late registrations count): `client_release_make` reads the client's
+  case rows for that quarter, keeps the counts (the truth, in the public schema like the
+  rollups, never a row per person) and suppresses them **together with every earlier release
+  of that year** (`suppress(..., fixed=...)`: what was shown stays shown and can never serve as
+  a complement again; what was hidden stays hidden with the bounds its mark gave). The year
+  totals and the external/internal table come with the fourth quarter. The running quarter is
+  never shown; its cells are `PENDING` in every table.
+- **Releases are append-only** (a database trigger refuses UPDATE and DELETE, like the access
+  log). A quarter's figures never change after release, so looking before and after a change
+  shows the same numbers; a case registered late for a released quarter counts in the year's
+  own figures no more (its narrative and everything else stay in the case file).
+- **The firm's portfolio is released per quarter too** (`firm_release_make`): per-client,
+  per-sector and per-adviser counts, each a sum of client cells, suppressed jointly with the
+  client releases of that quarter (`Sum` relations; client cells fixed). A sector of one or two
+  clients cannot be subtracted from a client's dashboard: that subtraction is one of the
+  equations the check already solves.
+- **Every view is built from released cells** (`reports.frames.period_table` and friends sum
+  shown cells only), so the union of everything any audience was ever shown is implied by the
+  releases alone. The check runs on that union (the firm's admins, the widest audience, see all
+  of it; a contact person sees a subset, which can only leave more values possible). That is
+  the release ledger per audience, recorded once: what an audience saw is a function of the
+  ledger and of nothing else.
+
+Guarantee, tested by `tests/test_reports_releases.py` with an independent integer-programming
+attacker: given every release (and so every page, period, export and report any audience has
+seen), with integer and non-negativity constraints and what every reader knows (tables of one
+population share their totals, a sector is the sum of its clients), every hidden cell keeps at
+least two possible integer values, after any sequence of case changes between the releases.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from django.conf import settings
+from django.db import connection, transaction
+
+from reports import frames as report_frames
+from reports.frames import CASE_DIMENSIONS, EXTERNAL, INTERNAL, CaseFrames, Vocabulary
+from reports.models import FigureRelease
+from reports.periods import Quarter, year_quarters
+from reports.suppression import (
+    TOTAL,
+    Fixed,
+    Kind,
+    Link,
+    Publication,
+    PublishedTable,
+    Status,
+    Table,
+    shared_column_totals,
+    suppress,
+)
+
+logger = logging.getLogger(__name__)
+
+# Tables of the client release that have quarter columns (all but "combined").
+QUARTER_TABLES = [
+    *CASE_DIMENSIONS,
+    "themes",
+    "outcomes",
+    "referrals",
+    "conversations",
+    "hours",
+]
+
+
+# --- when ---------------------------------------------------------------------------------------
+
+
+def grace_days() -> int:
+    return int(getattr(settings, "RELEASE_GRACE_DAYS", 14))
+
+
+def quarter_is_due(quarter: Quarter, *, today: datetime.date) -> bool:
+    """A quarter is released once it has closed and the grace period for late entries passed."""
+    return today > quarter.ends_on + datetime.timedelta(days=grace_days())
+
+
+def last_due_quarter(today: datetime.date) -> Quarter:
+    quarter = Quarter.of(today)
+    while not quarter_is_due(quarter, today=today):
+        quarter = quarter.shifted(-1)
+    return quarter
+
+
+def release_date(quarter: Quarter) -> datetime.date:
+    """The first day the quarter's figures can be released."""
+    return quarter.ends_on + datetime.timedelta(days=grace_days() + 1)
+
+
+# --- (de)serialising the truth ------------------------------------------------------------------
+
+
+def _frame_json(frame: pd.DataFrame) -> dict[str, Any]:
+    return {
+        "rows": [str(row) for row in frame.index],
+        "columns": [str(column) for column in frame.columns],
+        "values": frame.to_numpy(dtype=np.int64).tolist(),
+    }
+
+
+def _frame_load(data: Mapping[str, Any]) -> pd.DataFrame:
+    return pd.DataFrame(data["values"], index=data["rows"], columns=data["columns"], dtype="int64")
+
+
+def table_json(table: Table) -> dict[str, Any]:
+    return {
+        "frame": _frame_json(table.frame),
+        "row_totals": table.row_totals,
+        "column_totals": table.column_totals,
+        "kind": str(table.kind),
+        "guard": None if table.guard is None else _frame_json(table.guard),
+    }
+
+
+def table_load(key: str, data: Mapping[str, Any]) -> Table:
+    return Table(
+        key,
+        _frame_load(data["frame"]),
+        row_totals=bool(data["row_totals"]),
+        column_totals=bool(data["column_totals"]),
+        kind=Kind(data["kind"]),
+        guard=None if data["guard"] is None else _frame_load(data["guard"]),
+    )
+
+
+# --- shapes -------------------------------------------------------------------------------------
+
+
+def pending_like(table: PublishedTable) -> PublishedTable:
+    """The same table with every cell pending (nothing released)."""
+    values = pd.DataFrame(np.nan, index=table.values.index, columns=table.values.columns)
+    status = pd.DataFrame(Status.PENDING, index=table.values.index, columns=table.values.columns)
+    return PublishedTable(key=table.key, kind=table.kind, k=table.k, values=values, status=status)
+
+
+def _padded(table: PublishedTable, rows: list[str], columns: list[str]) -> PublishedTable:
+    """Put `table` into the full-year shape; cells it lacks are pending."""
+    values = table.values.reindex(index=rows, columns=columns)
+    status = table.status.reindex(index=rows, columns=columns).astype(object)
+    status = status.where(status.notna(), Status.PENDING)
+    return PublishedTable(key=table.key, kind=table.kind, k=table.k, values=values, status=status)
+
+
+def _year_shape(year: int, vocabulary: Vocabulary) -> dict[str, tuple[list[str], list[str]]]:
+    """Rows and columns of each table of a full year (as `frames.year_publication` makes)."""
+    tables, _links = report_frames.year_tables(CaseFrames.empty(), year, vocabulary)
+    publication = suppress(tables, k=5, links=_links)
+    return {
+        key: ([str(r) for r in t.values.index], [str(c) for c in t.values.columns])
+        for key, t in publication.tables.items()
+    }
+
+
+def pending_publication(year: int, vocabulary: Vocabulary, k: int) -> Publication:
+    """A year of which nothing is released yet: every table, every cell pending."""
+    tables, links = report_frames.year_tables(CaseFrames.empty(), year, vocabulary)
+    empty = suppress(tables, k=k, links=links)
+    return Publication(k=k, tables={key: pending_like(t) for key, t in empty.tables.items()})
+
+
+# --- client releases ----------------------------------------------------------------------------
+
+
+def client_tables(
+    frames: CaseFrames,
+    quarter: Quarter,
+    vocabulary: Vocabulary,
+    previous: Mapping[str, Table] | None,
+) -> tuple[list[Table], list[Link]]:
+    """The tables of a release of the year up to `quarter`: earlier quarters' columns from the
+    previous release's truth (frozen), the new quarter's from the case rows, year totals and
+    the external/internal table with the fourth quarter."""
+    year = quarter.year
+    live, _links = report_frames.year_tables(frames, year, vocabulary)
+    by_key = {table.key: table for table in live}
+    columns = [q.label for q in year_quarters(year) if q <= quarter]
+    complete = quarter.number == 4
+    tables: list[Table] = []
+    for key in QUARTER_TABLES:
+        table = by_key[key]
+        frame = table.frame[columns].copy()
+        guard = None if table.guard is None else table.guard.copy()
+        if previous is not None and key in previous:
+            old = previous[key].frame
+            rows = list(dict.fromkeys([*map(str, frame.index), *map(str, old.index)]))
+            frame = frame.reindex(index=rows, fill_value=0)
+            kept = [column for column in old.columns if column in columns and column != TOTAL]
+            frame.loc[:, kept] = 0
+            frame.loc[old.index, kept] = old[kept].to_numpy()
+            if guard is not None and previous[key].guard is not None:
+                old_guard = previous[key].guard
+                guard = guard.reindex(index=rows, fill_value=0)
+                guard.loc[old_guard.index, kept] = old_guard[kept].to_numpy()
+        if guard is not None:
+            guard_columns = [*columns, TOTAL] if complete and TOTAL in guard.columns else columns
+            guard = guard[guard_columns]
+            if complete and TOTAL in guard.columns and previous is not None:
+                # The year's distinct cases behind the total: never fewer than any quarter's.
+                guard[TOTAL] = np.maximum(guard[TOTAL], guard[columns].max(axis=1))
+        tables.append(
+            Table(
+                key,
+                frame.astype("int64"),
+                row_totals=table.row_totals and complete,
+                column_totals=table.column_totals,
+                kind=table.kind,
+                guard=guard,
+            )
+        )
+    first = next(iter(CASE_DIMENSIONS))
+    link_columns = [*columns, TOTAL] if complete else columns
+    links: list[Link] = []
+    for key in list(CASE_DIMENSIONS)[1:]:
+        links += shared_column_totals(first, key, link_columns)
+    if complete:
+        types = [str(row) for row in tables[0].frame.index]
+        external = tables[0].frame.sum(axis=1)
+        internal = report_frames._in_year(frames.internal, "month", year)["case_type"]
+        counted = internal.value_counts()
+        combined = pd.DataFrame(
+            {
+                EXTERNAL: [int(external.get(code, 0)) for code in types],
+                INTERNAL: [int(counted.get(code, 0)) for code in types],
+            },
+            index=types,
+        )
+        tables.append(Table("combined", combined, row_totals=True, column_totals=True))
+        links += [Link(("combined", code, EXTERNAL), (first, code, TOTAL)) for code in types]
+        links.append(Link(("combined", TOTAL, EXTERNAL), (first, TOTAL, TOTAL)))
+    return tables, links
+
+
+def _fixed_from(publication: Publication, tables: Iterable[Table]) -> dict[tuple, Fixed]:
+    """Every cell an earlier release showed (or marked), as it was shown."""
+    fixed: dict[tuple, Fixed] = {}
+    wanted = {table.key for table in tables}
+    for key, table in publication.tables.items():
+        if key not in wanted:
+            continue
+        for (row, column), (_value, status) in table._cells.items():  # type: ignore[attr-defined]
+            if status != Status.PENDING:
+                fixed[(key, row, column)] = Fixed(status, publication.k)
+    return fixed
+
+
+def client_release_make(
+    *, client: Any, quarter: Quarter, today: datetime.date
+) -> FigureRelease | None:
+    """Release the current client's figures of `quarter` (and any earlier quarter of its year
+    not released yet). Idempotent; concurrent calls wait for each other. Runs in the client's
+    schema. Returns None when the quarter is not due yet."""
+    if not quarter_is_due(quarter, today=today):
+        return None
+    if connection.schema_name != client.schema_name:
+        raise RuntimeError("client_release_make runs in the client's own schema.")
+    from boardroom import selectors
+
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            # One releaser per client at a time; a second one finds the release made.
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"release:{client.pk}"])
+        existing = FigureRelease.objects.filter(
+            scope=FigureRelease.Scope.CLIENT,
+            client=client,
+            year=quarter.year,
+            quarter=quarter.number,
+        ).first()
+        if existing is not None:
+            return existing
+        previous = None
+        if quarter.number > 1:
+            previous = client_release_make(client=client, quarter=quarter.shifted(-1), today=today)
+        frames = report_frames.frames_of_year(
+            selectors.case_frames(years=[quarter.year]), quarter.year
+        )
+        vocabulary = selectors.vocabulary_current()
+        k = selectors.threshold_current()
+        previous_tables = (
+            {key: table_load(key, data) for key, data in previous.truth["tables"].items()}
+            if previous is not None
+            else None
+        )
+        tables, links = client_tables(frames, quarter, vocabulary, previous_tables)
+        fixed = (
+            _fixed_from(Publication.from_json(previous.published), tables)
+            if previous is not None
+            else {}
+        )
+        publication = suppress(tables, k=k, links=links, fixed=fixed)
+        shape = _year_shape(quarter.year, vocabulary)
+        for key, table in list(publication.tables.items()):
+            rows, columns = shape.get(key, ([], []))
+            rows = list(dict.fromkeys([*rows, *map(str, table.values.index)]))
+            publication.tables[key] = _padded(table, rows, columns or list(table.values.columns))
+        for key, (rows, columns) in shape.items():
+            if key not in publication.tables:
+                empty = PublishedTable(
+                    key=key,
+                    kind=Kind.COUNT,
+                    k=k,
+                    values=pd.DataFrame(np.nan, index=rows, columns=columns),
+                    status=pd.DataFrame(Status.PENDING, index=rows, columns=columns),
+                )
+                publication.tables[key] = empty
+        return FigureRelease.objects.create(
+            scope=FigureRelease.Scope.CLIENT,
+            firm_id=client.firm_id,
+            client=client,
+            year=quarter.year,
+            quarter=quarter.number,
+            k=k,
+            truth={
+                "tables": {table.key: table_json(table) for table in tables},
+                "links": [[list(link.first), list(link.second)] for link in links],
+                "portfolio": client_portfolio_truth(quarter),
+            },
+            published=publication.to_json(),
+        )
+
+
+def client_portfolio_truth(quarter: Quarter) -> dict[str, Any]:
+    """Cases opened per handling adviser, minutes and the cases behind them per adviser, in one
+    quarter of the current client (what the portfolio sums; not shown to the client)."""
+    from django.db.models import Count, Sum
+
+    from cases.models import Case, TimeEntry
+
+    start, end = quarter.starts_on, quarter.ends_on
+    opened = dict(
+        Case.objects.filter(opened_on__range=(start, end))
+        .values("adviser_id")
+        .annotate(number=Count("pk"))
+        .values_list("adviser_id", "number")
+    )
+    minutes = {
+        row["case__adviser_id"]: (int(row["total"] or 0), int(row["cases"]))
+        for row in TimeEntry.objects.filter(worked_on__range=(start, end))
+        .values("case__adviser_id")
+        .annotate(total=Sum("minutes"), cases=Count("case_id", distinct=True))
+    }
+    return {
+        "opened": {str(key or 0): int(value) for key, value in opened.items()},
+        "minutes": {str(key or 0): list(value) for key, value in minutes.items()},
+    }
+
+
+def client_publications(
+    years: Iterable[int], *, client: Any, today: datetime.date
+) -> dict[int, Publication]:
+    """The released figures of each year of the current client, releasing due quarters first."""
+    from boardroom import selectors
+
+    years = sorted(set(years))
+    due = last_due_quarter(today)
+    result: dict[int, Publication] = {}
+    latest = {
+        year: release
+        for year, release in (
+            (release.year, release)
+            for release in FigureRelease.objects.filter(
+                scope=FigureRelease.Scope.CLIENT, client=client, year__in=years
+            ).order_by("year", "quarter")
+        )
+    }
+    vocabulary = None
+    for year in years:
+        newest = min(due, Quarter(year, 4)) if year <= due.year else None
+        release = latest.get(year)
+        if newest is not None and (release is None or release.quarter < newest.number):
+            release = client_release_make(client=client, quarter=newest, today=today)
+        if release is None:
+            if vocabulary is None:
+                vocabulary = selectors.vocabulary_current()
+            result[year] = pending_publication(year, vocabulary, selectors.threshold_current())
+        else:
+            result[year] = Publication.from_json(release.published)
+    return result
