@@ -295,17 +295,17 @@ def year_publication(frames: CaseFrames, year: int, vocabulary: Vocabulary, k: i
 
 
 def _combine(parts: list[tuple[PublishedTable, str, str]]) -> tuple[float, Status]:
-    """A sum of published cells: one cell keeps its status; a sum shows only if all parts do."""
-    if len(parts) == 1:
-        table, row, column = parts[0]
-        return table.cell(row, column)
-    total = 0.0
-    for table, row, column in parts:
-        value = table.shown(row, column)
-        if value is None:
-            return float("nan"), Status.HIDDEN
-        total += value
-    return total, Status.SHOWN
+    """A sum of published cells: one cell keeps its status; a sum shows only if all parts do
+    (pending parts make it pending). A row a publication lacks is a category that did not
+    exist then (a theme added later): a known zero."""
+    from reports.portfolio import combine
+
+    return combine(
+        [
+            table.cell(row, column) if table.has_cell(row, column) else (0.0, None)
+            for table, row, column in parts
+        ]
+    )
 
 
 def _parts(
@@ -333,8 +333,15 @@ def period_table(
     periods = {PERIOD: period}
     if compare:
         periods[PREVIOUS] = period.a_year_earlier()
-    reference = publications[period.years[0]][key]
-    rows = list(reference.values.index)
+    years = sorted({year for chosen in periods.values() for year in chosen.years})
+    reference = publications[period.years[-1]][key]
+    # Rows of every year involved: a theme added later is a row of the later years only.
+    rows = list(
+        dict.fromkeys(
+            str(row) for year in reversed(years) for row in publications[year][key].values.index
+        )
+    )
+    rows = [row for row in rows if row != TOTAL] + ([TOTAL] if TOTAL in rows else [])
     values = np.full((len(rows), len(periods)), np.nan)
     status = np.empty((len(rows), len(periods)), dtype=object)
     for j, chosen in enumerate(periods.values()):
@@ -351,7 +358,12 @@ def quarter_table(
     """Return one row of table `key` across quarters (e.g. the trend of cases per quarter)."""
     labels = [quarter.label for quarter in quarters]
     reference = publications[quarters[0].year][key]
-    cells = [publications[quarter.year][key].cell(row, quarter.label) for quarter in quarters]
+    cells = [
+        publications[quarter.year][key].cell(row, quarter.label)
+        if publications[quarter.year][key].has_cell(row, quarter.label)
+        else (0.0, Status.BELOW_K)
+        for quarter in quarters
+    ]
     values = pd.DataFrame([[value for value, _status in cells]], index=[row], columns=labels)
     status = pd.DataFrame([[state for _value, state in cells]], index=[row], columns=labels)
     return PublishedTable(key=key, kind=reference.kind, k=reference.k, values=values, status=status)

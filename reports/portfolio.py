@@ -1,6 +1,8 @@
-"""The firm's portfolio, read from the public rollups only (never from the client schemas).
+"""The firm's portfolio, read from the client releases only (never from the client schemas).
 
-Tables, suppressed together with the firm's k:
+Every count is a released client cell or a sum of released cells (shown only when all its parts
+are), so periods, sectors and clients compared side by side tell nothing the releases did not
+(`reports.releases`). Tables:
   per_client — rows: client ids; columns: the earlier and the recent half of the period, and
       the period total (cases opened); the column totals are the firm's;
   themes_by_sector — theme mentions per sector and theme;
@@ -22,10 +24,17 @@ import pandas as pd
 from django.core.cache import cache
 from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Q, QuerySet, Sum
 
-from reports.frames import tables_fingerprint
 from reports.models import CaseRollup, Dimension, RollupState
-from reports.periods import Period
-from reports.suppression import TOTAL, Kind, Link, Publication, Table, suppress
+from reports.periods import Period, Quarter
+from reports.suppression import (
+    TOTAL,
+    Kind,
+    Link,
+    Publication,
+    PublishedTable,
+    Status,
+    Table,
+)
 from tenants.models import ClientOrganisation, Firm
 from workindex.models import CaseworkEntry, WorkMinutes
 
@@ -195,12 +204,183 @@ def _summed(
     return sums, open_cases, minutes
 
 
+def _released(
+    client_ids: list[int], years: list[int]
+) -> dict[int, dict[int, dict[str, PublishedTable]]]:
+    """The newest release of each client and year: only the two tables the portfolio sums
+    (extracted in SQL, so a thousand clients do not mean a thousand whole releases parsed)."""
+    from reports.models import FigureRelease
+
+    rows = (
+        FigureRelease.objects.filter(
+            scope=FigureRelease.Scope.CLIENT, client_id__in=client_ids, year__in=years
+        )
+        .order_by("client_id", "year", "quarter")
+        .values_list(
+            "client_id",
+            "year",
+            "published__k",
+            "published__tables__cases_by_type",
+            "published__tables__themes",
+        )
+    )
+    result: dict[int, dict[int, dict[str, PublishedTable]]] = defaultdict(dict)
+    for client_id, year, _k, cases, themes in rows:  # newest quarter last: it wins
+        result[client_id][year] = {
+            "cases_by_type": PublishedTable.from_json(cases),
+            "themes": PublishedTable.from_json(themes),
+        }
+    return result
+
+
+def _cell(
+    tables: dict[int, dict[str, PublishedTable]], key: str, row: str, quarters: list[Quarter]
+) -> tuple[float, Status]:
+    """One released client cell for a run of quarters: a year total where a whole year is
+    asked for, else the sum of its quarters (shown only when each of them is shown)."""
+    parts: list[tuple[float, Status]] = []
+    for year in sorted({quarter.year for quarter in quarters}):
+        in_year = [quarter for quarter in quarters if quarter.year == year]
+        table = tables.get(year, {}).get(key)
+        if table is None:
+            parts += [(float("nan"), Status.PENDING)] * len(in_year)
+            continue
+        columns = (
+            [TOTAL]
+            if len(in_year) == 4
+            and table.has_cell(row, TOTAL)
+            and table.cell(row, TOTAL)[1] != Status.PENDING
+            else [quarter.label for quarter in in_year]
+        )
+        for column in columns:
+            # A row the release does not have (a theme added later) had no cases then.
+            parts.append(table.cell(row, column) if table.has_cell(row, column) else (0.0, None))
+    return combine(parts)
+
+
+def combine(parts: list[tuple[float, Status | None]]) -> tuple[float, Status]:
+    """A sum of released cells: one cell keeps its mark; a sum is shown only when every part
+    is (a sum of shown numbers tells nothing they did not); pending wins over hidden. A part
+    with status None is a known zero (a category that did not exist)."""
+    known = [(value, status) for value, status in parts if status is not None]
+    if not known:
+        return 0.0, Status.BELOW_K
+    if len(known) == 1 and len(parts) == 1:
+        return known[0]  # type: ignore[return-value]
+    if any(status == Status.PENDING for _value, status in known):
+        return float("nan"), Status.PENDING
+    if all(status == Status.SHOWN for _value, status in known):
+        return float(sum(value for value, _status in known)), Status.SHOWN
+    if len(known) == 1:
+        return known[0]  # type: ignore[return-value]
+    return float("nan"), Status.HIDDEN
+
+
+def _published(
+    key: str, cells: dict[str, dict[str, tuple[float, Status]]], k: int, kind: Kind = Kind.COUNT
+) -> PublishedTable:
+    rows = list(cells)
+    columns = list(next(iter(cells.values()))) if cells else []
+    values = pd.DataFrame(
+        [[cells[row][column][0] for column in columns] for row in rows],
+        index=rows,
+        columns=columns,
+        dtype=float,
+    )
+    status = pd.DataFrame(
+        [[cells[row][column][1] for column in columns] for row in rows],
+        index=rows,
+        columns=columns,
+        dtype=object,
+    )
+    return PublishedTable(key=key, kind=kind, k=k, values=values, status=status)
+
+
+def portfolio_publication(
+    *,
+    clients: dict[int, ClientOrganisation],
+    released: dict[int, dict[int, dict[str, PublishedTable]]],
+    period: Period,
+    k: int,
+    open_cases: dict[int, int],
+    minutes: dict[int, int],
+) -> Publication:
+    """The portfolio's tables, each cell a released client cell or a sum of released client
+    cells: nothing is suppressed anew per request, so no period, sector or client chosen by
+    the reader tells more than the client releases (`reports.releases`) did."""
+    quarters = period.quarters
+    half = max(1, len(quarters) // 2) if len(quarters) > 1 else 0
+    halves = {EARLIER: quarters[:half], RECENT: quarters[half:], TOTAL: quarters}
+    per_client: dict[str, dict[str, tuple[float, Status]]] = {}
+    parts_by_column: dict[str, list[tuple[float, Status | None]]] = defaultdict(list)
+    for client_id in clients:
+        tables = released.get(client_id, {})
+        row = {}
+        for column, run in halves.items():
+            cell = _cell(tables, "cases_by_type", TOTAL, run) if run else (0.0, Status.BELOW_K)
+            row[column] = cell
+            parts_by_column[column].append(cell)
+        per_client[str(client_id)] = row
+    per_client[TOTAL] = {column: combine(parts) for column, parts in parts_by_column.items()}
+
+    theme_codes = sorted(
+        {
+            str(code)
+            for by_year in released.values()
+            for tables in by_year.values()
+            for code in tables["themes"].values.index
+            if code != TOTAL
+        }
+    ) or ["other"]
+    sectors = sorted({client.sector for client in clients.values()}) or ["other"]
+    by_sector: dict[str, dict[str, tuple[float, Status]]] = {}
+    column_parts: dict[str, list] = defaultdict(list)
+    for sector in sectors:
+        members = [pk for pk, client in clients.items() if client.sector == sector]
+        row = {}
+        row_parts: list = []
+        for code in theme_codes:
+            parts = [_cell(released.get(pk, {}), "themes", code, quarters) for pk in members]
+            row[code] = combine(parts) if parts else (0.0, Status.BELOW_K)
+            row_parts += parts
+            column_parts[code] += parts
+        row[TOTAL] = combine(row_parts) if row_parts else (0.0, Status.BELOW_K)
+        column_parts[TOTAL] += row_parts
+        by_sector[sector] = row
+    by_sector[TOTAL] = {code: combine(parts) for code, parts in column_parts.items()}
+
+    adviser_ids = sorted({*map(str, open_cases), *map(str, minutes)}) or ["0"]
+    # Workload of the firm's own advisers, not statistics about reporters: firm admins see
+    # every open case with its handler on the administration pages, and every hour for
+    # invoicing, so these are shown as they are (kind WORK, like the activities table).
+    workload = {
+        adviser: {"open_now": (float(open_cases.get(int(adviser), 0)), Status.SHOWN)}
+        for adviser in adviser_ids
+    }
+    hours = {
+        adviser: {"minutes": (float(minutes.get(int(adviser), 0)), Status.SHOWN)}
+        for adviser in adviser_ids
+    }
+    return Publication(
+        k=k,
+        tables={
+            "per_client": _published("per_client", per_client, k),
+            "themes_by_sector": _published("themes_by_sector", by_sector, k),
+            "per_adviser": _published("per_adviser", workload, k, Kind.WORK),
+            "hours_per_adviser": _published("hours_per_adviser", hours, k, Kind.AMOUNT),
+        },
+    )
+
+
 def portfolio_figures(
-    *, firm: Firm, period: Period, client_ids: list[int] | None = None
+    *,
+    firm: Firm,
+    period: Period,
+    client_ids: list[int] | None = None,
 ) -> Portfolio | None:
-    """Return the firm's portfolio for a period from rollups (six small queries, plus
-    suppression when these figures were not suppressed before). `client_ids` limits it to
-    those clients."""
+    """Return the firm's portfolio for a period from the client releases (public schema only;
+    a client whose due quarters are not released yet shows them as pending until the nightly
+    `releases_nightly` has made them). `client_ids` limits it to those clients."""
     clients_qs = ClientOrganisation.objects.filter(
         firm=firm, status=ClientOrganisation.Status.ACTIVE
     ).order_by("name")
@@ -212,26 +392,53 @@ def portfolio_figures(
     }
     if not clients:
         return None
-    # A subquery rather than a thousand parameters: each of them costs parsing and binding.
     chosen = clients_qs.values("pk")
-    sums, open_cases, minutes = _summed(
-        firm=firm, clients=list(clients), chosen=chosen, period=period
+    open_cases = dict(
+        CaseworkEntry.objects.filter(client_id__in=chosen, adviser_id__isnull=False)
+        .values("adviser_id")
+        .annotate(number=Count("pk"))
+        .values_list("adviser_id", "number")
     )
-    tables, links = portfolio_tables(
-        sums,
-        clients=clients,
+    minutes = dict(
+        WorkMinutes.objects.filter(
+            client_id__in=chosen, month__gte=period.starts_on, month__lte=period.ends_on
+        )
+        .values("adviser_id")
+        .annotate(total=Sum("minutes"))
+        .values_list("adviser_id", "total")
+    )
+    from reports.models import FigureRelease
+
+    newest = FigureRelease.objects.filter(client_id__in=chosen).aggregate(newest=Max("id"))
+    listed = hashlib.sha256(",".join(map(str, sorted(clients))).encode()).hexdigest()[:16]
+    key = (
+        f"reports:portfolio:{firm.pk}:{period.first.label}:{period.last.label}:{listed}:"
+        f"{newest['newest']}:{firm.anonymity_threshold}"
+    )
+    cached = cache.get(key)
+    if cached is None:
+        released = _released(list(clients), period.years)
+        cached = portfolio_publication(
+            clients=clients,
+            released=released,
+            period=period,
+            k=firm.anonymity_threshold,
+            open_cases={},
+            minutes={},
+        ).to_json()
+        cache.set(key, cached, PORTFOLIO_CACHE_SECONDS)
+    publication = Publication.from_json(cached)
+    # The workload tables are live (see portfolio_publication); only the released part is cached.
+    live = portfolio_publication(
+        clients={},
+        released={},
+        period=period,
+        k=firm.anonymity_threshold,
         open_cases=open_cases,
         minutes=minutes,
-        all_clients=client_ids is None,
     )
-    k = firm.anonymity_threshold
-    key = f"reports:portfolio:{tables_fingerprint(tables, links, k)}"
-    cached = cache.get(key)
-    if cached is not None:
-        publication = Publication.from_json(cached)
-    else:
-        publication = suppress(tables, k=k, links=links)
-        cache.set(key, publication.to_json(), PORTFOLIO_CACHE_SECONDS)
+    publication.tables["per_adviser"] = live["per_adviser"]
+    publication.tables["hours_per_adviser"] = live["hours_per_adviser"]
     per_client = publication["per_client"]
     rates: dict[int, float | None] = {}
     rising: list[int] = []

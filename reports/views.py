@@ -76,7 +76,7 @@ def _views(portfolio: Portfolio, theme_labels: dict[str, str]) -> dict[str, View
             publication["per_adviser"],
             title=_("Caseload per adviser"),
             labels=advisers,
-            headings={"opened": _("Cases opened in the period"), "open_now": _("Open cases today")},
+            headings={"open_now": _("Open cases today")},
         ),
         "hours_per_adviser": view_of(
             publication["hours_per_adviser"],
@@ -134,8 +134,8 @@ def _page(
         ),
         "per_adviser": plotly_bar(
             views["per_adviser"],
-            columns=["opened", "open_now"],
-            names=[_("Cases opened in the period"), _("Open cases today")],
+            columns=["open_now"],
+            names=[_("Open cases today")],
             axis=_("Cases"),
         ),
         "hours_per_adviser": plotly_bar(

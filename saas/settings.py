@@ -241,6 +241,8 @@ CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
+# Figures of a closed quarter are released once, this many days after it ended (late entries).
+RELEASE_GRACE_DAYS = env_int("RELEASE_GRACE_DAYS", 14, minimum=0)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -260,6 +262,10 @@ CELERY_BEAT_SCHEDULE = {
     "reports-rollup-nightly": {
         "task": "reports.tasks.rollup_nightly",
         "schedule": crontab(hour=2, minute=30),
+    },
+    "reports-releases-nightly": {
+        "task": "reports.tasks.releases_nightly",
+        "schedule": crontab(hour=2, minute=45),
     },
     "reports-signal-reminders": {
         "task": "reports.tasks.signal_reminders_dispatch",
