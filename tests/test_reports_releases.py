@@ -1,0 +1,386 @@
+"""Figures that stay anonymous over time and across views: the release ledger.
+
+An attacker is a reader who keeps everything shown and solves integer programs over it (the
+independent `Auditor` of test_suppression.py). Releases are made once per client quarter and
+never change, so everything any audience is shown is implied by the ledger; these tests check
+that, and the attacks that worked before the ledger (before/after, overlapping periods, sector
+minus client, a new theme after a published year) as named regressions.
+"""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from django.db import IntegrityError, InternalError, connection, transaction
+from django.db.utils import ProgrammingError
+from django_tenants.utils import tenant_context
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from boardroom import selectors
+from reports import releases
+from reports.frames import CaseFrames, Vocabulary, frame_from_rows
+from reports.models import FigureRelease
+from reports.periods import Period, Quarter, period_parse
+from reports.portfolio import portfolio_figures
+from reports.suppression import TOTAL, Publication, Status
+from tests.cast import sign_in
+from tests.test_reports_flow import register
+from tests.test_suppression import Auditor
+
+TODAY = datetime.date(2026, 12, 2)
+
+
+@pytest.fixture
+def run_on_commit(django_capture_on_commit_callbacks):
+    def run(function, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return function(*args, **kwargs)
+
+    return run
+
+
+DUE = releases.last_due_quarter(TODAY)  # 2026-Q3 with 14 days of grace
+YEAR = 2025
+
+VOCABULARY = Vocabulary(
+    case_type=["a", "b"],
+    reporter_role=["employee", "manager"],
+    accused_relation=["colleague", "manager"],
+    channel=["phone", "email", "video"],
+    theme=["t1", "t2", "t3"],
+    outcome=["resolved", "referred"],
+    referral_target=["gp"],
+)
+
+
+# --- the engine: a year released quarter by quarter --------------------------------------------
+
+
+def _frames(cases: list[tuple], themes: list[tuple]) -> CaseFrames:
+    empty = CaseFrames.empty()
+    return CaseFrames(
+        cases=frame_from_rows("cases", cases) if cases else empty.cases,
+        themes=frame_from_rows("themes", themes) if themes else empty.themes,
+        referrals=empty.referrals,
+        minutes=empty.minutes,
+        conversations=empty.conversations,
+        internal=empty.internal,
+    )
+
+
+@st.composite
+def histories(draw):
+    """Cases of one year; between releases some are edited (a late case, a changed channel)."""
+    count = draw(st.integers(0, 40))
+    cases = []
+    themes = []
+    for case_id in range(1, count + 1):
+        month = draw(st.integers(1, 12))
+        day = datetime.date(YEAR, month, draw(st.integers(1, 28)))
+        closed = draw(st.booleans())
+        cases.append(
+            [
+                case_id,
+                day,
+                day + datetime.timedelta(days=10) if closed else None,
+                draw(st.sampled_from(VOCABULARY.case_type)),
+                draw(st.sampled_from(VOCABULARY.reporter_role)),
+                draw(st.sampled_from(VOCABULARY.accused_relation)),
+                draw(st.sampled_from(VOCABULARY.channel)),
+                draw(st.sampled_from(VOCABULARY.outcome)) if closed else "",
+            ]
+        )
+        for theme in draw(st.sets(st.sampled_from(VOCABULARY.theme), min_size=1, max_size=2)):
+            themes.append((case_id, theme))
+    edits = draw(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 60)), max_size=6))
+    return cases, themes, edits
+
+
+def _release_year(cases, themes, edits, k):
+    """Release the year quarter by quarter; between releases apply the edits (changes to
+    cases of any quarter, as advisers make them). Returns every release's tables and
+    publication."""
+    cases = [list(case) for case in cases]
+    made = []
+    previous_tables = None
+    previous_publication = None
+    for number in range(1, 5):
+        for after, target in edits:
+            if after == number - 1 and cases:
+                case = cases[target % len(cases)]
+                case[6] = "video" if case[6] != "video" else "phone"  # a changed channel
+                cases.append(
+                    [len(cases) + 1000, case[1], None, "a", "employee", "manager", "phone", ""]
+                )
+                themes.append((cases[-1][0], "t1"))
+        frames = _frames([tuple(case) for case in cases], themes)
+        quarter = Quarter(YEAR, number)
+        tables, links = releases.client_tables(frames, quarter, VOCABULARY, previous_tables)
+        fixed = (
+            releases._fixed_from(previous_publication, tables)
+            if previous_publication is not None
+            else {}
+        )
+        from reports.suppression import suppress
+
+        publication = suppress(tables, k=k, links=links, fixed=fixed)
+        made.append((tables, links, publication))
+        previous_tables = {table.key: table for table in tables}
+        previous_publication = publication
+    return made
+
+
+@settings(
+    max_examples=int(__import__("os").environ.get("SUPPRESSION_EXAMPLES", "40")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    database=None,
+)
+@given(history=histories(), k=st.integers(3, 6))
+def test_a_year_released_quarter_by_quarter_pins_no_hidden_cell(history, k):
+    cases, themes, edits = history
+    made = _release_year(cases, themes, edits, k)
+    # A released cell never changes: value and mark stay what the first release showed.
+    for (_t1, _l1, earlier), (_t2, _l2, later) in itertools.pairwise(made):
+        for key, table in earlier.tables.items():
+            for (row, column), cell in table._cells.items():
+                assert later[key].cell(row, column) == cell or (
+                    np.isnan(cell[0]) and later[key].cell(row, column)[1] == cell[1]
+                ), (key, row, column)
+    # Everything shown by all four releases is what the last one shows: audit that as a whole.
+    tables, links, publication = made[-1]
+    auditor = Auditor(k)
+    for table in tables:
+        auditor.add_table(table, publication[table.key])
+    for link in links:
+        auditor.same(auditor.cell(*link.first), auditor.cell(*link.second))
+    auditor.assert_safe()
+
+
+def test_fixed_cells_keep_their_marks_and_are_never_complements():
+    from reports.suppression import Fixed, Table, suppress
+
+    frame = pd.DataFrame({"q1": [3, 9, 8], "q2": [7, 9, 2]}, index=["r1", "r2", "r3"])
+    first = suppress([Table("t", frame[["q1"]], row_totals=False)], k=5)
+    fixed = {
+        ("t", row, column): Fixed(status, 5)
+        for (row, column), (_v, status) in first["t"]._cells.items()
+    }
+    both = suppress([Table("t", frame, row_totals=True)], k=5, fixed=fixed)
+    for (row, column), (_value, status) in first["t"]._cells.items():
+        assert both["t"].cell(row, column)[1] == status
+    assert both["t"].cell("r1", TOTAL)[1] != Status.SHOWN  # 3 + 7: would give r1/q1 away
+
+
+# --- the ledger in a client schema -------------------------------------------------------------
+
+
+def _json(publications: dict[int, Publication]) -> str:
+    return json.dumps({year: p.to_json() for year, p in publications.items()}, sort_keys=True)
+
+
+def test_before_and_after_a_report_the_released_figures_are_the_same(cast):
+    """The attack: load the figures, let a colleague report, load again, subtract."""
+    with tenant_context(cast.a1):
+        day = DUE.starts_on + datetime.timedelta(days=5)
+        register(cast, count=4, on=day, channel="email")
+        register(cast, count=7, on=day)
+        before = _json(selectors.year_publications([DUE.year], today=TODAY))
+        # A late registration in the released quarter and one in the running quarter.
+        register(cast, count=1, on=day, channel="email")
+        register(cast, count=1, on=TODAY)
+        after = _json(selectors.year_publications([DUE.year], today=TODAY))
+        assert after == before
+        published = selectors.year_publications([DUE.year], today=TODAY)[DUE.year]
+        running = Quarter.of(TODAY).label
+        assert published["cases_by_channel"].cell("email", running)[1] == Status.PENDING
+        assert published["cases_by_channel"].cell("email", DUE.label)[1] == Status.BELOW_K
+
+
+def test_the_next_release_keeps_every_earlier_mark(cast):
+    with tenant_context(cast.a1):
+        q1 = Quarter(YEAR, 1)
+        register(cast, count=3, on=q1.starts_on, channel="email")
+        register(cast, count=9, on=q1.starts_on)
+        first = releases.client_release_make(
+            client=cast.a1, quarter=q1, today=releases.release_date(q1)
+        )
+        register(cast, count=8, on=Quarter(YEAR, 2).starts_on)
+        register(cast, count=2, on=q1.starts_on, channel="video")  # late, for Q1
+        second = releases.client_release_make(
+            client=cast.a1, quarter=Quarter(YEAR, 2), today=releases.release_date(Quarter(YEAR, 2))
+        )
+        old, new = Publication.from_json(first.published), Publication.from_json(second.published)
+        for key, table in old.tables.items():
+            for (row, column), (value, status) in table._cells.items():
+                if column == q1.label:
+                    assert new[key].cell(row, column)[1] == status
+                    if status == Status.SHOWN:
+                        assert new[key].cell(row, column)[0] == value
+        assert new["cases_by_channel"].cell("video", q1.label)[1] == Status.BELOW_K
+        # The late Q1 cases are not in Q1's figures: the released quarter stays as released.
+        truth = second.truth["tables"]["cases_by_channel"]["frame"]
+        video = truth["values"][truth["rows"].index("video")]
+        assert video[truth["columns"].index(q1.label)] == 0
+
+
+def test_a_quarter_is_released_once_even_when_two_readers_race(cast):
+    with tenant_context(cast.a1):
+        quarter = Quarter(YEAR, 1)
+        one = releases.client_release_make(client=cast.a1, quarter=quarter, today=TODAY)
+        two = releases.client_release_make(client=cast.a1, quarter=quarter, today=TODAY)
+        assert one.pk == two.pk
+        assert FigureRelease.objects.filter(client=cast.a1, year=YEAR, quarter=1).count() == 1
+
+
+def test_a_quarter_that_has_not_closed_is_not_released(cast):
+    with tenant_context(cast.a1):
+        running = Quarter.of(TODAY)
+        assert releases.client_release_make(client=cast.a1, quarter=running, today=TODAY) is None
+        assert not FigureRelease.objects.filter(
+            client=cast.a1, year=running.year, quarter=running.number
+        ).exists()
+
+
+def test_releases_refuse_update_and_delete(cast):
+    with tenant_context(cast.a1):
+        release = releases.client_release_make(
+            client=cast.a1, quarter=Quarter(YEAR, 1), today=TODAY
+        )
+    for statement in (
+        f"UPDATE reports_figurerelease SET k = 3 WHERE id = {release.pk}",  # noqa: S608
+        f"DELETE FROM reports_figurerelease WHERE id = {release.pk}",  # noqa: S608
+        "TRUNCATE reports_figurerelease",
+    ):
+        with (
+            pytest.raises((InternalError, ProgrammingError, IntegrityError)),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(statement)
+    assert FigureRelease.objects.filter(pk=release.pk, k=release.k).exists()
+
+
+def test_a_theme_added_after_a_published_year_does_not_break_the_dashboard(
+    cast, client_for, run_on_commit
+):
+    """Was a 500 (KeyError on the new theme in the frozen figures) for every reader."""
+    from tenants import themes
+
+    run_on_commit(themes.firm_theme_add, firm=cast.acme, name="Nachtdienst")
+    contact = client_for(cast.a1)
+    sign_in(contact, cast.contact_a1)
+    for quarter in (DUE, Quarter(DUE.year - 2, 1)):
+        query = f"?from={quarter.shifted(-4).label}&to={quarter.label}"
+        assert contact.get(f"/board/{query}").status_code == 200
+        assert contact.get(f"/board/data.json{query}").status_code == 200
+
+
+def test_hidden_themes_keep_their_rows_whether_or_not_a_case_has_them(cast, run_on_commit):
+    from tenants import themes
+
+    used = run_on_commit(themes.firm_theme_add, firm=cast.acme, name="Gebruikt")
+    unused = run_on_commit(themes.firm_theme_add, firm=cast.acme, name="Ongebruikt")
+    for theme in (used, unused):
+        run_on_commit(themes.firm_theme_set_active, firm=cast.acme, theme=theme, active=False)
+    with tenant_context(cast.a1):
+        rows = set(selectors.vocabulary_current().theme)
+    assert {used.code, unused.code} <= rows
+
+
+# --- the portfolio: periods and sectors --------------------------------------------------------
+
+
+@pytest.fixture
+def two_in_one_sector(cast):
+    """a1 and a2 in one sector, with small and larger counts over four quarters."""
+    from tenants.models import ClientOrganisation
+
+    ClientOrganisation.objects.filter(pk=cast.a2.pk).update(sector="healthcare")
+    plan = {
+        cast.a1: [(6, "work_pressure"), (2, "bullying"), (9, "work_pressure"), (3, "conflict")],
+        cast.a2: [(1, "bullying"), (7, "work_pressure"), (5, "bullying"), (8, "conflict")],
+    }
+    for client, counts in plan.items():
+        with tenant_context(client):
+            for step, (count, theme) in enumerate(counts):
+                quarter = DUE.shifted(step - 3)
+                register(cast, count=count, on=quarter.starts_on, theme=theme)
+            releases.client_publications([DUE.year - 1, DUE.year], client=client, today=TODAY)
+    return cast
+
+
+def _portfolio(cast, first: Quarter, last: Quarter):
+    cast.acme.refresh_from_db()
+    return portfolio_figures(firm=cast.acme, period=Period(first, last)).publication
+
+
+def test_overlapping_portfolio_periods_cannot_be_subtracted(two_in_one_sector):
+    """The attack: (Q1..Q4) minus (Q2..Q4) gives Q1. Any two shown sums differ by shown cells."""
+    cast = two_in_one_sector
+    quarters = [DUE.shifted(step) for step in range(-3, 1)]
+    with tenant_context(cast.a1):
+        released = {cast.a1.pk: selectors.year_publications([DUE.year - 1, DUE.year], today=TODAY)}
+    with tenant_context(cast.a2):
+        released[cast.a2.pk] = selectors.year_publications([DUE.year - 1, DUE.year], today=TODAY)
+    for start in range(len(quarters) - 1):
+        wide = _portfolio(cast, quarters[start], quarters[-1])["per_client"]
+        narrow = _portfolio(cast, quarters[start + 1], quarters[-1])["per_client"]
+        left_out = quarters[start]
+        for client in (cast.a1, cast.a2):
+            both = (wide.shown(str(client.pk), TOTAL), narrow.shown(str(client.pk), TOTAL))
+            if None in both:
+                continue
+            table = released[client.pk][left_out.year]["cases_by_type"]
+            # The difference is a cell the client's release itself shows.
+            assert table.shown(TOTAL, left_out.label) == both[0] - both[1]
+
+
+def test_a_sector_minus_one_client_gives_nothing_hidden_away(two_in_one_sector):
+    cast = two_in_one_sector
+    for quarter in [DUE.shifted(step) for step in range(-3, 1)]:
+        sector = _portfolio(cast, quarter, quarter)["themes_by_sector"]
+        for theme in ("work_pressure", "bullying", "conflict"):
+            shown = sector.shown("healthcare", theme)
+            if shown is None:
+                continue
+            for client in (cast.a1, cast.a2):
+                with tenant_context(client):
+                    table = selectors.year_publications([quarter.year], today=TODAY)[quarter.year][
+                        "themes"
+                    ]
+                # A shown sector sum is made of shown client cells only.
+                assert table.shown(theme, quarter.label) is not None
+
+
+def test_adding_a_client_changes_no_other_row_of_the_portfolio(two_in_one_sector, run_on_commit):
+    from tenants import services as tenant_services
+
+    cast = two_in_one_sector
+    before = _portfolio(cast, DUE.shifted(-3), DUE)["per_client"]
+    run_on_commit(
+        tenant_services.client_create,
+        firm=cast.acme,
+        slug="nieuw",
+        name="Nieuwe Klant",
+        sector="healthcare",
+        employee_count=50,
+    )
+    after = _portfolio(cast, DUE.shifted(-3), DUE)["per_client"]
+    assert len(after.values.index) == len(before.values.index) + 1
+    for row in before.values.index:
+        if row == TOTAL:
+            continue
+        for column in before.values.columns:
+            assert after.cell_text(row, column) == before.cell_text(row, column)
+
+
+def test_period_defaults_to_released_quarters():
+    period = period_parse(None, None, today=TODAY)
+    assert period.last == DUE and period.first == DUE.shifted(-3)
