@@ -196,6 +196,7 @@ def year_publications(
     from django.utils import timezone
 
     from reports import releases
+    from tenants.current import current_client_organisation
 
     years = sorted(set(years))
     today = today or timezone.localdate()
@@ -207,7 +208,9 @@ def year_publications(
             result[year] = Publication.from_json(figures["canonical"])
     rest = [year for year in years if year not in result]
     if rest:
-        result.update(releases.client_publications(rest, client=client_current(), today=today))
+        result.update(
+            releases.client_publications(rest, client=current_client_organisation(), today=today)
+        )
     return result
 
 

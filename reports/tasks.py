@@ -91,27 +91,24 @@ def signal_reminders_send() -> int:
     return send()
 
 
-@app.task(acks_late=True)
+@client_schema_task
 def releases_client() -> int:
     """Inside one client's schema: release every due quarter of this and last year (made once;
     a repeat finds them made). Returns how many years were looked at."""
-    from boardroom.selectors import client_current
     from reports.releases import client_publications, last_due_quarter
+    from tenants.current import current_client_organisation
 
-    if connection.schema_name == "public":
-        raise RuntimeError("releases_client must run in a client organisation's schema.")
     today = timezone.localdate()
     due = last_due_quarter(today)
     years = sorted({due.year - 1, due.year})
-    client_publications(years, client=client_current(), today=today)
+    client_publications(years, client=current_client_organisation(), today=today)
     return len(years)
 
 
 @app.task(acks_late=True)
 def releases_nightly() -> int:
-    """Queue the release of due quarters for every active client organisation."""
-    clients = _active_clients()
-    for _client_id, schema in clients:
-        releases_client.apply_async(headers={"_schema_name": schema})
-    logger.info("Releases: queued for %d client organisation(s)", len(clients))
-    return len(clients)
+    """Queue the release of due quarters for every active client organisation (one client's
+    failure does not stop the others; the next night tries again)."""
+    queued = fan_out(releases_client, client_schemas(), tolerant=True)
+    logger.info("Releases: queued for %d client organisation(s)", queued)
+    return queued
