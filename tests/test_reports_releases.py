@@ -163,6 +163,76 @@ def test_a_year_released_quarter_by_quarter_pins_no_hidden_cell(history, k):
     auditor.assert_safe()
 
 
+@settings(
+    max_examples=int(__import__("os").environ.get("SUPPRESSION_EXAMPLES", "40")) // 4 or 1,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    database=None,
+)
+@given(
+    histories=st.lists(histories(), min_size=2, max_size=3),
+    k=st.integers(3, 6),
+)
+def test_clients_of_one_sector_and_every_portfolio_period_pin_no_hidden_cell(histories, k):
+    """Several clients in one sector, each released quarter by quarter; then the portfolio for
+    every run of quarters the period picker offers. Everything shown goes to the attacker."""
+    import dataclasses
+    from types import SimpleNamespace
+
+    from reports.portfolio import EARLIER, RECENT, portfolio_publication
+
+    auditor = Auditor(k)
+    released = {}
+    for number, (cases, themes, edits) in enumerate(histories, start=1):
+        tables, links, publication = _release_year(cases, list(themes), edits, k)[-1]
+        for table in tables:
+            auditor.add_table(
+                dataclasses.replace(table, key=f"c{number}.{table.key}"), publication[table.key]
+            )
+        for link in links:
+            auditor.same(
+                auditor.cell(f"c{number}.{link.first[0]}", *link.first[1:]),
+                auditor.cell(f"c{number}.{link.second[0]}", *link.second[1:]),
+            )
+        released[number] = {YEAR: {key: publication[key] for key in ("cases_by_type", "themes")}}
+    clients = {number: SimpleNamespace(sector="care") for number in released}
+    quarters = [Quarter(YEAR, number) for number in range(1, 5)]
+    shown = 0
+    for start in range(4):
+        for end in range(start, 4):
+            period = Period(quarters[start], quarters[end])
+            figures = portfolio_publication(
+                clients=clients, released=released, period=period, k=k, open_cases={}, minutes={}
+            )
+            run = period.quarters
+            half = len(run) // 2 if len(run) > 1 else 0
+            runs = {EARLIER: run[:half], RECENT: run[half:], TOTAL: run}
+
+            def columns(of: list[Quarter]) -> list[str]:
+                return [TOTAL] if len(of) == 4 else [q.label for q in of]
+
+            for number in released:
+                for column, of in runs.items():
+                    value = figures["per_client"].shown(str(number), column)
+                    if value is not None and of:
+                        parts = [
+                            auditor.cell(f"c{number}.cases_by_type", TOTAL, c) for c in columns(of)
+                        ]
+                        auditor.shown_sum(parts, value)
+                        shown += 1
+            for theme in VOCABULARY.theme:
+                value = figures["themes_by_sector"].shown("care", theme)
+                if value is not None:
+                    parts = [
+                        auditor.cell(f"c{number}.themes", theme, c)
+                        for number in released
+                        for c in columns(run)
+                    ]
+                    auditor.shown_sum(parts, value)
+                    shown += 1
+    auditor.assert_safe()
+
+
 def test_fixed_cells_keep_their_marks_and_are_never_complements():
     from reports.suppression import Fixed, Table, suppress
 
