@@ -31,7 +31,7 @@ from cases.models import (
 )
 from reports import frames as report_frames
 from reports.frames import CaseFrames, Vocabulary
-from reports.suppression import Publication
+from reports.suppression import TOTAL, Publication
 from tenants.models import ClientOrganisation
 
 PUBLICATION_CACHE_SECONDS = 7 * 24 * 3600
@@ -212,6 +212,23 @@ def year_publications(
             releases.client_publications(rest, client=current_client_organisation(), today=today)
         )
     return result
+
+
+def shown_totals_current(today: datetime.date | None = None) -> list[int]:
+    """Every total shown to the current client's readers in the released figures of this and
+    last year (row and column totals of every table), for the text check's percentage rule."""
+    from django.utils import timezone
+
+    from reports.releases import last_due_quarter
+
+    due = last_due_quarter(today or timezone.localdate())
+    totals: set[int] = set()
+    for publication in year_publications([due.year - 1, due.year], today=today).values():
+        for table in publication.tables.values():
+            for (row, column), (value, status) in table._cells.items():  # type: ignore[attr-defined]
+                if status == "shown" and TOTAL in (row, column):
+                    totals.add(int(value))
+    return sorted(totals)
 
 
 def release_state_current(today: datetime.date | None = None) -> str:

@@ -62,12 +62,14 @@ def _check_texts(fields: dict[str, str], *, k: int) -> None:
     """Raise ValidationError (per field) when a text names someone or shows a small number."""
     client = current_client_organisation()
     known = client.name.split()
+    # A percentage of a total the board was shown can give a small number away ("25% of 12").
+    totals = selectors.shown_totals_current()
     errors: dict[str, list[str]] = {}
     for name, text in fields.items():
         if len(text) > TEXT_LIMIT:
             errors[name] = [_("Keep this under %(limit)d characters.") % {"limit": TEXT_LIMIT}]
             continue
-        problems = text_problems(text, k=k, known=known)
+        problems = text_problems(text, k=k, known=known, totals=totals)
         if problems:
             errors[name] = problems
     if errors:
