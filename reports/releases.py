@@ -157,21 +157,35 @@ def _padded(table: PublishedTable, rows: list[str], columns: list[str]) -> Publi
     return PublishedTable(key=table.key, kind=table.kind, k=table.k, values=values, status=status)
 
 
-def _year_shape(year: int, vocabulary: Vocabulary) -> dict[str, tuple[list[str], list[str]]]:
-    """Rows and columns of each table of a full year (as `frames.year_publication` makes)."""
+def _shape(table: Table) -> tuple[list[str], list[str]]:
+    """Rows and columns of a table as published (with its totals), without suppressing it."""
+    rows = [str(row) for row in table.frame.index]
+    columns = [str(column) for column in table.frame.columns]
+    if table.row_totals and len(columns) > 1:
+        columns.append(TOTAL)
+    if table.column_totals:
+        rows.append(TOTAL)
+    return rows, columns
+
+
+def _year_shape(year: int, vocabulary: Vocabulary) -> dict[str, tuple[list[str], list[str], Kind]]:
+    """Rows, columns and kind of each table of a full year (as `frames.year_publication` makes)."""
     tables, _links = report_frames.year_tables(CaseFrames.empty(), year, vocabulary)
-    publication = suppress(tables, k=5, links=_links)
-    return {
-        key: ([str(r) for r in t.values.index], [str(c) for c in t.values.columns])
-        for key, t in publication.tables.items()
-    }
+    return {table.key: (*_shape(table), table.kind) for table in tables}
 
 
 def pending_publication(year: int, vocabulary: Vocabulary, k: int) -> Publication:
     """A year of which nothing is released yet: every table, every cell pending."""
-    tables, links = report_frames.year_tables(CaseFrames.empty(), year, vocabulary)
-    empty = suppress(tables, k=k, links=links)
-    return Publication(k=k, tables={key: pending_like(t) for key, t in empty.tables.items()})
+    tables = {}
+    for key, (rows, columns, kind) in _year_shape(year, vocabulary).items():
+        tables[key] = PublishedTable(
+            key=key,
+            kind=kind,
+            k=k,
+            values=pd.DataFrame(np.nan, index=rows, columns=columns),
+            status=pd.DataFrame(Status.PENDING, index=rows, columns=columns, dtype=object),
+        )
+    return Publication(k=k, tables=tables)
 
 
 # --- client releases ----------------------------------------------------------------------------
@@ -305,19 +319,18 @@ def client_release_make(
         publication = suppress(tables, k=k, links=links, fixed=fixed)
         shape = _year_shape(quarter.year, vocabulary)
         for key, table in list(publication.tables.items()):
-            rows, columns = shape.get(key, ([], []))
+            rows, columns, _kind = shape.get(key, ([], [], table.kind))
             rows = list(dict.fromkeys([*rows, *map(str, table.values.index)]))
             publication.tables[key] = _padded(table, rows, columns or list(table.values.columns))
-        for key, (rows, columns) in shape.items():
+        for key, (rows, columns, kind) in shape.items():
             if key not in publication.tables:
-                empty = PublishedTable(
+                publication.tables[key] = PublishedTable(
                     key=key,
-                    kind=Kind.COUNT,
+                    kind=kind,
                     k=k,
                     values=pd.DataFrame(np.nan, index=rows, columns=columns),
-                    status=pd.DataFrame(Status.PENDING, index=rows, columns=columns),
+                    status=pd.DataFrame(Status.PENDING, index=rows, columns=columns, dtype=object),
                 )
-                publication.tables[key] = empty
         return FigureRelease.objects.create(
             scope=FigureRelease.Scope.CLIENT,
             firm_id=client.firm_id,
