@@ -38,11 +38,11 @@ PUBLICATION_CACHE_SECONDS = 7 * 24 * 3600
 
 
 def client_current() -> ClientOrganisation:
-    """The client organisation whose schema the connection uses; Http404 on the public schema."""
-    tenant = getattr(connection, "tenant", None)
-    if connection.schema_name == "public" or tenant is None or not getattr(tenant, "pk", None):
-        raise Http404
-    return tenant
+    """The client organisation whose schema the connection uses (`tenants.current` owns the
+    rule); Http404 on the public schema."""
+    from tenants.current import current_client_organisation
+
+    return current_client_organisation()
 
 
 def threshold_current() -> int:
@@ -204,7 +204,7 @@ def year_publications(
     for year, figures in AnnualReport.objects.filter(
         status=AnnualReport.Status.PUBLISHED, year__in=years
     ).values_list("year", "figures"):
-        if figures.get("source") != "releases":
+        if figures and figures.get("source") != "releases":
             result[year] = Publication.from_json(figures["canonical"])
     rest = [year for year in years if year not in result]
     if rest:

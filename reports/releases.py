@@ -217,8 +217,8 @@ def client_tables(
             kept = [column for column in old.columns if column in columns and column != TOTAL]
             frame.loc[:, kept] = 0
             frame.loc[old.index, kept] = old[kept].to_numpy()
-            if guard is not None and previous[key].guard is not None:
-                old_guard = previous[key].guard
+            old_guard = previous[key].guard
+            if guard is not None and old_guard is not None:
                 guard = guard.reindex(index=rows, fill_value=0)
                 guard.loc[old_guard.index, kept] = old_guard[kept].to_numpy()
         if guard is not None:
@@ -281,7 +281,7 @@ def client_release_make(
     schema. Returns None when the quarter is not due yet."""
     if not quarter_is_due(quarter, today=today):
         return None
-    if connection.schema_name != client.schema_name:
+    if getattr(connection, "schema_name", None) != client.schema_name:
         raise RuntimeError("client_release_make runs in the client's own schema.")
     from boardroom import selectors
 

@@ -432,11 +432,10 @@ class _System:
             self.is_total[variable] = self.is_total[variable] or cell_is_total[cell]
             self.shown_in[variable] += 1
             self.order[variable] = cell
-            if cell_guard[cell] is not None:
+            this_guard = cell_guard[cell]
+            if this_guard is not None:
                 known = guard[variable]
-                guard[variable] = (
-                    cell_guard[cell] if known is None else min(known, cell_guard[cell])
-                )
+                guard[variable] = this_guard if known is None else min(known, this_guard)
         self.primary = {
             variable
             for variable in range(count)
