@@ -18,6 +18,7 @@ from django_tenants.utils import tenant_context
 from cases import services
 from cases.models import Case, Conversation, Note, Theme
 from cases.services import _common
+from tenants.models import ClientOrganisation
 from tests.live import create_firm, remove_firm
 from tests.locks import waits_for_lock
 
@@ -297,8 +298,10 @@ def _scenarios(cast) -> dict[str, tuple[int, Callable[[], Any], Callable[[Any], 
     def nothing() -> None:
         return None
 
-    def with_consent(scope: str) -> Callable[[], tuple[Case, Any]]:
+    def with_consent(scope: str, belgian: bool = False) -> Callable[[], tuple[Case, Any]]:
         def setup() -> tuple[Case, Any]:
+            if belgian:
+                ClientOrganisation.objects.filter(pk=cast.a1.pk).update(country="BE")
             case = _open(adviser)
             return case, services.consent_record(actor=adviser, case=case, scope=scope)
 
@@ -444,6 +447,14 @@ def _scenarios(cast) -> dict[str, tuple[int, Callable[[], Any], Callable[[Any], 
             nothing,
             lambda _none: services.case_settings_update(actor=cast.admin_a, retention_months=24),
         ),
+        # Last: it makes a1 a Belgian client for the rest of this test.
+        "case_paps_handover": (
+            1,
+            with_consent("paps", belgian=True),
+            lambda pair: services.case_paps_handover(
+                actor=adviser, case=pair[0], consent=pair[1], expected_version=pair[0].version
+            ),
+        ),
     }
 
 
@@ -452,7 +463,13 @@ def test_every_case_service_requests_exactly_one_rollup_rebuild_per_counted_chan
 ):
     scenarios = _scenarios(a1)
     # Every public service is classified here: a new one must say whether it changes a count.
-    helpers = {"case_for_change", "counted_fact_changed", "index_state", "next_reference"}
+    helpers = {
+        "case_for_change",
+        "client_is_belgian",
+        "counted_fact_changed",
+        "index_state",
+        "next_reference",
+    }
     public = {
         name
         for name in services.__all__
