@@ -69,14 +69,18 @@ def firm_people(*, firm: Firm) -> list[dict[str, Any]]:
     ):
         entry = people.setdefault(membership.user_id, {"user": membership.user, "roles": []})
         entry["roles"].append((membership.get_role_display(), "firm", membership.pk))
-    for membership in (
+    for client_role in (
         ClientMembership.objects.filter(client__firm=firm)
         .select_related("user", "client")
         .order_by("user__email")
     ):
-        entry = people.setdefault(membership.user_id, {"user": membership.user, "roles": []})
+        entry = people.setdefault(client_role.user_id, {"user": client_role.user, "roles": []})
         entry["roles"].append(
-            (f"{membership.get_role_display()} — {membership.client.name}", "client", membership.pk)
+            (
+                f"{client_role.get_role_display()} — {client_role.client.name}",
+                "client",
+                client_role.pk,
+            )
         )
     return sorted(people.values(), key=lambda entry: entry["user"].email)
 
@@ -87,6 +91,7 @@ def firm_admin_count(*, firm: Firm) -> int:
 
 def membership_get_for_firm(*, firm: Firm, scope: str, membership_id: int) -> Any:
     """A firm role ("firm") or a client role ("client") at this firm; Http404 otherwise."""
+    found: QuerySet[Any]
     if scope == "firm":
         found = FirmMembership.objects.select_related("user").filter(firm=firm, pk=membership_id)
     elif scope == "client":

@@ -540,6 +540,7 @@ def membership_remove(*, actor: Any, firm: Firm, membership: Any) -> None:
     """
     with transaction.atomic():
         Firm.objects.select_for_update().filter(pk=firm.pk).first()
+        row: FirmMembership | ClientMembership | None
         if isinstance(membership, FirmMembership):
             locked = FirmMembership.objects.select_for_update().filter(pk=membership.pk, firm=firm)
             row = locked.first()
@@ -595,7 +596,8 @@ def user_deactivate(*, actor: Any, user: User) -> None:
         User.objects.filter(pk=locked.pk).update(
             is_active=False, session_generation=models.F("session_generation") + 1
         )
-        for firm_id in sorted(firm_ids) or [None]:
+        trail_firms: list[int | None] = [*sorted(firm_ids)] or [None]
+        for firm_id in trail_firms:
             trail_write(
                 actor=actor, action=Action.ACCOUNT_DEACTIVATE, firm_id=firm_id, subject=locked
             )
