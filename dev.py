@@ -125,8 +125,49 @@ def start(port: str) -> None:
         stop_embedded_database()
 
 
+# The Nu Html Checker (tests/test_accessibility.py) from npm's vnu-jar, pinned; it needs Java.
+VNU_VERSION = "26.9.27"
+VNU_DIR = ROOT / ".cache" / "vnu"
+
+
+def ensure_vnu() -> None:
+    """Install the HTML checker into .cache/ when Java and npm are there; else say it is skipped."""
+    import shutil
+
+    jar = VNU_DIR / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+    if not shutil.which("java"):
+        say("No java found: the Nu Html Checker test will be SKIPPED")
+        return
+    stamp = VNU_DIR / ".version"
+    if jar.exists() and stamp.exists() and stamp.read_text() == VNU_VERSION:
+        return
+    if not shutil.which("npm"):
+        say("No npm found: the Nu Html Checker cannot be installed; its test will be SKIPPED")
+        return
+    say(f"Installing the Nu Html Checker (vnu-jar {VNU_VERSION}) into .cache/vnu")
+    VNU_DIR.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(
+        [
+            shutil.which("npm") or "npm",
+            "install",
+            "--silent",
+            "--no-audit",
+            "--no-fund",
+            "--prefix",
+            str(VNU_DIR),
+            f"vnu-jar@{VNU_VERSION}",
+        ],
+        cwd=ROOT,
+    )
+    if result.returncode == 0 and jar.exists():
+        stamp.write_text(VNU_VERSION)
+    else:
+        say("The Nu Html Checker could not be installed; its test will be SKIPPED")
+
+
 def test(extra: list[str]) -> None:
     ensure_environment()
+    ensure_vnu()
     bin_dir = VENV / "bin"
     say("ruff check")
     run(str(bin_dir / "ruff"), "check", ".")

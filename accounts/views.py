@@ -59,7 +59,9 @@ def _qr_svg(uri: str) -> str:
     image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
     buffer = BytesIO()
     image.save(buffer)
-    return buffer.getvalue().decode()
+    # Inline in HTML: without the XML declaration (an HTML parser reads it as a bogus comment).
+    svg = buffer.getvalue().decode()
+    return svg[svg.index("<svg") :]
 
 
 def _new_session_key(request: HttpRequest) -> None:
