@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 
 from django.db import transaction
+from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -25,6 +27,17 @@ def device_matching_token(*, user: User, token: str) -> TOTPDevice | StaticDevic
             if device.verify_token(token):
                 return device
     return None
+
+
+def totp_wait_seconds(*, user: User) -> int:
+    """Seconds before the authenticator accepts another code (django-otp doubles a delay after
+    each wrong code and refuses even a right code until it has passed); 0 when it may be tried."""
+    waits = []
+    for device in TOTPDevice.objects.filter(user=user, confirmed=True):
+        allowed, details = device.verify_is_allowed()
+        if not allowed and details and details.get("locked_until"):
+            waits.append(math.ceil((details["locked_until"] - timezone.now()).total_seconds()))
+    return max([0, *waits])
 
 
 def totp_device_pending(*, user: User) -> TOTPDevice:

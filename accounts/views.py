@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp import user_has_device
@@ -121,8 +122,21 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
                 _("Too many failed attempts. Wait %(minutes)s minutes and try again.")
                 % {"minutes": settings.LOGIN_FAILURE_WINDOW_SECONDS // 60},
             )
+        elif (token := form.cleaned_data["token"]).isdigit() and (
+            wait := services.totp_wait_seconds(user=user)
+        ):
+            # A wait after a wrong code, not a wrong code: a right one would be refused as well.
+            form.add_error(
+                "token",
+                ngettext(
+                    "Please wait %(seconds)s second before you enter a code again.",
+                    "Please wait %(seconds)s seconds before you enter a code again.",
+                    wait,
+                )
+                % {"seconds": wait},
+            )
         else:
-            device = services.device_matching_token(user=user, token=form.cleaned_data["token"])
+            device = services.device_matching_token(user=user, token=token)
             if device is not None:
                 otp_login(request, device)
                 _new_session_key(request)

@@ -40,6 +40,8 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 VNU = ["java", "-jar", str(VNU_JAR), "--format", "json", "--stdout", "--exit-zero-always"]
 SIZES = {"laptop": (1366, 768), "phone": (390, 844)}
 RESULTS = Path(settings.BASE_DIR) / "test-results" / "a11y"
+# A11Y_SCREENSHOTS=1 keeps a full-page screenshot of every checked page (to look at them).
+SCREENSHOTS = os.environ.get("A11Y_SCREENSHOTS") == "1"
 
 
 @dataclass(frozen=True)
@@ -176,6 +178,9 @@ def test_every_page_of_every_role_has_no_axe_violation_at_laptop_and_phone_size(
                 },
             )
             runs += 1
+            if SCREENSHOTS:
+                name = f"{page.role}-{page.route.replace(':', '_')}-{size}.png"
+                tab.screenshot(path=RESULTS / name, full_page=True)
             failures += [f"{where}: {_summary(v)}" for v in result.response["violations"]]
             failures += [f"{where}: CSP blocked: {text}" for text in blocked]
             blocked.clear()

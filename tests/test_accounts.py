@@ -120,6 +120,21 @@ def test_wrong_code_is_refused_and_second_factor_is_rate_limited(cast, console, 
     assert console.get("/console/").status_code == 302
 
 
+def test_a_right_code_within_the_retry_delay_is_told_to_wait_not_that_it_is_wrong(cast, console):
+    console.post("/accounts/login/", {"username": "adviser@acme.test", "password": PASSWORD})
+    wrong = console.post("/accounts/2fa/verify/", {"token": "000000"}).content.decode()
+    assert "Deze code klopt niet." in wrong
+    device = TOTPDevice.objects.get(user=cast.adviser_a)
+    page = console.post("/accounts/2fa/verify/", {"token": _code(device)}).content.decode()
+    assert "Wacht 1 seconde voordat u opnieuw een code invoert." in page
+    assert "klopt niet" not in page
+    assert console.get("/console/").status_code == 302  # still not through
+    # Once the delay has passed, the same right code is accepted.
+    TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_timestamp=None)
+    assert console.post("/accounts/2fa/verify/", {"token": _code(device)}).status_code == 302
+    assert console.get("/console/").status_code == 200
+
+
 def test_enrolment_is_forced_and_issues_backup_codes(cast, console):
     user = User.objects.create_user("new@acme.test", PASSWORD)
     ClientMembership.objects.create(user=user, client=cast.a1, role="contact_person")
