@@ -403,6 +403,10 @@ def _header_problems(response, where: str) -> list[str]:
     """The security headers every response carries, and (for HTML) no foreign origin in it."""
     problems = []
     csp = _csp(response)
+    is_html = response.get("Content-Type", "").startswith("text/html")
+    if not is_html and csp.get("default-src") == {"'none'"}:
+        # A download (an attachment) carries its own stricter policy: nothing at all may load.
+        csp = {**REQUIRED_CSP, "form-action": {"'self'"}}
     for directive, sources in REQUIRED_CSP.items():
         if csp.get(directive) != sources:
             problems.append(f"{where}: CSP {directive} is {csp.get(directive)}, not {sources}")
