@@ -74,10 +74,13 @@ def test_a_wrong_confirmation_changes_nothing_and_says_why(cast, console, confir
         {"confirm": confirm},
         HTTP_ACCEPT_LANGUAGE="en",
     )
-    assert response.status_code == 200
     text = response.content.decode()
     assert "<script>alert(1)</script>" not in text
-    assert "field--error" in text
+    if "\x00" in confirm:  # the request guard refuses a NUL before any form sees it
+        assert response.status_code == 400 and "(NUL)" in text
+    else:
+        assert response.status_code == 200
+        assert "field--error" in text
     assert _state(cast.a2) == before
 
 
