@@ -13,6 +13,7 @@ Runs in the client's schema (reads cases), one query per figure family; for one 
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import statistics
 from typing import Any
 
@@ -174,15 +175,40 @@ def indicators_for(
     return result, publication
 
 
-def indicators_current(*, year: int | None = None) -> list[YearIndicators]:
-    """This year and the one before for the current client, with its firm's k (few queries)."""
+def indicators_frozen(*, year: int, k: int, employee_count: int, contacts: float | None) -> dict:
+    """The indicators of a year as its fourth-quarter release freezes them (`reports.releases`):
+    computed once, when the year's figures are released, and never again, so looking before
+    and after a change shows the same numbers. `contacts` is the year's released case total:
+    one number for "cases opened in the year" wherever it is shown."""
+    (found,), _publication = indicators_for(years=[year], k=k, employee_count=employee_count)
+    values = dataclasses.asdict(found)
+    values["contacts"] = contacts
+    values["contacts_per_100"] = (
+        round(100 * contacts / employee_count, 1)
+        if contacts is not None and employee_count > 0
+        else None
+    )
+    return values
+
+
+def indicators_current(*, today: datetime.date | None = None) -> list[YearIndicators]:
+    """The last two released years of the current client, as their releases froze them (years
+    not released yet, or released before indicators existed, show nothing)."""
+
+    from reports.models import FigureRelease
+    from reports.releases import client_publications, last_due_quarter
     from tenants.current import current_client_organisation
 
-    year = year or timezone.localdate().year
+    today = today or timezone.localdate()
+    due = last_due_quarter(today)
+    last = due.year if due.number == 4 else due.year - 1
+    years = [last - 1, last]
     client = current_client_organisation()
-    indicators, _publication = indicators_for(
-        years=[year - 1, year],
-        k=client.firm.anonymity_threshold,
-        employee_count=client.employee_count,
+    client_publications(years, client=client, today=today)  # releases what is due
+    frozen = dict(
+        FigureRelease.objects.filter(
+            scope=FigureRelease.Scope.CLIENT, client=client, year__in=years, quarter=4
+        ).values_list("year", "truth__indicators")
     )
-    return indicators
+    empty = {field.name: None for field in dataclasses.fields(YearIndicators)}
+    return [YearIndicators(**{**empty, **(frozen.get(year) or {}), "year": year}) for year in years]

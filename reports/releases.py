@@ -331,6 +331,20 @@ def client_release_make(
                     values=pd.DataFrame(np.nan, index=rows, columns=columns),
                     status=pd.DataFrame(Status.PENDING, index=rows, columns=columns, dtype=object),
                 )
+        truth: dict[str, Any] = {
+            "tables": {table.key: table_json(table) for table in tables},
+            "links": [[list(link.first), list(link.second)] for link in links],
+            "portfolio": client_portfolio_truth(quarter),
+        }
+        if quarter.number == 4:
+            from reports.indicators import indicators_frozen
+
+            truth["indicators"] = indicators_frozen(
+                year=quarter.year,
+                k=k,
+                employee_count=client.employee_count,
+                contacts=publication["cases_by_type"].shown(TOTAL, TOTAL),
+            )
         return FigureRelease.objects.create(
             scope=FigureRelease.Scope.CLIENT,
             firm_id=client.firm_id,
@@ -338,11 +352,7 @@ def client_release_make(
             year=quarter.year,
             quarter=quarter.number,
             k=k,
-            truth={
-                "tables": {table.key: table_json(table) for table in tables},
-                "links": [[list(link.first), list(link.second)] for link in links],
-                "portfolio": client_portfolio_truth(quarter),
-            },
+            truth=truth,
             published=publication.to_json(),
         )
 

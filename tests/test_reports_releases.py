@@ -454,3 +454,25 @@ def test_adding_a_client_changes_no_other_row_of_the_portfolio(two_in_one_sector
 def test_period_defaults_to_released_quarters():
     period = period_parse(None, None, today=TODAY)
     assert period.last == DUE and period.first == DUE.shifted(-3)
+
+
+def test_indicators_are_frozen_with_the_years_release(cast):
+    """The dashboard's indicators come from the year's fourth-quarter release: a case added
+    afterwards changes no ratio, median or count a reader saw before."""
+    from reports.indicators import indicators_current
+
+    later = datetime.date(TODAY.year + 2, 1, 20)  # this year and next are then released
+    with tenant_context(cast.a1):
+        register(cast, count=12, on=datetime.date(TODAY.year, 5, 4))
+        before = indicators_current(today=later)
+        register(cast, count=1, on=datetime.date(TODAY.year, 5, 5), channel="email")
+        after = indicators_current(today=later)
+    assert [item.year for item in before] == [TODAY.year, TODAY.year + 1]
+    assert before == after
+    with tenant_context(cast.a1):
+        frozen = FigureRelease.objects.get(client=cast.a1, year=TODAY.year, quarter=4)
+        total = Publication.from_json(frozen.published)["cases_by_type"].shown(TOTAL, TOTAL)
+    assert frozen.truth["indicators"]["year"] == TODAY.year
+    # One number for "cases opened in the year" wherever it is shown (hidden here: with every
+    # case in one category and quarter, the total would pin the empty ones).
+    assert before[0].contacts == total
