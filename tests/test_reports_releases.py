@@ -29,6 +29,7 @@ from reports.models import FigureRelease
 from reports.periods import Period, Quarter, period_parse
 from reports.portfolio import portfolio_figures
 from reports.suppression import TOTAL, Publication, Status
+from tenants.trail import Operator
 from tests.cast import sign_in
 from tests.test_reports_flow import register
 from tests.test_suppression import Auditor
@@ -343,7 +344,7 @@ def test_a_theme_added_after_a_published_year_does_not_break_the_dashboard(
     """Was a 500 (KeyError on the new theme in the frozen figures) for every reader."""
     from tenants import themes
 
-    run_on_commit(themes.firm_theme_add, firm=cast.acme, name="Nachtdienst")
+    run_on_commit(themes.firm_theme_add, actor=Operator("test"), firm=cast.acme, name="Nachtdienst")
     contact = client_for(cast.a1)
     sign_in(contact, cast.contact_a1)
     for quarter in (DUE, Quarter(DUE.year - 2, 1)):
@@ -355,10 +356,20 @@ def test_a_theme_added_after_a_published_year_does_not_break_the_dashboard(
 def test_hidden_themes_keep_their_rows_whether_or_not_a_case_has_them(cast, run_on_commit):
     from tenants import themes
 
-    used = run_on_commit(themes.firm_theme_add, firm=cast.acme, name="Gebruikt")
-    unused = run_on_commit(themes.firm_theme_add, firm=cast.acme, name="Ongebruikt")
+    used = run_on_commit(
+        themes.firm_theme_add, actor=Operator("test"), firm=cast.acme, name="Gebruikt"
+    )
+    unused = run_on_commit(
+        themes.firm_theme_add, actor=Operator("test"), firm=cast.acme, name="Ongebruikt"
+    )
     for theme in (used, unused):
-        run_on_commit(themes.firm_theme_set_active, firm=cast.acme, theme=theme, active=False)
+        run_on_commit(
+            themes.firm_theme_set_active,
+            actor=Operator("test"),
+            firm=cast.acme,
+            theme=theme,
+            active=False,
+        )
     with tenant_context(cast.a1):
         rows = set(selectors.vocabulary_current().theme)
     assert {used.code, unused.code} <= rows
@@ -436,6 +447,7 @@ def test_adding_a_client_changes_no_other_row_of_the_portfolio(two_in_one_sector
     before = _portfolio(cast, DUE.shifted(-3), DUE)["per_client"]
     run_on_commit(
         tenant_services.client_create,
+        actor=Operator("test"),
         firm=cast.acme,
         slug="nieuw",
         name="Nieuwe Klant",
