@@ -294,12 +294,28 @@ def year_publication(frames: CaseFrames, year: int, vocabulary: Vocabulary, k: i
 # --- views over published years ----------------------------------------------------------------
 
 
+def combine(parts: list[tuple[float, Status | None]]) -> tuple[float, Status]:
+    """A sum of released cells: one cell keeps its mark; a sum is shown only when every part
+    is (a sum of shown numbers tells nothing they did not); pending wins over hidden. A part
+    with status None is a known zero (a category that did not exist)."""
+    known = [(value, status) for value, status in parts if status is not None]
+    if not known:
+        return 0.0, Status.BELOW_K
+    if len(known) == 1 and len(parts) == 1:
+        return known[0]  # type: ignore[return-value]
+    if any(status == Status.PENDING for _value, status in known):
+        return float("nan"), Status.PENDING
+    if all(status == Status.SHOWN for _value, status in known):
+        return float(sum(value for value, _status in known)), Status.SHOWN
+    if len(known) == 1:
+        return known[0]  # type: ignore[return-value]
+    return float("nan"), Status.HIDDEN
+
+
 def _combine(parts: list[tuple[PublishedTable, str, str]]) -> tuple[float, Status]:
     """A sum of published cells: one cell keeps its status; a sum shows only if all parts do
     (pending parts make it pending). A row a publication lacks is a category that did not
     exist then (a theme added later): a known zero."""
-    from reports.portfolio import combine
-
     return combine(
         [
             table.cell(row, column) if table.has_cell(row, column) else (0.0, None)

@@ -24,6 +24,7 @@ import pandas as pd
 from django.core.cache import cache
 from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Q, QuerySet, Sum
 
+from reports.frames import combine
 from reports.models import CaseRollup, Dimension, RollupState
 from reports.periods import Period, Quarter
 from reports.suppression import (
@@ -256,24 +257,6 @@ def _cell(
             # A row the release does not have (a theme added later) had no cases then.
             parts.append(table.cell(row, column) if table.has_cell(row, column) else (0.0, None))
     return combine(parts)
-
-
-def combine(parts: list[tuple[float, Status | None]]) -> tuple[float, Status]:
-    """A sum of released cells: one cell keeps its mark; a sum is shown only when every part
-    is (a sum of shown numbers tells nothing they did not); pending wins over hidden. A part
-    with status None is a known zero (a category that did not exist)."""
-    known = [(value, status) for value, status in parts if status is not None]
-    if not known:
-        return 0.0, Status.BELOW_K
-    if len(known) == 1 and len(parts) == 1:
-        return known[0]  # type: ignore[return-value]
-    if any(status == Status.PENDING for _value, status in known):
-        return float("nan"), Status.PENDING
-    if all(status == Status.SHOWN for _value, status in known):
-        return float(sum(value for value, _status in known)), Status.SHOWN
-    if len(known) == 1:
-        return known[0]  # type: ignore[return-value]
-    return float("nan"), Status.HIDDEN
 
 
 def _published(

@@ -334,7 +334,6 @@ def client_release_make(
         truth: dict[str, Any] = {
             "tables": {table.key: table_json(table) for table in tables},
             "links": [[list(link.first), list(link.second)] for link in links],
-            "portfolio": client_portfolio_truth(quarter),
         }
         if quarter.number == 4:
             from reports.indicators import indicators_frozen
@@ -355,32 +354,6 @@ def client_release_make(
             truth=truth,
             published=publication.to_json(),
         )
-
-
-def client_portfolio_truth(quarter: Quarter) -> dict[str, Any]:
-    """Cases opened per handling adviser, minutes and the cases behind them per adviser, in one
-    quarter of the current client (what the portfolio sums; not shown to the client)."""
-    from django.db.models import Count, Sum
-
-    from cases.models import Case, TimeEntry
-
-    start, end = quarter.starts_on, quarter.ends_on
-    opened = dict(
-        Case.objects.filter(opened_on__range=(start, end))
-        .values("adviser_id")
-        .annotate(number=Count("pk"))
-        .values_list("adviser_id", "number")
-    )
-    minutes = {
-        row["case__adviser_id"]: (int(row["total"] or 0), int(row["cases"]))
-        for row in TimeEntry.objects.filter(worked_on__range=(start, end))
-        .values("case__adviser_id")
-        .annotate(total=Sum("minutes"), cases=Count("case_id", distinct=True))
-    }
-    return {
-        "opened": {str(key or 0): int(value) for key, value in opened.items()},
-        "minutes": {str(key or 0): list(value) for key, value in minutes.items()},
-    }
 
 
 def client_publications(
