@@ -64,7 +64,7 @@ def run(clients: int, cases: int, samples: int) -> None:
     from reports import frames as report_frames
     from reports import releases
     from reports.models import FigureRelease
-    from reports.periods import Quarter, period_parse
+    from reports.periods import Period, Quarter, period_parse
     from tenants.models import ClientOrganisation
 
     print(f"Set up {BENCH_DATABASE} and the template in {template_ready():.1f} s")
@@ -123,11 +123,14 @@ def run(clients: int, cases: int, samples: int) -> None:
         print(f"  {count:>17}  " + "  ".join(f"{ms:8.1f}" for ms in times))
 
     # 2. The year's figures: from the ledger against live suppression per request.
-    period = period_parse(None, None, today=today)
-    years = sorted({*period.a_year_earlier().years, *period.years})
+    period = period_parse(None, None, today=today)  # the released year to date
+    four = Period(due.shifted(-3), due)  # the default before year-to-date cells were released
+    years = sorted(
+        {*period.a_year_earlier().years, *period.years, *four.a_year_earlier().years, *four.years}
+    )
     ours: list[float] = []
     stock: list[float] = []
-    utility = {"stock": [0, 0], "ours": [0, 0]}
+    utility = {"stock": [0, 0], "stock-ytd": [0, 0], "ours-four": [0, 0], "ours": [0, 0]}
     for client in organisations:
         with tenant_context(client):
             selectors.year_publications(years, today=today)  # makes the releases once
@@ -150,7 +153,7 @@ def run(clients: int, cases: int, samples: int) -> None:
                 Quarter.of(today).shifted(-3).label, Quarter.of(today).label, today=today
             )
             live_years = sorted({*live_period.a_year_earlier().years, *live_period.years})
-            frames = selectors.case_frames(years=live_years)
+            frames = selectors.case_frames(years=sorted({*live_years, *years}))
             live = {
                 y: report_frames.year_publication(
                     report_frames.frames_of_year(frames, y),
@@ -160,8 +163,20 @@ def run(clients: int, cases: int, samples: int) -> None:
                 )
                 for y in live_years
             }
+            live_ytd = {
+                y: report_frames.year_publication(
+                    report_frames.frames_of_year(frames, y),
+                    y,
+                    selectors.vocabulary_current(),
+                    selectors.threshold_current(),
+                )
+                for y in years
+                if y not in live
+            } | live
             for name, pubs, chosen in (
                 ("stock", live, live_period),
+                ("stock-ytd", live_ytd, period),
+                ("ours-four", published, four),
                 ("ours", published, period),
             ):
                 shown, total = shown_cells(pubs, chosen)
@@ -173,9 +188,14 @@ def run(clients: int, cases: int, samples: int) -> None:
     print(f"  {'live suppression (stock)':28}{statistics.median(stock):8.1f}{p95(stock):8.1f}")
     print(f"  stock/ours (medians): {statistics.median(stock) / statistics.median(ours):.1f}x")
     print("\nCells a contact person sees in the default period (all demo clients)")
-    for name, label in (("stock", "live, last four quarters to today"), ("ours", "released")):
+    for name, label in (
+        ("stock", "live, last four quarters to today"),
+        ("stock-ytd", f"live, {period.label}"),
+        ("ours-four", f"released, {four.label}"),
+        ("ours", f"released, {period.label} (default)"),
+    ):
         shown, total = utility[name]
-        print(f"  {label:36} {shown:5} of {total:5} shown ({100 * shown / max(total, 1):.0f}%)")
+        print(f"  {label:40} {shown:5} of {total:5} shown ({100 * shown / max(total, 1):.0f}%)")
 
 
 def main() -> int:

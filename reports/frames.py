@@ -312,29 +312,62 @@ def combine(parts: list[tuple[float, Status | None]]) -> tuple[float, Status]:
     return float("nan"), Status.HIDDEN
 
 
-def _combine(parts: list[tuple[PublishedTable, str, str]]) -> tuple[float, Status]:
-    """A sum of published cells: one cell keeps its status; a sum shows only if all parts do
-    (pending parts make it pending). A row a publication lacks is a category that did not
-    exist then (a theme added later): a known zero."""
-    return combine(
-        [
-            table.cell(row, column) if table.has_cell(row, column) else (0.0, None)
-            for table, row, column in parts
-        ]
-    )
+# Each quarter-columned table of a release has a year-to-date companion, `<key>_ytd`, with one
+# column per quarter from the second to the third ("2026-Q3" there is 1 January up to the end of
+# Q3): Q1's year to date is Q1 itself and Q4's the year total (`reports.releases`).
+YTD_SUFFIX = "_ytd"
+
+
+def ytd_key(key: str) -> str:
+    return f"{key}{YTD_SUFFIX}"
+
+
+def year_to_date_cell(
+    tables: Mapping[str, PublishedTable], key: str, row: str, quarter: Quarter
+) -> tuple[float, Status | None]:
+    """The released cell for 1 January to the end of `quarter` (status None: a known zero)."""
+    if quarter.number == 1:
+        table: PublishedTable | None = tables[key]
+        column = quarter.label
+    elif quarter.number == 4:
+        table, column = tables[key], TOTAL
+    else:
+        table, column = tables.get(ytd_key(key)), quarter.label
+    if table is None or not table.has_cell(row, column):
+        return (0.0, None) if table is not None else (float("nan"), Status.PENDING)
+    return table.cell(row, column)
+
+
+def run_parts(
+    tables: Mapping[str, PublishedTable], key: str, row: str, in_year: Sequence[Quarter]
+) -> list[tuple[float, Status | None]]:
+    """The released cells that make up a run of quarters of one year, for `combine`.
+
+    The one rule for reading a run from a release (`period_table` and the portfolio call it):
+    a run from the first quarter is also one released cell, its year to date (the year total
+    for all four), which is shown far more often than each of its small quarters. Whichever
+    form is shown is used; both are implied by the release, so neither tells more than it.
+    A row the release lacks (a theme added later) is a known zero."""
+    table = tables[key]
+    quarters = [
+        table.cell(row, quarter.label) if table.has_cell(row, quarter.label) else (0.0, None)
+        for quarter in in_year
+    ]
+    if len(quarters) < 2 or in_year[0].number != 1:
+        return quarters
+    single = year_to_date_cell(tables, key, row, in_year[-1])
+    if single[1] in (None, Status.PENDING) or combine(quarters)[1] == Status.SHOWN:
+        return quarters
+    return [single]
 
 
 def _parts(
     publications: Mapping[int, Publication], key: str, row: str, period: Period
-) -> list[tuple[PublishedTable, str, str]]:
-    parts = []
+) -> list[tuple[float, Status | None]]:
+    parts: list[tuple[float, Status | None]] = []
     for year in period.years:
-        table = publications[year][key]
         in_year = [quarter for quarter in period.quarters if quarter.year == year]
-        if len(in_year) == 4 and TOTAL in table.values.columns:
-            parts.append((table, row, TOTAL))
-        else:
-            parts += [(table, row, quarter.label) for quarter in in_year]
+        parts += run_parts(publications[year].tables, key, row, in_year)
     return parts
 
 
@@ -362,7 +395,7 @@ def period_table(
     status = np.empty((len(rows), len(periods)), dtype=object)
     for j, chosen in enumerate(periods.values()):
         for i, row in enumerate(rows):
-            values[i, j], status[i, j] = _combine(_parts(publications, key, row, chosen))
+            values[i, j], status[i, j] = combine(_parts(publications, key, row, chosen))
     values = pd.DataFrame(values, index=rows, columns=list(periods))
     status = pd.DataFrame(status, index=rows, columns=list(periods))
     return PublishedTable(key=key, kind=reference.kind, k=reference.k, values=values, status=status)
@@ -385,6 +418,18 @@ def quarter_table(
     return PublishedTable(key=key, kind=reference.kind, k=reference.k, values=values, status=status)
 
 
+def _upper(cell: tuple[float, Status | None], k: int) -> float | None:
+    """The largest value a released cell can have (None: no bound was shown)."""
+    value, status = cell
+    if status is None:
+        return 0.0
+    if status == Status.SHOWN:
+        return value
+    if status == Status.BELOW_K:
+        return float(k - 1)
+    return None
+
+
 def theme_rises(
     publications: Mapping[int, Publication],
     latest: Quarter,
@@ -392,37 +437,55 @@ def theme_rises(
     before: int = 3,
     factor: float = 2.0,
 ) -> list[tuple[str, float, float]]:
-    """Return themes that rose markedly: shown in `latest` and at least `factor` times the
-    average of the `before` quarters before it, as (theme, latest count, earlier average).
+    """Return themes that rose markedly: in `latest` at least `factor` times the average of the
+    `before` quarters before it, as (theme, latest count, earlier average).
 
-    An earlier "< k" counts as k - 1 (its largest possible value), so a rise is never overstated;
-    a theme with an earlier "x" is left out.
+    Judged on bounds that the releases imply, so a rise is never overstated: the latest quarter
+    at its smallest possible value (shown, or its year to date minus the largest possible year to
+    date before it), the earlier ones at their largest ("< k" counts as k - 1; the quarters of
+    the same year together at most their year to date). A theme without such bounds is left out.
     """
     quarters = [latest.shifted(-step) for step in range(before, 0, -1)]
     found = []
-    table = publications[latest.year]["themes"]
+    tables = publications[latest.year].tables
+    table = tables["themes"]
+    k = table.k
     for theme in table.values.index:
         if theme == TOTAL:
             continue
+        theme = str(theme)
         now = table.shown(theme, latest.label)
-        if now is None:
+        if now is None and latest.number > 1:
+            through = year_to_date_cell(tables, "themes", theme, latest)
+            earlier_ytd = _upper(year_to_date_cell(tables, "themes", theme, latest.shifted(-1)), k)
+            if through[1] == Status.SHOWN and earlier_ytd is not None:
+                now = max(0.0, through[0] - earlier_ytd)
+        if not now:
             continue
-        earlier = []
-        for quarter in quarters:
-            other = publications[quarter.year]["themes"]
-            if not other.has_cell(theme, quarter.label):
-                break
-            value, status = other.cell(theme, quarter.label)
-            if status == Status.SHOWN:
-                earlier.append(value)
-            elif status == Status.BELOW_K:
-                earlier.append(float(other.k - 1))
-            else:
-                break
-        else:
-            average = float(np.mean(earlier))
-            if now >= factor * max(average, 1.0):
-                found.append((str(theme), now, average))
+        if any(
+            not publications[quarter.year]["themes"].has_cell(theme, quarter.label)
+            for quarter in quarters
+        ):
+            continue
+        uppers = {
+            quarter: _upper(publications[quarter.year]["themes"].cell(theme, quarter.label), k)
+            for quarter in quarters
+        }
+        if None in (uppers[quarter] for quarter in quarters if quarter.year != latest.year):
+            continue
+        total = sum(uppers[quarter] or 0.0 for quarter in quarters if quarter.year != latest.year)
+        # The quarters of this year before `latest` are exactly its year to date before it.
+        this_year = [uppers[quarter] for quarter in quarters if quarter.year == latest.year]
+        bounds = [] if None in this_year else [sum(value or 0.0 for value in this_year)]
+        if this_year:
+            before_latest = year_to_date_cell(tables, "themes", theme, latest.shifted(-1))
+            bounds += [b for b in [_upper(before_latest, k)] if b is not None]
+        if this_year and not bounds:
+            continue
+        total += min(bounds) if bounds else 0.0
+        average = total / before
+        if now >= factor * max(average, 1.0):
+            found.append((theme, now, average))
     return found
 
 

@@ -108,12 +108,15 @@ def period_make(first: Quarter, last: Quarter) -> Period:
 
 
 def period_parse(first: str | None, last: str | None, *, today: datetime.date) -> Period:
-    """Parse a period from "2025-Q1"-style strings; default: the last four released quarters."""
+    """Parse a period from "2025-Q1"-style strings; default: the released year to date (the
+    last complete year until the first quarter of the new one is released). A run from the
+    first quarter is one released cell (its year to date), shown far more often than the sum
+    of four small quarters across a year's end."""
     if not first and not last:
         from reports.releases import last_due_quarter
 
         current = last_due_quarter(today)
-        return Period(current.shifted(-3), current)
+        return Period(Quarter(current.year, 1), current)
     if not first or not last:
         raise ValidationError(_("Choose both the first and the last quarter."))
     return period_make(Quarter.parse(first), Quarter.parse(last))

@@ -24,7 +24,7 @@ import pandas as pd
 from django.core.cache import cache
 from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Q, QuerySet, Sum
 
-from reports.frames import combine
+from reports.frames import combine, run_parts
 from reports.models import CaseRollup, Dimension, RollupState
 from reports.periods import Period, Quarter
 from reports.suppression import (
@@ -205,31 +205,32 @@ def _summed(
     return sums, open_cases, minutes
 
 
+# The tables the portfolio sums, with their year-to-date companions (`reports.releases`).
+_SUMMED = ("cases_by_type", "themes")
+
+
 def _released(
     client_ids: list[int], years: list[int]
 ) -> dict[int, dict[int, dict[str, PublishedTable]]]:
-    """The newest release of each client and year: only the two tables the portfolio sums
+    """The newest release of each client and year: only the tables the portfolio sums
     (extracted in SQL, so a thousand clients do not mean a thousand whole releases parsed)."""
     from reports.models import FigureRelease
+    from reports.releases import ytd_key
 
+    keys = [name for key in _SUMMED for name in (key, ytd_key(key))]
     rows = (
         FigureRelease.objects.filter(
             scope=FigureRelease.Scope.CLIENT, client_id__in=client_ids, year__in=years
         )
         .order_by("client_id", "year", "quarter")
-        .values_list(
-            "client_id",
-            "year",
-            "published__k",
-            "published__tables__cases_by_type",
-            "published__tables__themes",
-        )
+        .values_list("client_id", "year", *(f"published__tables__{key}" for key in keys))
     )
     result: dict[int, dict[int, dict[str, PublishedTable]]] = defaultdict(dict)
-    for client_id, year, _k, cases, themes in rows:  # newest quarter last: it wins
+    for client_id, year, *tables in rows:  # newest quarter last: it wins
         result[client_id][year] = {
-            "cases_by_type": PublishedTable.from_json(cases),
-            "themes": PublishedTable.from_json(themes),
+            key: PublishedTable.from_json(data)
+            for key, data in zip(keys, tables, strict=True)
+            if data is not None  # a release of the first quarter has no year to date
         }
     return result
 
@@ -237,25 +238,16 @@ def _released(
 def _cell(
     tables: dict[int, dict[str, PublishedTable]], key: str, row: str, quarters: list[Quarter]
 ) -> tuple[float, Status]:
-    """One released client cell for a run of quarters: a year total where a whole year is
-    asked for, else the sum of its quarters (shown only when each of them is shown)."""
-    parts: list[tuple[float, Status]] = []
+    """One released client cell for a run of quarters: per year the released cells that make
+    up its part of the run (`reports.frames.run_parts`), shown only when each of them is."""
+    parts: list[tuple[float, Status | None]] = []
     for year in sorted({quarter.year for quarter in quarters}):
         in_year = [quarter for quarter in quarters if quarter.year == year]
-        table = tables.get(year, {}).get(key)
-        if table is None:
+        released = tables.get(year, {})
+        if key not in released:
             parts += [(float("nan"), Status.PENDING)] * len(in_year)
             continue
-        columns = (
-            [TOTAL]
-            if len(in_year) == 4
-            and table.has_cell(row, TOTAL)
-            and table.cell(row, TOTAL)[1] != Status.PENDING
-            else [quarter.label for quarter in in_year]
-        )
-        for column in columns:
-            # A row the release does not have (a theme added later) had no cases then.
-            parts.append(table.cell(row, column) if table.has_cell(row, column) else (0.0, None))
+        parts += run_parts(released, key, row, in_year)
     return combine(parts)
 
 

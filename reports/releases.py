@@ -50,7 +50,14 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from reports import frames as report_frames
-from reports.frames import CASE_DIMENSIONS, EXTERNAL, INTERNAL, CaseFrames, Vocabulary
+from reports.frames import (
+    CASE_DIMENSIONS,
+    EXTERNAL,
+    INTERNAL,
+    CaseFrames,
+    Vocabulary,
+    ytd_key,
+)
 from reports.models import FigureRelease
 from reports.periods import Quarter, year_quarters
 from reports.suppression import (
@@ -61,6 +68,7 @@ from reports.suppression import (
     Publication,
     PublishedTable,
     Status,
+    Sum,
     Table,
     shared_column_totals,
     suppress,
@@ -77,6 +85,11 @@ QUARTER_TABLES = [
     "conversations",
     "hours",
 ]
+
+
+def ytd_quarters(quarter: Quarter) -> list[Quarter]:
+    """The quarters whose year-to-date cell a release up to `quarter` holds."""
+    return [q for q in year_quarters(quarter.year) if 2 <= q.number <= min(quarter.number, 3)]
 
 
 # --- when ---------------------------------------------------------------------------------------
@@ -169,9 +182,15 @@ def _shape(table: Table) -> tuple[list[str], list[str]]:
 
 
 def _year_shape(year: int, vocabulary: Vocabulary) -> dict[str, tuple[list[str], list[str], Kind]]:
-    """Rows, columns and kind of each table of a full year (as `frames.year_publication` makes)."""
+    """Rows, columns and kind of each table of a full year's release (as `frames.year_tables`
+    makes them, plus the year-to-date companions)."""
     tables, _links = report_frames.year_tables(CaseFrames.empty(), year, vocabulary)
-    return {table.key: (*_shape(table), table.kind) for table in tables}
+    shape = {table.key: (*_shape(table), table.kind) for table in tables}
+    through = [q.label for q in ytd_quarters(Quarter(year, 4))]
+    for key in QUARTER_TABLES:
+        rows, _columns, kind = shape[key]
+        shape[ytd_key(key)] = (rows, through, kind)
+    return shape
 
 
 def pending_publication(year: int, vocabulary: Vocabulary, k: int) -> Publication:
@@ -191,15 +210,50 @@ def pending_publication(year: int, vocabulary: Vocabulary, k: int) -> Publicatio
 # --- client releases ----------------------------------------------------------------------------
 
 
+def _ytd_table(table: Table, through: list[Quarter]) -> tuple[Table, list[Sum]]:
+    """The year-to-date companion of a quarter table and the sums a reader knows it obeys.
+
+    Its values are running sums of the (frozen) quarter columns, so a later release computes
+    the same numbers for the earlier quarters. For an amount (hours) the cases behind a running
+    sum are counted as the largest quarter's: never more than the distinct cases, so an amount
+    is never shown on fewer cases than it seems to rest on."""
+    labels = [q.label for q in through]
+    quarters = [column for column in table.frame.columns if column != TOTAL]
+    frame = table.frame[quarters].cumsum(axis=1)[labels].astype("int64")
+    guard = None
+    if table.guard is not None:
+        guard = table.guard[quarters].cummax(axis=1)[labels].astype("int64")
+    key = ytd_key(table.key)
+    rows = [str(row) for row in frame.index] + ([TOTAL] if table.column_totals else [])
+    sums = [
+        Sum(
+            (key, row, q.label),
+            tuple((table.key, row, part.label) for part in year_quarters(q.year)[: q.number]),
+        )
+        for row in rows
+        for q in through
+    ]
+    companion = Table(
+        key,
+        frame,
+        row_totals=False,
+        column_totals=table.column_totals,
+        kind=table.kind,
+        guard=guard,
+    )
+    return companion, sums
+
+
 def client_tables(
     frames: CaseFrames,
     quarter: Quarter,
     vocabulary: Vocabulary,
     previous: Mapping[str, Table] | None,
-) -> tuple[list[Table], list[Link]]:
+) -> tuple[list[Table], list[Link], list[Sum]]:
     """The tables of a release of the year up to `quarter`: earlier quarters' columns from the
-    previous release's truth (frozen), the new quarter's from the case rows, year totals and
-    the external/internal table with the fourth quarter."""
+    previous release's truth (frozen), the new quarter's from the case rows, the year to date
+    from the second quarter on, year totals and the external/internal table with the fourth
+    quarter. Also the links and sums a reader knows hold between their cells."""
     year = quarter.year
     live, _links = report_frames.year_tables(frames, year, vocabulary)
     by_key = {table.key: table for table in live}
@@ -242,6 +296,16 @@ def client_tables(
     links: list[Link] = []
     for key in list(CASE_DIMENSIONS)[1:]:
         links += shared_column_totals(first, key, link_columns)
+    sums: list[Sum] = []
+    through = ytd_quarters(quarter)
+    if through:
+        for table in list(tables):
+            companion, table_sums = _ytd_table(table, through)
+            tables.append(companion)
+            sums += table_sums
+        labels = [q.label for q in through]
+        for key in list(CASE_DIMENSIONS)[1:]:
+            links += shared_column_totals(ytd_key(first), ytd_key(key), labels)
     if complete:
         types = [str(row) for row in tables[0].frame.index]
         external = tables[0].frame.sum(axis=1)
@@ -257,7 +321,7 @@ def client_tables(
         tables.append(Table("combined", combined, row_totals=True, column_totals=True))
         links += [Link(("combined", code, EXTERNAL), (first, code, TOTAL)) for code in types]
         links.append(Link(("combined", TOTAL, EXTERNAL), (first, TOTAL, TOTAL)))
-    return tables, links
+    return tables, links, sums
 
 
 def _fixed_from(publication: Publication, tables: Iterable[Table]) -> dict[tuple, Fixed]:
@@ -310,13 +374,13 @@ def client_release_make(
             if previous is not None
             else None
         )
-        tables, links = client_tables(frames, quarter, vocabulary, previous_tables)
+        tables, links, sums = client_tables(frames, quarter, vocabulary, previous_tables)
         fixed = (
             _fixed_from(Publication.from_json(previous.published), tables)
             if previous is not None
             else {}
         )
-        publication = suppress(tables, k=k, links=links, fixed=fixed)
+        publication = suppress(tables, k=k, links=links, sums=sums, fixed=fixed)
         shape = _year_shape(quarter.year, vocabulary)
         for key, table in list(publication.tables.items()):
             rows, columns, _kind = shape.get(key, ([], [], table.kind))
@@ -334,6 +398,7 @@ def client_release_make(
         truth: dict[str, Any] = {
             "tables": {table.key: table_json(table) for table in tables},
             "links": [[list(link.first), list(link.second)] for link in links],
+            "sums": [[list(item.total), [list(part) for part in item.parts]] for item in sums],
         }
         if quarter.number == 4:
             from reports.indicators import indicators_frozen

@@ -103,6 +103,23 @@ def histories(draw):
     return cases, themes, edits
 
 
+def _knows_year_to_date(auditor: Auditor, tables, prefix: str = "") -> None:
+    """What every reader knows without being told: a year to date through quarter n is the
+    sum of quarters 1..n (written here from the labels, not from the engine's own sums)."""
+    for table in tables:
+        if not table.key.endswith("_ytd"):
+            continue
+        base = prefix + table.key.removesuffix("_ytd")
+        rows = [str(row) for row in table.frame.index] + ([TOTAL] if table.column_totals else [])
+        for row in rows:
+            for column in map(str, table.frame.columns):
+                year, number = column.split("-Q")
+                auditor.adds_up(
+                    auditor.cell(prefix + table.key, row, column),
+                    [auditor.cell(base, row, f"{year}-Q{m}") for m in range(1, int(number) + 1)],
+                )
+
+
 def _release_year(cases, themes, edits, k):
     """Release the year quarter by quarter; between releases apply the edits (changes to
     cases of any quarter, as advisers make them). Returns every release's tables and
@@ -122,7 +139,7 @@ def _release_year(cases, themes, edits, k):
                 themes.append((cases[-1][0], "t1"))
         frames = _frames([tuple(case) for case in cases], themes)
         quarter = Quarter(YEAR, number)
-        tables, links = releases.client_tables(frames, quarter, VOCABULARY, previous_tables)
+        tables, links, sums = releases.client_tables(frames, quarter, VOCABULARY, previous_tables)
         fixed = (
             releases._fixed_from(previous_publication, tables)
             if previous_publication is not None
@@ -130,7 +147,7 @@ def _release_year(cases, themes, edits, k):
         )
         from reports.suppression import suppress
 
-        publication = suppress(tables, k=k, links=links, fixed=fixed)
+        publication = suppress(tables, k=k, links=links, sums=sums, fixed=fixed)
         made.append((tables, links, publication))
         previous_tables = {table.key: table for table in tables}
         previous_publication = publication
@@ -161,6 +178,8 @@ def test_a_year_released_quarter_by_quarter_pins_no_hidden_cell(history, k):
         auditor.add_table(table, publication[table.key])
     for link in links:
         auditor.same(auditor.cell(*link.first), auditor.cell(*link.second))
+    _knows_year_to_date(auditor, tables)
+    assert any(table.key.endswith("_ytd") for table in tables)
     auditor.assert_safe()
 
 
@@ -195,7 +214,9 @@ def test_clients_of_one_sector_and_every_portfolio_period_pin_no_hidden_cell(his
                 auditor.cell(f"c{number}.{link.first[0]}", *link.first[1:]),
                 auditor.cell(f"c{number}.{link.second[0]}", *link.second[1:]),
             )
-        released[number] = {YEAR: {key: publication[key] for key in ("cases_by_type", "themes")}}
+        _knows_year_to_date(auditor, tables, prefix=f"c{number}.")
+        summed = ("cases_by_type", "themes", "cases_by_type_ytd", "themes_ytd")
+        released[number] = {YEAR: {key: publication[key] for key in summed}}
     clients = {number: SimpleNamespace(sector="care") for number in released}
     quarters = [Quarter(YEAR, number) for number in range(1, 5)]
     shown = 0
@@ -465,7 +486,10 @@ def test_adding_a_client_changes_no_other_row_of_the_portfolio(two_in_one_sector
 
 def test_period_defaults_to_released_quarters():
     period = period_parse(None, None, today=TODAY)
-    assert period.last == DUE and period.first == DUE.shifted(-3)
+    assert period.last == DUE and period.first == Quarter(DUE.year, 1)
+    # Before the new year's first quarter is released: the whole last year.
+    january = period_parse(None, None, today=datetime.date(DUE.year + 1, 1, 20))
+    assert (january.first, january.last) == (Quarter(DUE.year, 1), Quarter(DUE.year, 4))
 
 
 def test_indicators_are_frozen_with_the_years_release(cast):

@@ -134,6 +134,14 @@ class Auditor:
         self.equations.append({first: 1.0, second: -1.0})
         self.rhs.append(0.0)
 
+    def adds_up(self, total: int, parts: list[int]) -> None:
+        """A cell the reader knows to be the sum of other cells (a year to date)."""
+        self._solver = None
+        equation = dict.fromkeys(parts, 1.0)
+        equation[total] = equation.get(total, 0.0) - 1.0
+        self.equations.append(equation)
+        self.rhs.append(0.0)
+
     def shown_sum(self, parts: list[int], value: float) -> None:
         """A number shown elsewhere that is the sum of these cells."""
         self._solver = None
