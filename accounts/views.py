@@ -211,9 +211,7 @@ sign_in = public(SignInView.as_view())
 password_reset = public(
     auth_views.PasswordResetView.as_view(
         form_class=ResetForm,
-        template_name="accounts/password_reset.html",
-        email_template_name="accounts/email/password_reset.txt",
-        subject_template_name="accounts/email/password_reset_subject.txt",
+        template_name="accounts/password_reset.html",  # the e-mail: accounts.emails
         success_url=reverse_lazy("accounts:password_reset_done"),
     )
 )

@@ -13,39 +13,26 @@ import hashlib
 import logging
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
 from audit.models import AccessLogEntry
 from audit.services import access_log_write
 from boardroom import annual, selectors
+from boardroom.emails import SIGNAL_REMINDER, SIGNAL_SENT, contact_person_ids
 from boardroom.models import ACKNOWLEDGEMENT_DAYS, Activity, AnnualReport, BoardSignal
 from boardroom.textcheck import text_problems
+from mail.outbox import Email, emails_enqueue
 from tenants.current import current_client_organisation
-from tenants.models import ClientMembership
 
 logger = logging.getLogger(__name__)
 Action = AccessLogEntry.Action
 FIRST_YEAR = 2000
 TEXT_LIMIT = 20_000
 REMINDER_INTERVAL_DAYS = 7
-# Translated when sent, in each recipient's language.
-SENT_SUBJECT = gettext_noop("Vertrouwd: a new signal for %(client)s")
-SENT_BODY = gettext_noop(
-    "Your confidential adviser sent a signal to the board of %(client)s. "
-    "Sign in to Vertrouwd to read and acknowledge it."
-)
-REMINDER_SUBJECT = gettext_noop("Vertrouwd: a signal for %(client)s awaits acknowledgement")
-REMINDER_BODY = gettext_noop(
-    "A signal from your confidential adviser to the board of %(client)s has not been "
-    "acknowledged yet. Sign in to Vertrouwd to read and acknowledge it."
-)
 
 
 def _log(actor: Any, action: str, object_type: str, reference: str, detail: str = "") -> None:
@@ -329,27 +316,14 @@ def signal_update(
     return locked
 
 
-def _contact_emails(client_id: int) -> list[tuple[str, str]]:
-    return list(
-        ClientMembership.objects.filter(
-            client_id=client_id, role=ClientMembership.Role.CONTACT_PERSON, user__is_active=True
-        ).values_list("user__email", "user__language")
-    )
-
-
-def _notifier(subject: str, body: str) -> Any:
-    """Return a function that e-mails the current client's contact persons, each in their
-    language; the mail says where to look, never what. Recipients are read now, so the
-    function can run after commit, outside the client's schema."""
+def _contact_persons_notify(*, kind: str, key: str) -> None:
+    """In the caller's transaction: one outbox e-mail per contact person of the current client
+    (sent by a worker after commit; an SMTP failure never reaches the request)."""
     client = current_client_organisation()
-    name, recipients = client.name, _contact_emails(client.pk)
-
-    def send() -> None:
-        for email, language in recipients:
-            with translation.override(language or settings.LANGUAGE_CODE):
-                send_mail(_(subject) % {"client": name}, _(body) % {"client": name}, None, [email])
-
-    return send
+    emails_enqueue(
+        Email(kind=kind, key=f"{key}:{user_id}", recipient_id=user_id, client=client)
+        for user_id in contact_person_ids(client.pk)
+    )
 
 
 def signal_send(*, actor: Any, signal: BoardSignal) -> BoardSignal:
@@ -366,7 +340,7 @@ def signal_send(*, actor: Any, signal: BoardSignal) -> BoardSignal:
         )
         locked.save(update_fields=["status", "sent_at", "acknowledgement_due"])
         _log(actor, Action.UPDATE, "board_signal", str(locked.pk), "sent")
-        transaction.on_commit(_notifier(SENT_SUBJECT, SENT_BODY))
+        _contact_persons_notify(kind=SIGNAL_SENT, key=str(locked.pk))
     return locked
 
 
@@ -412,19 +386,22 @@ def signal_reminders_send(*, today: datetime.date | None = None) -> int:
     """Remind contact persons of sent signals past their acknowledgement date (at most weekly
     per signal). Returns the number of signals reminded about."""
     today = today or timezone.localdate()
-    overdue = list(
-        BoardSignal.objects.filter(
-            status=BoardSignal.Status.SENT,
-            acknowledged_at__isnull=True,
-            acknowledgement_due__lt=today,
-        ).exclude(last_reminded_on__gt=today - datetime.timedelta(days=REMINDER_INTERVAL_DAYS))
-    )
-    if not overdue:
-        return 0
-    _notifier(REMINDER_SUBJECT, REMINDER_BODY)()
-    BoardSignal.objects.filter(pk__in=[signal.pk for signal in overdue]).update(
-        last_reminded_on=today
-    )
+    with transaction.atomic():
+        overdue = list(
+            BoardSignal.objects.select_for_update(skip_locked=True)
+            .filter(
+                status=BoardSignal.Status.SENT,
+                acknowledged_at__isnull=True,
+                acknowledgement_due__lt=today,
+            )
+            .exclude(last_reminded_on__gt=today - datetime.timedelta(days=REMINDER_INTERVAL_DAYS))
+            .values_list("pk", flat=True)
+        )
+        if not overdue:
+            return 0
+        # One e-mail per contact person and day, however often the task is delivered.
+        _contact_persons_notify(kind=SIGNAL_REMINDER, key=today.isoformat())
+        BoardSignal.objects.filter(pk__in=overdue).update(last_reminded_on=today)
     return len(overdue)
 
 

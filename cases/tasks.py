@@ -9,20 +9,14 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections import defaultdict
 
-from django.conf import settings
-from django.core.mail import send_mail
-from django.db.models import Q
-from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.db import transaction
+from django.utils import timezone
 
 from saas.celery import app
 from tenants.schemas import client_schema_task, client_schemas, fan_out
 
 logger = logging.getLogger(__name__)
-
-REMINDER_DAYS_AHEAD = 2
 
 
 @app.task(acks_late=True)
@@ -43,49 +37,27 @@ def retention_destroy() -> list[str]:
 
 @app.task(acks_late=True)
 def deadline_reminders_send(today_iso: str | None = None) -> int:
-    """E-mail each adviser the deadlines due soon, from the public work index (no content).
+    """Ask the outbox for one e-mail per adviser with deadlines due soon (work index only).
 
-    A reminder names the client organisation, the case reference and the kind of deadline,
-    nothing else. Returns the number of e-mails sent; sending twice on a day repeats them.
+    One e-mail per adviser and day however often the task runs or is redelivered (the outbox
+    key); what it lists is read when it is sent (`cases.emails`). Returns how many were added.
     """
     from accounts.models import User
-    from tenants.models import ClientOrganisation
-    from workindex.models import CaseworkEntry
+    from cases.emails import DEADLINE_REMINDER, deadlines_due
+    from mail.outbox import Email, emails_enqueue
 
     today = datetime.date.fromisoformat(today_iso) if today_iso else timezone.localdate()
-    horizon = today + datetime.timedelta(days=REMINDER_DAYS_AHEAD)
-    due = (
-        CaseworkEntry.objects.filter(
-            Q(acknowledgement_due_on__lte=horizon)
-            | Q(feedback_due_on__lte=horizon)
-            | Q(followup_due_on__lte=horizon)
+    advisers = set(deadlines_due(day=today).values_list("adviser_id", flat=True))
+    recipients = User.objects.filter(pk__in=advisers, is_active=True).order_by("pk")
+    with transaction.atomic():
+        added = emails_enqueue(
+            Email(
+                kind=DEADLINE_REMINDER,
+                key=f"{user_id}:{today.isoformat()}",
+                recipient_id=user_id,
+                params={"day": today.isoformat()},
+            )
+            for user_id in recipients.values_list("pk", flat=True)
         )
-        .filter(adviser_id__isnull=False, client__status=ClientOrganisation.Status.ACTIVE)
-        .select_related("client")
-        .order_by("client__name", "case_reference")
-    )
-    per_adviser: dict[int, list[CaseworkEntry]] = defaultdict(list)
-    for entry in due:
-        per_adviser[entry.adviser_id].append(entry)
-    users = User.objects.filter(pk__in=per_adviser, is_active=True)
-    sent = 0
-    for user in users:
-        with translation.override(user.language or settings.LANGUAGE_CODE):
-            lines = []
-            for entry in per_adviser[user.pk]:
-                for label, day in (
-                    (_("acknowledgement due"), entry.acknowledgement_due_on),
-                    (_("feedback due"), entry.feedback_due_on),
-                    (_("follow-up due"), entry.followup_due_on),
-                ):
-                    if day is not None and day <= horizon:
-                        lines.append(
-                            f"- {entry.client.name} {entry.case_reference}: "
-                            f"{label} {day.isoformat()}"
-                        )
-            subject = _("Vertrouwd: deadlines in the coming days")
-            body = "\n".join([_("These deadlines are due soon:"), "", *lines, ""])
-        send_mail(subject, body, None, [user.email])
-        sent += 1
-    logger.info("Deadline reminders: %d e-mail(s)", sent)
-    return sent
+    logger.info("Deadline reminders: %d e-mail(s) added to the outbox", len(added))
+    return len(added)

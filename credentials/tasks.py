@@ -5,11 +5,8 @@ from __future__ import annotations
 import datetime
 import logging
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils import timezone
 
 from saas.celery import app
 
@@ -20,12 +17,14 @@ logger = logging.getLogger(__name__)
 def reminders_send(today_iso: str | None = None) -> int:
     """E-mail each person what of theirs falls due within their firm's reminder period.
 
-    Once per person, item and due date (`ReminderSent`, claimed in the transaction that sends):
-    a second run on the same day, or the next day, sends nothing again. Returns the number of
-    e-mails sent.
+    Once per person, item and due date (`ReminderSent`, claimed in the transaction that adds
+    the outbox e-mail): a second run on the same day, or the next day, adds nothing. Returns
+    the number of e-mails added to the outbox.
     """
+    from credentials.emails import CREDENTIALS_DUE
     from credentials.models import ReminderSent
     from credentials.selectors import firm_due
+    from mail.outbox import Email, emails_enqueue
     from tenants.models import Firm
 
     today = datetime.date.fromisoformat(today_iso) if today_iso else timezone.localdate()
@@ -39,29 +38,43 @@ def reminders_send(today_iso: str | None = None) -> int:
         for rows in per_user.values():
             user = rows[0].user
             with transaction.atomic():
-                fresh = []
+                fresh, claims = [], []
                 for row in rows:
                     item = f"{firm.pk}:{row.role}:{row.client.pk if row.client else 0}:{row.what}"[
                         :60
                     ]
                     try:
                         with transaction.atomic():
-                            ReminderSent.objects.create(user=user, item=item, due_on=row.due_on)
+                            claim = ReminderSent.objects.create(
+                                user=user, item=item, due_on=row.due_on
+                            )
                     except IntegrityError:
                         continue
                     fresh.append(row)
+                    claims.append(claim.pk)
                 if not fresh:
                     continue
-                with translation.override(user.language or settings.LANGUAGE_CODE):
-                    lines = [
-                        f"- {row.what}: {row.due_on.isoformat()}"
-                        + (f" ({row.client.name})" if row.client else "")
-                        for row in fresh
+                # In the claims' transaction, keyed by them: items claimed once, e-mailed once.
+                # The labels are the selector's texts, the client an id.
+                emails_enqueue(
+                    [
+                        Email(
+                            kind=CREDENTIALS_DUE,
+                            key=f"{user.pk}:{min(claims)}",
+                            recipient_id=user.pk,
+                            params={
+                                "items": [
+                                    {
+                                        "what": str(row.what),
+                                        "due_on": row.due_on.isoformat(),
+                                        "client": row.client.pk if row.client else None,
+                                    }
+                                    for row in fresh
+                                ]
+                            },
+                        )
                     ]
-                    subject = _("Vertrouwd: credentials due soon")
-                    body = "\n".join([_("These fall due soon:"), "", *lines, ""])
-                # Inside the transaction: a failure to hand it over releases the claims.
-                send_mail(subject, body, None, [user.email])
+                )
                 sent += 1
-    logger.info("Credential reminders: %d e-mail(s)", sent)
+    logger.info("Credential reminders: %d e-mail(s) added to the outbox", sent)
     return sent

@@ -30,6 +30,7 @@ from cases import rules
 from cases.models import ACKNOWLEDGEMENT_DAYS, FEEDBACK_MONTHS
 from cases.selectors import current_client
 from intake import keys, scrub
+from intake.emails import TO_ADVISER, TO_REPORTER
 from intake.models import (
     SHORT_MAX_LENGTH,
     TEXT_MAX_LENGTH,
@@ -42,10 +43,12 @@ from intake.models import (
     OralRecord,
     OralRecordVersion,
 )
-from intake.public.models import IntakeIndexEntry, IntakeNotice
+from intake.public.models import IntakeIndexEntry
 from intake.selectors import handler_for, intake_advisers
+from mail.outbox import email_enqueue
 from sparring import filetypes
 from tenants import crypto
+from tenants.current import current_client_organisation
 
 MAX_ATTACHMENTS = 5
 SESSION_MINUTES = 30
@@ -212,22 +215,19 @@ def _index_put(contact: Contact, *, awaiting_adviser: bool) -> None:
 
 
 def _notify(contact: Contact, *, kind: str, recipient_id: int | None = None) -> None:
-    client = current_client()
-    if kind == IntakeNotice.Kind.ADVISER and recipient_id is None:
+    """In the caller's transaction: a content-free notice through the mail outbox (one per
+    event; `intake.emails` says what it looks like and reads the reporter's address then)."""
+    if kind == TO_ADVISER and recipient_id is None:
         return
-    if kind == IntakeNotice.Kind.REPORTER and not contact.notify_email:
+    if kind == TO_REPORTER and not contact.notify_email:
         return
-    notice = IntakeNotice.objects.create(
-        kind=kind, recipient_id=recipient_id, client_id=client.client_id, contact_id=contact.pk
+    email_enqueue(
+        kind=kind,
+        key=f"{contact.pk}:{uuid.uuid4()}",
+        recipient_id=recipient_id,
+        client=current_client_organisation(),
+        params={"contact": str(contact.pk)},
     )
-    schema = client.schema_name
-    transaction.on_commit(lambda: _dispatch([notice.pk], schema))
-
-
-def _dispatch(ids: list[uuid.UUID], schema: str) -> None:
-    from intake import notices
-
-    notices.dispatch(ids, schema)
 
 
 def _log(actor: Any, action: str, contact: Contact, detail: str = "") -> None:
@@ -346,7 +346,7 @@ def contact_submit(
                 )
             _log(REPORTER, Action.CREATE, contact, "intake")
             _index_put(contact, awaiting_adviser=True)
-            _notify(contact, kind=IntakeNotice.Kind.ADVISER, recipient_id=contact.handler_id)
+            _notify(contact, kind=TO_ADVISER, recipient_id=contact.handler_id)
     except IntegrityError:
         existing = _existing(digest)  # the same form, submitted twice at once
         if existing is None:
@@ -522,7 +522,7 @@ def reporter_write(
         if not first:
             _log(REPORTER, Action.UPDATE, contact, "reporter wrote")
         _index_put(contact, awaiting_adviser=True)
-        _notify(contact, kind=IntakeNotice.Kind.ADVISER, recipient_id=contact.handler_id)
+        _notify(contact, kind=TO_ADVISER, recipient_id=contact.handler_id)
     return entry
 
 
@@ -709,7 +709,7 @@ def journal_share(*, mailbox: OpenMailbox, entry_ids: Sequence[Any]) -> Entry:
         )
         _log(REPORTER, Action.UPDATE, locked, f"shared {len(entries)} journal entries")
         _index_put(locked, awaiting_adviser=True)
-        _notify(locked, kind=IntakeNotice.Kind.ADVISER, recipient_id=locked.handler_id)
+        _notify(locked, kind=TO_ADVISER, recipient_id=locked.handler_id)
     return shared
 
 
@@ -753,7 +753,7 @@ def adviser_answer(
         contact.save(update_fields=["status", "acknowledged_at"])
         _log(actor, Action.UPDATE, contact, "answered")
         _index_put(contact, awaiting_adviser=False)
-        _notify(contact, kind=IntakeNotice.Kind.REPORTER)
+        _notify(contact, kind=TO_REPORTER)
     return entry
 
 
@@ -837,7 +837,7 @@ def oral_record_add(
             contact.save(update_fields=["status", "acknowledged_at"])
         _log(actor, Action.CREATE, contact, "oral record")
         _index_put(contact, awaiting_adviser=False)
-        _notify(contact, kind=IntakeNotice.Kind.REPORTER)
+        _notify(contact, kind=TO_REPORTER)
     return record
 
 
@@ -863,7 +863,7 @@ def oral_record_revise(*, actor: Any, contact: Contact, record_id: Any, text: st
         record.approved_version = None
         record.save(update_fields=["state", "approved_version"])
         _log(actor, Action.UPDATE, contact, "oral record revised")
-        _notify(contact, kind=IntakeNotice.Kind.REPORTER)
+        _notify(contact, kind=TO_REPORTER)
     return record
 
 

@@ -123,7 +123,8 @@ SHARED_APPS = [
     "workindex",
     "sparring.public",  # sparring's content-free index, preferences and e-mail outbox
     "credentials",  # advisers' credentials and internal advisers' appointments
-    "intake.public",  # intake's adviser cards, short links, content-free index and notice outbox
+    "intake.public",  # intake's adviser cards, short links and content-free index
+    "mail",  # the e-mail outbox: every e-mail is a row here first (mail.outbox)
 ]
 TENANT_APPS = [
     "audit",
@@ -279,9 +280,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sparring.tasks.digest_send",
         "schedule": crontab(hour=7, minute=30),
     },
-    "intake-notice-sweep": {
-        "task": "intake.tasks.notice_sweep",
+    "mail-outbox-sweep": {
+        "task": "mail.tasks.email_sweep",
         "schedule": crontab(minute="*/2"),
+    },
+    "mail-outbox-prune": {
+        "task": "mail.tasks.email_prune",
+        "schedule": crontab(hour=4, minute=30),
     },
     "billing-subscriptions-reconcile": {
         "task": "billing.tasks.subscriptions_reconcile",

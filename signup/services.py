@@ -26,11 +26,12 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from billing.services import trial_start
+from mail.outbox import email_enqueue
+from signup.emails import ACCOUNT_EXISTS
 from signup.models import FirmSignup
-from signup.tasks import send_account_exists_notice
+from tenants.emails import INVITATION
 from tenants.models import Firm, FirmMembership
 from tenants.services import firm_create, firm_slug_check, user_create
-from tenants.tasks import send_invitation
 from tenants.trail import Operator
 
 logger = logging.getLogger(__name__)
@@ -98,22 +99,18 @@ def _lock(email: str) -> None:
         )
 
 
-def _queue(task: Any, *args: Any) -> None:
-    # After commit: a broker that is down (or, in-process, a mail server that is) must not turn a
-    # created firm into an error page. Logged; the admin can sign up again and gets a new link.
-    try:
-        task.delay(*args)
-    except Exception:
-        logger.exception("Sign-up: %s not queued", task.name)
-
-
 def _notice_once(user: User, language: str) -> None:
-    """Tell the account holder someone tried to sign up with their address: once per window, so
-    strangers cannot use the page to fill an inbox."""
+    """In the sign-up's transaction: tell the account holder someone tried to sign up with
+    their address, once per window, so strangers cannot use the page to fill an inbox."""
     digest = hashlib.sha256(user.email.lower().encode()).hexdigest()[:32]
     key = f"signup:notice:{digest}"
     if user.is_active and caches["routing"].add(key, 1, settings.SIGNUP_ATTEMPT_WINDOW_SECONDS):
-        _queue(send_account_exists_notice, user.pk, language)
+        email_enqueue(
+            kind=ACCOUNT_EXISTS,
+            key=f"{user.pk}:{uuid.uuid4()}",
+            recipient_id=user.pk,
+            params={"language": language},
+        )
 
 
 def firm_signup(
@@ -132,8 +129,8 @@ def firm_signup(
     written) missing or overlong names, invisible characters, an invalid address, a short name
     that is invalid, reserved or taken, and terms not accepted. For an address that already has an
     account it creates nothing and returns ACCOUNT_EXISTS; a repeated `submission_key` (with the
-    same address) returns REPEATED. Causes about ten queries in one transaction; after commit one
-    e-mail task (invitation or notice).
+    same address) returns REPEATED. Causes about ten queries in one transaction, which adds one e-mail
+    (invitation or notice) to the outbox.
     """
     if terms_accepted is not True:
         raise ValidationError(
@@ -159,7 +156,7 @@ def firm_signup(
         slug = _slug(slug, firm_name)
         existing = User.objects.filter(email__iexact=email).first()
         if existing is not None:
-            transaction.on_commit(lambda: _notice_once(existing, language))
+            _notice_once(existing, language)
             logger.info("Sign-up refused: the address has an account (user %s)", existing.pk)
             return SignupOutcome.ACCOUNT_EXISTS
         try:
@@ -182,6 +179,13 @@ def firm_signup(
             terms_url=settings.SIGNUP_TERMS_URL,
             submission_key=submission_key,
         )
-        transaction.on_commit(lambda: _queue(send_invitation, admin.pk, language))
+        # In this transaction; a mail server or broker that is down never turns the created
+        # firm into an error page (the outbox's worker sends it, and retries).
+        email_enqueue(
+            kind=INVITATION,
+            key=f"signup:{firm.pk}",
+            recipient_id=admin.pk,
+            params={"language": language},
+        )
     logger.info("Firm %s (%s) signed itself up", firm.pk, firm.slug)
     return SignupOutcome.CREATED

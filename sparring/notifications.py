@@ -16,7 +16,7 @@ derived from the row's id, and marks the row sent; then it commits. So:
   the time of one UPDATE and one COMMIT): the row is still pending and the e-mail goes out again,
   with the same Message-ID. Over SMTP that is a second copy that most mail systems fold into one
   by its Message-ID, which is not guaranteed; a backend that stores by Message-ID (as
-  `sparring.mail.MessageIdFileBackend` does, or an e-mail API with an idempotency key) makes it
+  `mail.backends.MessageIdFileBackend` does, or an e-mail API with an idempotency key) makes it
   exactly one. We prefer this to the opposite choice (marking sent before sending), which would
   lose the e-mail in the same window: a duplicate notice without content is harmless, a lost one
   is not.

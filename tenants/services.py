@@ -20,8 +20,10 @@ from django.utils.translation import gettext as _
 from django_tenants.utils import schema_context
 
 from accounts.models import User
+from mail.outbox import Email, email_enqueue, emails_enqueue, outbox_client_forget
 from saas import hosts
 from tenants import crypto, provisioning, themes
+from tenants.emails import INVITATION, ROLE_OFFER, SELF_ACCESS
 from tenants.models import (
     Assignment,
     ClientMembership,
@@ -432,23 +434,13 @@ def person_invite(
             detail=role,
         )
         language = (translation.get_language() or "nl")[:8]
-        if made_account or not user.has_usable_password():
-            transaction.on_commit(lambda: _send_invitation(user.pk, language))
-        else:
-            transaction.on_commit(lambda: _send_offer_notice(user.pk, language))
+        email_enqueue(
+            kind=INVITATION if made_account or not user.has_usable_password() else ROLE_OFFER,
+            key=f"offer:{offer.pk}",
+            recipient_id=user.pk,
+            params={"language": language},
+        )
     return offer
-
-
-def _send_invitation(user_id: int, language: str) -> None:
-    from tenants.tasks import send_invitation
-
-    send_invitation.delay(user_id, language)
-
-
-def _send_offer_notice(user_id: int, language: str) -> None:
-    from tenants.tasks import send_offer_notice
-
-    send_offer_notice.delay(user_id, language)
 
 
 def role_offer_answer(*, actor: User, offer_id: Any, accept: bool) -> RoleOffer:
@@ -682,17 +674,17 @@ def assignment_create(
                 .exclude(user=adviser)
                 .values_list("user_id", flat=True)
             )
-            if admins:
-                transaction.on_commit(
-                    lambda: _send_self_access_notice(admins, adviser.pk, client.pk)
+            emails_enqueue(
+                Email(
+                    kind=SELF_ACCESS,
+                    key=f"{assignment.pk}:{admin_id}",
+                    recipient_id=admin_id,
+                    client=client,
+                    params={"adviser": adviser.pk},
                 )
+                for admin_id in admins
+            )
     return assignment
-
-
-def _send_self_access_notice(admin_ids: list[int], adviser_id: int, client_id: int) -> None:
-    from tenants.tasks import send_self_access_notice
-
-    send_self_access_notice.delay(admin_ids, adviser_id, client_id)
 
 
 def assignment_end(
@@ -774,6 +766,7 @@ def client_offboard(*, actor: Any, client: ClientOrganisation) -> ClientOrganisa
             from sparring.index import client_forget as sparring_forget
 
             sparring_forget(client_id=locked.pk)
+        outbox_client_forget(client_id=locked.pk)
         with connection.cursor() as cursor:
             # Deferred foreign-key checks of rows written earlier in this transaction would block
             # the DROP ("pending trigger events"): run them now.

@@ -91,7 +91,9 @@ def test_suspended_clients_are_skipped(cast):
     assert tasks.retention_dispatch.apply().get() == 2
 
 
-def test_deadline_reminders_name_reference_and_deadline_only(cast):
+def test_deadline_reminders_name_reference_and_deadline_only(
+    cast, django_capture_on_commit_callbacks
+):
     with tenant_context(cast.a1):
         case = services.case_open(
             actor=cast.adviser_a,
@@ -111,7 +113,10 @@ def test_deadline_reminders_name_reference_and_deadline_only(cast):
             reporter_identity="Naam Die Niet Mag Lekken",
         )
     mail.outbox.clear()
-    assert tasks.deadline_reminders_send.apply(kwargs={"today_iso": TODAY.isoformat()}).get() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert (
+            tasks.deadline_reminders_send.apply(kwargs={"today_iso": TODAY.isoformat()}).get() == 1
+        )
     [message] = mail.outbox
     assert message.to == ["adviser@acme.test"]
     assert case.reference in message.body and cast.a1.name in message.body

@@ -286,7 +286,7 @@ def test_certificate_expires_after_the_firms_period_and_shows_as_due(cast):
         ]
 
 
-def test_reminders_are_sent_once_per_item_and_due_date(cast):
+def test_reminders_are_sent_once_per_item_and_due_date(cast, django_capture_on_commit_callbacks):
     services.credential_set(
         actor=cast.admin_a,
         firm=cast.acme,
@@ -296,11 +296,13 @@ def test_reminders_are_sent_once_per_item_and_due_date(cast):
         conduct_certificate_on=TODAY,
     )
     mail.outbox.clear()
-    assert tasks.reminders_send.apply().get() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.reminders_send.apply().get() == 1
     (message,) = mail.outbox
     assert message.to == [cast.adviser_a.email]
     assert ReminderSent.objects.filter(user=cast.adviser_a).count() == 2
-    assert tasks.reminders_send.apply().get() == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.reminders_send.apply().get() == 0
     assert len(mail.outbox) == 1
 
 

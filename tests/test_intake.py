@@ -26,7 +26,8 @@ from intake.models import (
     MailboxSession,
     OralRecord,
 )
-from intake.public.models import IntakeIndexEntry, IntakeLink, IntakeNotice
+from intake.public.models import IntakeIndexEntry, IntakeLink
+from mail.models import OutgoingEmail
 from sparring import filetypes
 from tenants import crypto
 from tests.cast import sign_in
@@ -128,8 +129,9 @@ def test_submit_shows_the_key_once_stores_only_its_hash_and_is_idempotent(cast):
         TODAY,
         True,
     )
-    notice = IntakeNotice.objects.get(client=cast.a1)
-    assert (notice.kind, notice.recipient_id) == ("adviser", cast.adviser_a.pk)
+    notice = OutgoingEmail.objects.get(kind__startswith="intake.", client=cast.a1)
+    assert (notice.kind, notice.recipient_id) == ("intake.adviser", cast.adviser_a.pk)
+    assert notice.params == {"contact": str(contact.pk)}  # nothing the reporter wrote
 
 
 @pytest.mark.parametrize(
@@ -155,7 +157,7 @@ def test_bad_input_gets_a_clear_message_and_stores_nothing(cast, fields, message
     assert response.status_code == 400
     assert message in response.content.decode()
     assert _state(cast.a1) == before
-    assert IntakeNotice.objects.count() == 0
+    assert not OutgoingEmail.objects.filter(kind__startswith="intake.").exists()
 
 
 def test_oversized_and_wrong_files_are_refused_before_anything_is_stored(cast):
@@ -223,7 +225,7 @@ def test_key_opens_a_mailbox_with_a_scoped_cookie_and_reads_the_answer(cast):
         session = MailboxSession.objects.get()
         assert cookie.value not in session.token_hash
     # The reporter's notice went to the outbox without content.
-    assert IntakeNotice.objects.filter(kind="reporter", client=cast.a1).count() == 1
+    assert OutgoingEmail.objects.filter(kind="intake.reporter", client=cast.a1).count() == 1
 
 
 def test_wrong_key_and_another_clients_key_get_the_same_answer(cast):

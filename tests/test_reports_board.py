@@ -404,14 +404,15 @@ def test_only_advisers_write_and_only_contact_persons_acknowledge(cast, client_f
         assert BoardSignal.objects.get(pk=sent.pk).acknowledged_at is None
 
 
-def test_overdue_acknowledgements_are_reminded_weekly(cast):
+def test_overdue_acknowledgements_are_reminded_weekly(cast, django_capture_on_commit_callbacks):
     with tenant_context(cast.a1):
         signal = BoardSignal.objects.exclude(status="draft").get()
         BoardSignal.objects.filter(pk=signal.pk).update(
             acknowledgement_due=TODAY - datetime.timedelta(days=1)
         )
         mail.outbox.clear()
-        assert services.signal_reminders_send(today=TODAY) == 1
+        with django_capture_on_commit_callbacks(execute=True):
+            assert services.signal_reminders_send(today=TODAY) == 1
         assert [message.to for message in mail.outbox] == [["hr@client-a1.test"]]
         assert services.signal_reminders_send(today=TODAY + datetime.timedelta(days=3)) == 0
         assert services.signal_reminders_send(today=TODAY + datetime.timedelta(days=7)) == 1
@@ -419,7 +420,9 @@ def test_overdue_acknowledgements_are_reminded_weekly(cast):
         assert services.signal_reminders_send(today=TODAY + datetime.timedelta(days=30)) == 0
 
 
-def test_reminders_run_for_every_client_from_one_dispatcher(cast):
+def test_reminders_run_for_every_client_from_one_dispatcher(
+    cast, django_capture_on_commit_callbacks
+):
     from reports.tasks import signal_reminders_dispatch
 
     with tenant_context(cast.b1):
@@ -427,7 +430,8 @@ def test_reminders_run_for_every_client_from_one_dispatcher(cast):
             acknowledgement_due=TODAY - datetime.timedelta(days=2)
         )
     mail.outbox.clear()
-    assert signal_reminders_dispatch() == 3
+    with django_capture_on_commit_callbacks(execute=True):
+        assert signal_reminders_dispatch() == 3
     assert [message.to for message in mail.outbox] == [["hr@client-b1.test"]]
 
 

@@ -7,18 +7,16 @@ they excluded.
   It keeps working when the client's host no longer resolves, to say the channel is closed.
 - `IntakeIndexEntry`: one open contact of one client without content (received day, Wbk
   deadlines, handling adviser's id), so an adviser's "my day" reads no tenant schema.
-- `IntakeNotice`: the transactional outbox of content-free notices (to an adviser: "a new
-  contact"; to a reporter who left an address: "there is an answer"). The reporter's address
-  stays encrypted in the client's schema; the sending task reads it there.
+
+Notices (to an adviser: "a new contact"; to a reporter who left an address: "there is an
+answer") are rows of the mail outbox (`intake.emails`); the reporter's address stays encrypted in
+the client's schema and is read there when the e-mail is sent.
 """
 
 from __future__ import annotations
 
-import uuid
-
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -79,43 +77,3 @@ class IntakeIndexEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client_id}:{self.contact_id}"
-
-
-class IntakeNotice(models.Model):
-    class Kind(models.TextChoices):
-        ADVISER = "adviser", _("New contact or message, to an adviser")
-        REPORTER = "reporter", _("An answer, to a reporter who left an address")
-
-    class Status(models.TextChoices):
-        PENDING = "pending", _("Pending")
-        SENT = "sent", _("Sent")
-        DROPPED = "dropped", _("Dropped")
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
-    )
-    client = models.ForeignKey(ClientOrganisation, on_delete=models.CASCADE, related_name="+")
-    contact_id = models.UUIDField()
-    status = models.CharField(max_length=10, choices=Status.choices, default="pending")
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.CharField(max_length=100, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        indexes = [
-            models.Index(
-                fields=["created_at"], condition=Q(status="pending"), name="intake_notice_pending"
-            )
-        ]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(kind="reporter") | Q(recipient__isnull=False),
-                name="intake_notice_adviser_has_recipient",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.kind} notice {self.pk} ({self.status})"

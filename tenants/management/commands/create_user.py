@@ -12,6 +12,7 @@ choose one through "forgot password".
 from __future__ import annotations
 
 import sys
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -21,7 +22,9 @@ from django.core.management.base import CommandError, CommandParser
 from django.db import transaction
 
 from accounts.models import User
+from mail.outbox import email_enqueue
 from tenants import services
+from tenants.emails import INVITATION
 from tenants.management.commands._common import (
     OperatorCommand,
     check_length,
@@ -30,7 +33,6 @@ from tenants.management.commands._common import (
     refusing,
 )
 from tenants.models import ClientMembership, ClientOrganisation, Firm, FirmMembership
-from tenants.tasks import send_invitation
 from tenants.trail import Operator
 
 FIRM_ROLES = FirmMembership.Role.values
@@ -93,8 +95,14 @@ class Command(OperatorCommand):
                 role=role,
             )
             if options["invite"] and not user.has_usable_password():
-                # After commit: a refused or rolled-back creation must not send anything.
-                transaction.on_commit(lambda: send_invitation.delay(user.pk, options["language"]))
+                # In the creating transaction: a refused or rolled-back creation sends nothing.
+                # Each run of the command is its own invitation.
+                email_enqueue(
+                    kind=INVITATION,
+                    key=f"create_user:{uuid.uuid4()}",
+                    recipient_id=user.pk,
+                    params={"language": options["language"]},
+                )
 
         where = f"firm {firm.slug}" if firm else f"client {client.firm.slug}/{client.slug}"
         verb = "Gave existing user" if existing else "Created"
