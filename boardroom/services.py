@@ -19,6 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from audit.models import AccessLogEntry
 from audit.services import access_log_write
 from boardroom import annual, selectors
@@ -35,7 +36,9 @@ TEXT_LIMIT = 20_000
 REMINDER_INTERVAL_DAYS = 7
 
 
-def _log(actor: Any, action: str, object_type: str, reference: str, detail: str = "") -> None:
+def _log(
+    actor: User | None, action: str, object_type: str, reference: str, detail: str = ""
+) -> None:
     access_log_write(
         actor=actor,
         action=action,
@@ -78,7 +81,7 @@ def _year(year: Any) -> int:
 # --- annual reports ----------------------------------------------------------------------------
 
 
-def report_draft_create(*, actor: Any, year: Any) -> AnnualReport:
+def report_draft_create(*, actor: User, year: Any) -> AnnualReport:
     """Start the annual report of a year as a draft; ValidationError when it exists already."""
     year = _year(year)
     with transaction.atomic():
@@ -106,7 +109,12 @@ def _locked(report: AnnualReport, expected_version: int | None = None) -> Annual
 
 
 def report_update(
-    *, actor: Any, report: AnnualReport, narrative: str, recommendations: str, expected_version: int
+    *,
+    actor: User,
+    report: AnnualReport,
+    narrative: str,
+    recommendations: str,
+    expected_version: int,
 ) -> AnnualReport:
     """Save the adviser's texts of a draft. Published or in review: refused, nothing changed."""
     narrative, recommendations = (narrative or "").strip(), (recommendations or "").strip()
@@ -132,7 +140,7 @@ def report_update(
 
 def report_submit(
     *,
-    actor: Any,
+    actor: User,
     report: AnnualReport,
     narrative: str | None = None,
     recommendations: str | None = None,
@@ -176,7 +184,7 @@ def report_empty_sections(report: AnnualReport) -> list[str]:
     return [name for name in ("narrative", "recommendations") if not getattr(report, name).strip()]
 
 
-def report_return(*, actor: Any, report: AnnualReport, note: str) -> AnnualReport:
+def report_return(*, actor: User, report: AnnualReport, note: str) -> AnnualReport:
     """Return a report in review to draft, with the reviewer's note."""
     note = (note or "").strip()
     _check_texts({"note": note}, k=selectors.threshold_current())
@@ -192,7 +200,7 @@ def report_return(*, actor: Any, report: AnnualReport, note: str) -> AnnualRepor
 
 
 def report_publish(
-    *, actor: Any, report: AnnualReport, publish_empty_sections: bool = False
+    *, actor: User, report: AnnualReport, publish_empty_sections: bool = False
 ) -> AnnualReport:
     """Publish a reviewed report: freeze its figures, HTML and PDF, with the PDF's SHA-256.
 
@@ -238,7 +246,7 @@ def report_publish(
     return locked
 
 
-def report_draft_prepare(*, year: int, actor: Any = None) -> AnnualReport | None:
+def report_draft_prepare(*, year: int, actor: User | None = None) -> AnnualReport | None:
     """For the firm's batch: make sure a draft of `year` exists and render its PDF preview.
 
     Reports in review or published are left alone (returns them unchanged).
@@ -287,7 +295,7 @@ def _signal_fields(title: str, risk: str, recommendation: str, severity: str) ->
 
 
 def signal_create(
-    *, actor: Any, title: str, risk: str, recommendation: str, severity: str, theme_code: str = ""
+    *, actor: User, title: str, risk: str, recommendation: str, severity: str, theme_code: str = ""
 ) -> BoardSignal:
     """Save a signal as a draft (checked: no names, contact details or small numbers)."""
     fields = _signal_fields(title, risk, recommendation, severity)
@@ -300,7 +308,7 @@ def signal_create(
 
 
 def signal_update(
-    *, actor: Any, signal: BoardSignal, title: str, risk: str, recommendation: str, severity: str
+    *, actor: User, signal: BoardSignal, title: str, risk: str, recommendation: str, severity: str
 ) -> BoardSignal:
     """Change a draft signal; a sent signal is refused."""
     fields = _signal_fields(title, risk, recommendation, severity)
@@ -326,7 +334,7 @@ def _contact_persons_notify(*, kind: str, key: str) -> None:
     )
 
 
-def signal_send(*, actor: Any, signal: BoardSignal) -> BoardSignal:
+def signal_send(*, actor: User, signal: BoardSignal) -> BoardSignal:
     """Send a draft to the board (checked again), with an acknowledgement deadline."""
     with transaction.atomic():
         locked = BoardSignal.objects.select_for_update().get(pk=signal.pk)
@@ -344,7 +352,7 @@ def signal_send(*, actor: Any, signal: BoardSignal) -> BoardSignal:
     return locked
 
 
-def signal_acknowledge(*, actor: Any, signal: BoardSignal) -> BoardSignal:
+def signal_acknowledge(*, actor: User, signal: BoardSignal) -> BoardSignal:
     """Record that a contact person read the signal; a second time changes nothing."""
     with transaction.atomic():
         locked = BoardSignal.objects.select_for_update().get(pk=signal.pk)
@@ -360,7 +368,7 @@ def signal_acknowledge(*, actor: Any, signal: BoardSignal) -> BoardSignal:
     return locked
 
 
-def signal_follow_up(*, actor: Any, signal: BoardSignal, text: str) -> BoardSignal:
+def signal_follow_up(*, actor: User, signal: BoardSignal, text: str) -> BoardSignal:
     """Record what the organisation did about a signal (acknowledging it if not done yet)."""
     text = (text or "").strip()
     if not text:
@@ -408,7 +416,7 @@ def signal_reminders_send(*, today: datetime.date | None = None) -> int:
 # --- activities --------------------------------------------------------------------------------
 
 
-def activity_add(*, actor: Any, kind: str, held_on: Any, minutes: Any) -> Activity:
+def activity_add(*, actor: User, kind: str, held_on: Any, minutes: Any) -> Activity:
     """Register an activity (information session, training, advice to management)."""
     errors: dict[str, list[str]] = {}
     if kind not in Activity.Kind.values:

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.models import User
 from credentials.models import (
     AdviserCredential,
     CredentialPolicy,
@@ -100,7 +101,7 @@ def policy_for(firm: Firm) -> CredentialPolicy:
 
 def policy_set(
     *,
-    actor: Any,
+    actor: User,
     firm: Firm,
     certificate_years: int,
     required_hours: Any,
@@ -144,7 +145,7 @@ def _firm_person(firm: Firm, user: Any) -> None:
 
 def credential_set(
     *,
-    actor: Any,
+    actor: User,
     firm: Firm,
     user: Any,
     certification: str = "",
@@ -193,7 +194,7 @@ def _years_later(day: datetime.date, years: int) -> datetime.date:
 
 def training_add(
     *,
-    actor: Any,
+    actor: User,
     firm: Firm,
     user: Any,
     done_on: datetime.date | None,
@@ -238,7 +239,7 @@ def _declarations(values: dict[str, Any]) -> dict[str, bool | None]:
 
 def appointment_create(
     *,
-    actor: Any,
+    actor: User,
     client: ClientOrganisation,
     user: Any,
     appointed_on: datetime.date | None,
@@ -302,7 +303,7 @@ def appointment_create(
 
 
 def appointment_end(
-    *, actor: Any, appointment: InternalAdviserAppointment, ended_on: datetime.date | None = None
+    *, actor: User, appointment: InternalAdviserAppointment, ended_on: datetime.date | None = None
 ) -> InternalAdviserAppointment:
     """End an internal adviser's appointment (locked; ending twice keeps the first date)."""
     ended_on = _date(ended_on or timezone.localdate(), field="ended_on")

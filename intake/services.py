@@ -24,6 +24,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from audit.models import AccessLogEntry
 from audit.services import access_log_write
 from cases import rules
@@ -230,7 +231,7 @@ def _notify(contact: Contact, *, kind: str, recipient_id: int | None = None) -> 
     )
 
 
-def _log(actor: Any, action: str, contact: Contact, detail: str = "") -> None:
+def _log(actor: User | None, action: str, contact: Contact, detail: str = "") -> None:
     access_log_write(
         actor=actor,
         action=action,
@@ -724,7 +725,7 @@ def journal_delete(*, mailbox: OpenMailbox) -> int:
 
 
 def adviser_answer(
-    *, actor: Any, contact: Contact, nonce: str, body: str, uploads: Sequence[Upload] = ()
+    *, actor: User, contact: Contact, nonce: str, body: str, uploads: Sequence[Upload] = ()
 ) -> Entry:
     """An answer in the mailbox; the first one acknowledges receipt (Wbk: within 7 days)."""
     nonce = _nonce(nonce)
@@ -757,7 +758,7 @@ def adviser_answer(
     return entry
 
 
-def contact_close(*, actor: Any, contact: Contact) -> Contact:
+def contact_close(*, actor: User, contact: Contact) -> Contact:
     with transaction.atomic():
         contact = _locked(contact)
         if contact.status == Contact.Status.CLOSED:
@@ -771,7 +772,7 @@ def contact_close(*, actor: Any, contact: Contact) -> Contact:
     return contact
 
 
-def contact_link_case(*, actor: Any, contact: Contact, reference: str) -> Contact:
+def contact_link_case(*, actor: User, contact: Contact, reference: str) -> Contact:
     """Link to an existing case the actor handles as an assigned adviser."""
     from cases.models import Case
     from cases.selectors import user_reads_cases
@@ -791,7 +792,7 @@ def contact_link_case(*, actor: Any, contact: Contact, reference: str) -> Contac
 
 def contact_open_case(
     *,
-    actor: Any,
+    actor: User,
     contact: Contact,
     case_type: str,
     reporter_role: str,
@@ -821,7 +822,7 @@ def contact_open_case(
 
 
 def oral_record_add(
-    *, actor: Any, contact: Contact, held_on: datetime.date | None, text: str
+    *, actor: User, contact: Contact, held_on: datetime.date | None, text: str
 ) -> OralRecord:
     held_on = rules.past_date(held_on, field="held_on")
     text = _text(text, field="text", required=True)
@@ -841,7 +842,7 @@ def oral_record_add(
     return record
 
 
-def oral_record_revise(*, actor: Any, contact: Contact, record_id: Any, text: str) -> OralRecord:
+def oral_record_revise(*, actor: User, contact: Contact, record_id: Any, text: str) -> OralRecord:
     """A new version by the adviser (after a correction); the reporter checks it again."""
     text = _text(text, field="text", required=True)
     with transaction.atomic():
@@ -867,7 +868,7 @@ def oral_record_revise(*, actor: Any, contact: Contact, record_id: Any, text: st
     return record
 
 
-def attachment_read(*, actor: Any, contact: Contact, attachment_id: Any) -> tuple[str, str, bytes]:
+def attachment_read(*, actor: User, contact: Contact, attachment_id: Any) -> tuple[str, str, bytes]:
     """(name, type, bytes) of a mailbox file; for an adviser, logged as an EXPORT."""
     attachment = Attachment.objects.filter(entry__contact=contact, pk=_uuid(attachment_id)).first()
     if attachment is None:

@@ -11,13 +11,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from reports.models import ReportBatch
 from tenants.models import Firm
 
 FIRST_YEAR = 2000
 
 
-def report_batch_request(*, firm: Firm, year: Any, actor: Any) -> ReportBatch:
+def report_batch_request(*, firm: Firm, year: Any, actor: User) -> ReportBatch:
     """Queue drafting the annual reports of `year` for every active client of the firm.
 
     Refused (nothing queued) for a year outside 2000..this year, or while a batch of the same

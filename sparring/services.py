@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from audit.models import AccessLogEntry
 from audit.services import access_log_write
 from cases.models import CaseType, Theme
@@ -121,7 +122,7 @@ def _check_identifiers(texts: Iterable[str], *, send_anyway: bool) -> bool:
     return bool(findings)
 
 
-def _require_role(actor: Any, *allowed: Role) -> Role:
+def _require_role(actor: User, *allowed: Role) -> Role:
     role = participant_role(sparring_roles(actor))
     if role is None or role not in allowed:
         raise PermissionDenied
@@ -131,7 +132,7 @@ def _require_role(actor: Any, *allowed: Role) -> Role:
 def _store_message(
     *,
     thread: Thread,
-    actor: Any,
+    actor: User,
     role: Role,
     body: str,
     uploads: list[tuple[Upload, filetypes.FileType]],
@@ -165,7 +166,7 @@ def _store_message(
 
 def thread_start(
     *,
-    actor: Any,
+    actor: User,
     subject: str,
     body: str,
     uploads: Sequence[Upload] = (),
@@ -216,7 +217,7 @@ def thread_start(
 
 def message_add(
     *,
-    actor: Any,
+    actor: User,
     thread: Thread,
     body: str,
     uploads: Sequence[Upload] = (),
@@ -265,7 +266,7 @@ def message_add(
     return message
 
 
-def _set_status(*, actor: Any, thread: Thread, status: str, verb: str) -> Thread:
+def _set_status(*, actor: User, thread: Thread, status: str, verb: str) -> Thread:
     role = _require_role(actor, Role.INTERNAL_ADVISER, Role.ADVISER)
     if role is Role.INTERNAL_ADVISER and thread.started_by_id != actor.pk:
         raise PermissionDenied
@@ -291,12 +292,12 @@ def _set_status(*, actor: Any, thread: Thread, status: str, verb: str) -> Thread
     return locked
 
 
-def thread_close(*, actor: Any, thread: Thread) -> Thread:
+def thread_close(*, actor: User, thread: Thread) -> Thread:
     """Close a thread: no answers until it is reopened. Idempotent."""
     return _set_status(actor=actor, thread=thread, status=Thread.Status.CLOSED, verb="closed")
 
 
-def thread_reopen(*, actor: Any, thread: Thread) -> Thread:
+def thread_reopen(*, actor: User, thread: Thread) -> Thread:
     """Reopen a closed thread. Idempotent."""
     return _set_status(actor=actor, thread=thread, status=Thread.Status.OPEN, verb="reopened")
 
@@ -330,7 +331,7 @@ def attachment_read(*, user: Any, attachment: Attachment) -> bytes:
 
 
 def thread_count_add(
-    *, actor: Any, thread: Thread, case_type: str, themes: Iterable[Theme | int | str]
+    *, actor: User, thread: Thread, case_type: str, themes: Iterable[Theme | int | str]
 ) -> SparringCount:
     """Count a thread for the annual report: the month it started, a type and themes; no content.
 

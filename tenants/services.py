@@ -33,7 +33,7 @@ from tenants.models import (
     FirmMembership,
     RoleOffer,
 )
-from tenants.trail import Action, actor_label, trail_write
+from tenants.trail import Action, Actor, actor_label, trail_write
 from tenants.validators import validate_slug_label
 
 logger = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ def firm_slug_check(slug: str) -> str:
 
 def firm_create(
     *,
-    actor: Any,
+    actor: Actor,
     slug: str,
     name: str,
     anonymity_threshold: int = 5,
@@ -98,7 +98,7 @@ def firm_create(
 
 
 def firm_settings_update(
-    *, actor: Any, firm: Firm, anonymity_threshold: int, retention_months: int
+    *, actor: Actor, firm: Firm, anonymity_threshold: int, retention_months: int
 ) -> Firm:
     """Change the firm's anonymity threshold (k, never below 3) and retention after closure.
 
@@ -138,7 +138,7 @@ def firm_settings_update(
 
 def client_create(
     *,
-    actor: Any,
+    actor: Actor,
     firm: Firm,
     slug: str,
     name: str,
@@ -231,7 +231,7 @@ def _valid_country(country: Any) -> str:
     return str(country)
 
 
-def client_update(*, actor: Any, client: ClientOrganisation, **fields: Any) -> ClientOrganisation:
+def client_update(*, actor: Actor, client: ClientOrganisation, **fields: Any) -> ClientOrganisation:
     """Change a client's name, sector, size, country, contract period or status (not its address).
 
     Locks the client's row and checks the change against it, so a page loaded before an
@@ -301,7 +301,7 @@ def client_update(*, actor: Any, client: ClientOrganisation, **fields: Any) -> C
 
 
 def client_country_set(
-    *, actor: Any, client: ClientOrganisation, country: str
+    *, actor: Actor, client: ClientOrganisation, country: str
 ) -> ClientOrganisation:
     """Change the client's country (NL or BE): locked, validated, logged; see `client_update`."""
     return client_update(client=client, actor=actor, country=country)
@@ -332,7 +332,9 @@ def _clean_person(email: str, full_name: str, role: str, firm: Any, client: Any)
     return email, full_name
 
 
-def _grant(*, actor: Any, user: User, role: str, firm: Any, client: Any, detail: str = "") -> bool:
+def _grant(
+    *, actor: Actor, user: User, role: str, firm: Any, client: Any, detail: str = ""
+) -> bool:
     """Give `user` the role (and write its trail row); False if they had it already."""
     if role in FIRM_ROLES:
         created = FirmMembership.objects.get_or_create(user=user, firm=firm, role=role)[1]
@@ -354,7 +356,7 @@ def _grant(*, actor: Any, user: User, role: str, firm: Any, client: Any, detail:
 
 def user_create(
     *,
-    actor: Any,
+    actor: Actor,
     email: str,
     full_name: str = "",
     password: str | None = None,
@@ -381,7 +383,7 @@ def user_create(
 
 def person_invite(
     *,
-    actor: Any,
+    actor: Actor,
     firm: Firm,
     email: str,
     full_name: str = "",
@@ -481,7 +483,7 @@ def role_offer_answer(*, actor: User, offer_id: Any, accept: bool) -> RoleOffer:
     return offer
 
 
-def role_offer_withdraw(*, actor: Any, offer: RoleOffer) -> None:
+def role_offer_withdraw(*, actor: Actor, offer: RoleOffer) -> None:
     """The firm takes back an offer not answered yet. One trail row (as a declined offer)."""
     with transaction.atomic():
         locked = RoleOffer.objects.select_for_update().filter(pk=offer.pk).first()
@@ -522,7 +524,7 @@ def _end_assignments_now(assignments: Any) -> int:
     return count + assignments.filter(starts_on__lte=today).update(ends_on=today, ended_at=now)
 
 
-def membership_remove(*, actor: Any, firm: Firm, membership: Any) -> None:
+def membership_remove(*, actor: Actor, firm: Firm, membership: Any) -> None:
     """Take a role away: a contact person or internal adviser from one client of `firm`, or an
     adviser or firm admin from `firm` (never its last firm admin).
 
@@ -568,7 +570,7 @@ def membership_remove(*, actor: Any, firm: Firm, membership: Any) -> None:
         )
 
 
-def user_deactivate(*, actor: Any, user: User) -> None:
+def user_deactivate(*, actor: Actor, user: User) -> None:
     """Close an account everywhere (operators): no sign-in, every session and assignment ends.
 
     Memberships stay on record (the account is inactive, so they give nothing). One trail row
@@ -602,7 +604,7 @@ class SelfAccessNeedsConfirmation(ValidationError):
 
 def assignment_create(
     *,
-    actor: Any,
+    actor: Actor,
     client: ClientOrganisation,
     adviser: User,
     kind: str = Assignment.Kind.PRIMARY,
@@ -688,7 +690,7 @@ def assignment_create(
 
 
 def assignment_end(
-    *, actor: Any, assignment: Assignment, ends_on: datetime.date | None = None
+    *, actor: Actor, assignment: Assignment, ends_on: datetime.date | None = None
 ) -> Assignment:
     """End an assignment now (default: access ends at this moment, on every process and open
     session), or plan its end (`ends_on` in the future: access ends after that day).
@@ -726,7 +728,7 @@ def assignment_end(
     return locked
 
 
-def client_offboard(*, actor: Any, client: ClientOrganisation) -> ClientOrganisation:
+def client_offboard(*, actor: Actor, client: ClientOrganisation) -> ClientOrganisation:
     """Offboard a client: destroy its data keys (crypto-shredding) and drop its schema. Irreversible.
 
     With the wrapped data keys gone (the current one and any retired by a rotation), every copy

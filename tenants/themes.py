@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import unicodedata
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -33,6 +33,9 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from tenants.models import Firm, FirmTheme
+
+if TYPE_CHECKING:
+    from tenants.trail import Actor
 
 logger = logging.getLogger(__name__)
 
@@ -163,14 +166,14 @@ def _apply_everywhere_on_commit(firm_id: int) -> None:
     transaction.on_commit(dispatch)
 
 
-def _trail(actor: Any, firm: Firm, detail: str) -> None:
+def _trail(actor: Actor, firm: Firm, detail: str) -> None:
     from tenants.trail import Action, trail_write
 
     trail_write(actor=actor, action=Action.THEME_CHANGE, firm_id=firm.pk, detail=detail)
 
 
 def firm_theme_add(
-    *, actor: Any, firm: Firm, name: Any, submission_key: uuid.UUID | str | None = None
+    *, actor: Actor, firm: Firm, name: Any, submission_key: uuid.UUID | str | None = None
 ) -> FirmTheme:
     """Add a theme of the firm's own and apply it to every client schema after commit.
 
@@ -202,7 +205,7 @@ def firm_theme_add(
     return theme
 
 
-def firm_theme_rename(*, actor: Any, firm: Firm, theme: FirmTheme, name: Any) -> FirmTheme:
+def firm_theme_rename(*, actor: Actor, firm: Firm, theme: FirmTheme, name: Any) -> FirmTheme:
     """Rename one of the firm's own themes (its code stays); standard themes keep their names."""
     if theme.firm_id != firm.pk:
         raise ValueError("Not a theme of this firm.")
@@ -224,7 +227,7 @@ def firm_theme_rename(*, actor: Any, firm: Firm, theme: FirmTheme, name: Any) ->
     return locked
 
 
-def firm_theme_set_active(*, actor: Any, firm: Firm, theme: FirmTheme, active: bool) -> FirmTheme:
+def firm_theme_set_active(*, actor: Actor, firm: Firm, theme: FirmTheme, active: bool) -> FirmTheme:
     """Offer one of the firm's own themes for new cases again, or no longer (never deleted:
     existing cases and reports keep it)."""
     if theme.firm_id != firm.pk:
@@ -255,7 +258,7 @@ def _refuse_last(firm: Firm, code: str) -> None:
         raise ValidationError(_("At least one theme must stay available for new cases."))
 
 
-def standard_theme_set_active(*, actor: Any, firm: Firm, code: str, active: bool) -> None:
+def standard_theme_set_active(*, actor: Actor, firm: Firm, code: str, active: bool) -> None:
     """Hide a standard theme from new cases of every client of the firm, or show it again.
 
     The firm's row for it is made the first time; a standard theme without one is shown.

@@ -9,9 +9,12 @@ own transaction, once, after its checks passed: a refused change writes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from tenants.models import TrailEntry
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 Action = TrailEntry.Action
 
@@ -26,7 +29,12 @@ class Operator:
     is_authenticated: bool = False
 
 
-def actor_label(actor: Any) -> str:
+# Who changes access: a person through the site, or an operator command. Services that grant,
+# remove or widen access take `actor: Actor`.
+Actor: TypeAlias = "User | Operator"
+
+
+def actor_label(actor: Actor) -> str:
     if isinstance(actor, Operator):
         return f"operator command {actor.command}"
     return getattr(actor, "email", "") or "?"
@@ -34,7 +42,7 @@ def actor_label(actor: Any) -> str:
 
 def trail_write(
     *,
-    actor: Any,
+    actor: Actor,
     action: str,
     firm_id: int | None,
     client: Any = None,

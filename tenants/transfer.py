@@ -62,7 +62,7 @@ from tenants.models import (
     RoleOffer,
 )
 from tenants.trail import Action as TrailAction
-from tenants.trail import trail_write
+from tenants.trail import Actor, trail_write
 
 FORMAT = "vertrouwd-client-export"
 VERSION = 1
@@ -194,7 +194,7 @@ def _foreign_public_tables(cursor) -> list[tuple[str, str]]:
 # Export
 
 
-def client_export(*, actor: Any, client: ClientOrganisation, path: Path) -> TransferSummary:
+def client_export(*, actor: Actor, client: ClientOrganisation, path: Path) -> TransferSummary:
     """Write `client` (schema and public rows) to `path`, from one consistent snapshot.
 
     Refuses a schema that is not exactly at this release's migrations, and an existing `path`.
@@ -383,7 +383,7 @@ def _read_archive(path: Path, directory: Path) -> _Archive:
     return _Archive(manifest=manifest, public=public, directory=directory)
 
 
-def client_import(*, actor: Any, path: Path) -> TransferSummary:
+def client_import(*, actor: Actor, path: Path) -> TransferSummary:
     """Create the client of the export at `path` here: schema, rows and public rows.
 
     All in one transaction, verified table by table before it commits; refuses (TransferError,

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from audit.models import AccessLogEntry
 from audit.services import access_log_write
 from tenants.current import current_client
@@ -81,7 +82,7 @@ def register_applies() -> bool:
 
 def declaration_add(
     *,
-    actor: Any,
+    actor: User,
     declared_on: datetime.date | None,
     kind: str,
     outsider: str,
