@@ -291,13 +291,13 @@ def outbox_client_forget(*, client_id: int) -> int:
 def outbox_prune(*, keep_days: int = KEEP_DAYS) -> int:
     """Delete sent, dropped and failed e-mails older than `keep_days`; pending rows stay.
 
-    Returns how many were deleted. A kind whose rows others point at (sparring's digest
-    notices) keeps what it needs by its own foreign keys.
+    Returns how many were deleted; rows pointing at them go too (sparring's digest notices,
+    which would otherwise look unsent). A link in a pruned e-mail stops forwarding.
     """
     cutoff = timezone.now() - datetime.timedelta(days=keep_days)
-    deleted, _by_model = (
+    _total, by_model = (
         OutgoingEmail.objects.exclude(status=OutgoingEmail.Status.PENDING)
         .filter(created_at__lt=cutoff)
         .delete()
     )
-    return deleted
+    return by_model.get(OutgoingEmail._meta.label, 0)

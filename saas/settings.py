@@ -121,7 +121,7 @@ SHARED_APPS = [
     "signup",
     "reports",
     "workindex",
-    "sparring.public",  # sparring's content-free index, preferences and e-mail outbox
+    "sparring.public",  # sparring's content-free index, preferences and digest notices
     "credentials",  # advisers' credentials and internal advisers' appointments
     "intake.public",  # intake's adviser cards, short links and content-free index
     "mail",  # the e-mail outbox: every e-mail is a row here first (mail.outbox)
@@ -271,10 +271,6 @@ CELERY_BEAT_SCHEDULE = {
     "reports-signal-reminders": {
         "task": "reports.tasks.signal_reminders_dispatch",
         "schedule": crontab(hour=7, minute=30),
-    },
-    "sparring-outbox-sweep": {
-        "task": "sparring.tasks.outbox_sweep",
-        "schedule": crontab(minute="*/2"),
     },
     "sparring-digest": {
         "task": "sparring.tasks.digest_send",

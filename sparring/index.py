@@ -78,10 +78,10 @@ def unread_clear(
 
 
 def client_forget(*, client_id: int) -> None:
-    """Remove a client's index rows and its unsent notifications (offboarding)."""
-    from sparring.public.models import DigestNotice, OutboxEmail
+    """Remove a client's index rows and digest notices (offboarding; its e-mails still waiting
+    are dropped by `mail.outbox.outbox_client_forget`)."""
+    from sparring.public.models import DigestNotice
 
     ThreadIndexEntry.objects.filter(client_id=client_id).delete()
     ThreadUnread.objects.filter(client_id=client_id).delete()
     DigestNotice.objects.filter(client_id=client_id).delete()
-    OutboxEmail.objects.filter(client_id=client_id).delete()

@@ -11,10 +11,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from mail.models import OutgoingEmail
 from sparring import notifications
+from sparring.emails import MESSAGE
 from sparring.forms import PreferenceForm
 from sparring.my_day import firm_thread_stats, sparring_my_day, thread_url
-from sparring.public.models import OutboxEmail
 from tenants.access import Role, allow, verified
 from tenants.models import Domain
 
@@ -58,10 +59,8 @@ def notification_open(request: HttpRequest, email_id: uuid.UUID) -> HttpResponse
     The thread's own page checks access again: an adviser whose assignment ended gets a 404.
     """
     email = (
-        OutboxEmail.objects.filter(
-            pk=email_id, recipient=request.user, kind=OutboxEmail.Kind.MESSAGE
-        )
-        .values("client_id", "thread_id")
+        OutgoingEmail.objects.filter(pk=email_id, recipient=request.user, kind=MESSAGE)
+        .values("client_id", "params__thread")
         .first()
     )
     domain = (
@@ -73,4 +72,4 @@ def notification_open(request: HttpRequest, email_id: uuid.UUID) -> HttpResponse
     )
     if email is None or domain is None:
         return redirect("home")
-    return redirect(thread_url(domain=domain, thread_id=email["thread_id"], request=request))
+    return redirect(thread_url(domain=domain, thread_id=email["params__thread"], request=request))

@@ -6,6 +6,8 @@ and an account closed in the meantime gets nothing. None of them carries text so
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import EmailMessage
@@ -20,6 +22,9 @@ from mail.models import OutgoingEmail
 from saas.hosts import console_url
 from tenants.models import FirmMembership
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 INVITATION = "tenants.invitation"
 ROLE_OFFER = "tenants.role_offer"
 SELF_ACCESS = "tenants.self_access"
@@ -30,12 +35,12 @@ def console_link(name: str, **kwargs: str) -> str:
     return console_url(reverse(name, urlconf=settings.PUBLIC_SCHEMA_URLCONF, kwargs=kwargs or None))
 
 
-def invitation_link(user: object) -> str:
+def invitation_link(user: User) -> str:
     """The set-password link of an invitation, with a token made now."""
     return console_link(
         "accounts:invitation_accept",
-        uidb64=urlsafe_base64_encode(force_bytes(user.pk)),  # type: ignore[attr-defined]
-        token=default_token_generator.make_token(user),  # type: ignore[arg-type]
+        uidb64=urlsafe_base64_encode(force_bytes(user.pk)),
+        token=default_token_generator.make_token(user),
     )
 
 

@@ -131,13 +131,17 @@ def sparring_objects(client: ClientOrganisation) -> dict[str, Any]:
     """Ids of the cast's sparring thread and attachment in `client` (read in its schema)."""
     from django_tenants.utils import tenant_context
 
+    from mail.models import OutgoingEmail
     from sparring.models import Attachment, Thread
-    from sparring.public.models import OutboxEmail
 
     with tenant_context(client):
         thread = Thread.objects.order_by("created_at").first()
         attachment = Attachment.objects.filter(message__thread=thread).first()
-    email = OutboxEmail.objects.filter(client=client).order_by("created_at").first()
+    email = (
+        OutgoingEmail.objects.filter(client=client, kind="sparring.message")
+        .order_by("created_at")
+        .first()
+    )
     return {
         "thread_id": thread.pk if thread else None,
         "attachment_id": attachment.pk if attachment else None,

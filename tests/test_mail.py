@@ -224,12 +224,11 @@ def test_failures_back_off_and_end_as_failed(cast, settings):
 
 
 def test_only_the_outbox_hands_e_mail_to_a_mail_backend():
-    """No module sends e-mail itself: every e-mail is an outbox row (sparring has an outbox of
-    its own, listed here until it moves onto `mail`)."""
+    """No module sends e-mail itself: every e-mail is an outbox row."""
     import re
     from pathlib import Path
 
-    senders = {"mail/outbox.py", "sparring/notifications.py"}
+    senders = {"mail/outbox.py"}
     call = re.compile(r"(?<!def )\b(send_mail|get_connection|send_mass_mail|mail_admins)\(")
     root = Path(settings.BASE_DIR)
     found = {

@@ -25,6 +25,8 @@ from django_tenants.utils import tenant_context
 
 from audit.models import AccessLogEntry
 from cases.models import Theme
+from mail import outbox
+from mail.models import OutgoingEmail
 from saas.celery import app
 from sparring import index, notifications, services
 from sparring.models import Attachment, Message, SparringCount, Thread
@@ -32,7 +34,6 @@ from sparring.my_day import firm_thread_stats, sparring_my_day
 from sparring.public.models import (
     DigestNotice,
     NotificationPreference,
-    OutboxEmail,
     ThreadIndexEntry,
     ThreadUnread,
 )
@@ -77,7 +78,7 @@ def _state(organisation) -> dict[str, int]:
         }
     return {
         **tenant,
-        "outbox": OutboxEmail.objects.count(),
+        "outbox": OutgoingEmail.objects.count(),
         "notices": DigestNotice.objects.count(),
         "index": ThreadIndexEntry.objects.count(),
         "unread": ThreadUnread.objects.count(),
@@ -162,7 +163,9 @@ def test_internal_adviser_starts_a_thread_and_both_external_advisers_hear_of_it(
         "backup@acme.test",
     ]
     assert set(
-        OutboxEmail.objects.filter(thread_id=thread.pk).values_list("recipient_id", "status")
+        OutgoingEmail.objects.filter(params__thread=str(thread.pk)).values_list(
+            "recipient_id", "status"
+        )
     ) == {(cast.adviser_a.pk, "sent"), (cast.adviser_a_backup.pk, "sent")}
 
 
@@ -687,11 +690,11 @@ def test_no_email_holds_content_or_names(cast, django_capture_on_commit_callback
             assert secret not in raw, (secret, message.to)
         for value in forbidden_in_text:
             assert value not in text, (value, message.to)
-        assert message.extra_headers["Message-ID"].startswith("<sparring.")
+        assert message.extra_headers["Message-ID"].startswith("<mail.")
     by_recipient = {message.to[0]: message for message in mail.outbox}
     immediate = by_recipient["adviser@acme.test"]
     new_thread_id = thread_path.strip("/").split("/")[-1]
-    email = OutboxEmail.objects.get(recipient=cast.adviser_a, thread_id=new_thread_id)
+    email = OutgoingEmail.objects.get(recipient=cast.adviser_a, params__thread=new_thread_id)
     assert immediate.subject == "Vertrouwd: a new sparring message"
     assert f"http://{settings.BASE_DOMAIN}/sparring/open/{email.pk}/" in immediate.body
     digest = by_recipient["backup@acme.test"]
@@ -701,7 +704,7 @@ def test_no_email_holds_content_or_names(cast, django_capture_on_commit_callback
 
 def test_the_link_in_an_email_forwards_only_its_recipient(cast):
     thread = _cast_thread(cast)
-    email = OutboxEmail.objects.get(thread_id=thread.pk, recipient=cast.adviser_a)
+    email = OutgoingEmail.objects.get(params__thread=str(thread.pk), recipient=cast.adviser_a)
 
     own = _http(cast.adviser_a).get(f"/sparring/open/{email.pk}/")
     other = _http(cast.adviser_a_backup).get(f"/sparring/open/{email.pk}/")
@@ -736,7 +739,7 @@ def test_digest_readers_get_one_email_a_day_instead(cast, django_capture_on_comm
     assert digest.subject == "Vertrouwd: new sparring messages today"
     assert "There are new messages in 1 sparring thread." in digest.body
     assert DigestNotice.objects.filter(recipient=cast.adviser_a, email__isnull=True).count() == 0
-    assert OutboxEmail.objects.get(pk=first[0]).status == "sent"
+    assert OutgoingEmail.objects.get(pk=first[0]).status == "sent"
 
 
 def test_sending_an_outbox_email_twice_sends_it_once(cast, django_capture_on_commit_callbacks):
@@ -745,27 +748,35 @@ def test_sending_an_outbox_email_twice_sends_it_once(cast, django_capture_on_com
         # Saved without running the commit hooks: the e-mails wait in the outbox.
         with django_capture_on_commit_callbacks(execute=False):
             services.message_add(actor=cast.internal_a1, thread=thread, body="Nog iets")
-        pending = list(OutboxEmail.objects.filter(status="pending").values_list("pk", flat=True))
-        results = [notifications.outbox_email_send(email_id=pk) for pk in pending * 2]
+        pending = list(
+            OutgoingEmail.objects.filter(kind="sparring.message", status="pending").values_list(
+                "pk", flat=True
+            )
+        )
+        results = [outbox.email_send(email_id=pk) for pk in pending * 2]
 
     assert len(pending) == 2
     assert results == ["sent", "sent", "sent", "sent"]
     assert len(mail.outbox) == 2
     assert {m.extra_headers["Message-ID"] for m in mail.outbox} == {
-        f"<sparring.{pk}@{settings.BASE_DOMAIN}>" for pk in pending
+        f"<mail.{pk}@{settings.BASE_DOMAIN}>" for pk in pending
     }
 
 
 def test_a_message_email_is_only_sent_from_its_clients_schema(cast):
     thread = _cast_thread(cast)
-    email = OutboxEmail.objects.create(
-        kind="message", recipient=cast.adviser_a, client=cast.a1, thread_id=thread.pk
+    email = OutgoingEmail.objects.create(
+        kind="sparring.message",
+        key="schema",
+        recipient=cast.adviser_a,
+        client=cast.a1,
+        params={"thread": str(thread.pk)},
     )
 
     with pytest.raises(RuntimeError):
-        notifications.outbox_email_send(email_id=email.pk)
+        outbox.email_send(email_id=email.pk)
     with tenant_context(cast.b1), pytest.raises(RuntimeError):
-        notifications.outbox_email_send(email_id=email.pk)
+        outbox.email_send(email_id=email.pk)
 
     email.refresh_from_db()
     assert (email.status, mail.outbox) == ("pending", [])
@@ -782,12 +793,12 @@ def test_with_the_broker_down_the_message_is_saved_shown_and_sent_later(
         page = http.get(f"/sparring/{thread.pk}/")
     sent_while_down = len(mail.outbox)
     waiting = set(
-        OutboxEmail.objects.filter(thread_id=thread.pk, status="pending").values_list(
+        OutgoingEmail.objects.filter(params__thread=str(thread.pk), status="pending").values_list(
             "recipient_id", "status"
         )
     )
     with django_capture_on_commit_callbacks(execute=True):
-        swept = notifications.outbox_sweep(min_age_seconds=0)
+        swept = outbox.outbox_sweep(min_age_seconds=0)
 
     assert answered.status_code == 302
     assert "Ook zonder broker" in _text(page)
@@ -796,14 +807,18 @@ def test_with_the_broker_down_the_message_is_saved_shown_and_sent_later(
     assert swept == 2
     assert sorted(m.to[0] for m in mail.outbox) == ["adviser@acme.test", "backup@acme.test"]
     assert (
-        set(OutboxEmail.objects.filter(thread_id=thread.pk, status="pending").values_list("pk"))
+        set(
+            OutgoingEmail.objects.filter(
+                params__thread=str(thread.pk), status="pending"
+            ).values_list("pk")
+        )
         == set()
     )
 
 
 def test_an_email_for_someone_who_lost_access_is_dropped(cast, django_capture_on_commit_callbacks):
     thread = _cast_thread(cast)
-    earlier = set(OutboxEmail.objects.values_list("pk", flat=True))
+    earlier = set(OutgoingEmail.objects.values_list("pk", flat=True))
     with tenant_context(cast.a1):
         # Committed hooks do not run here (no capture): the e-mails wait in the outbox.
         services.message_add(actor=cast.internal_a1, thread=thread, body="Nog een vraag")
@@ -812,10 +827,10 @@ def test_an_email_for_someone_who_lost_access_is_dropped(cast, django_capture_on
     )
 
     with django_capture_on_commit_callbacks(execute=True):
-        notifications.outbox_sweep(min_age_seconds=0)
+        outbox.outbox_sweep(min_age_seconds=0)
 
     statuses = dict(
-        OutboxEmail.objects.exclude(pk__in=earlier).values_list("recipient_id", "status")
+        OutgoingEmail.objects.exclude(pk__in=earlier).values_list("recipient_id", "status")
     )
     assert statuses == {cast.adviser_a.pk: "sent", cast.adviser_a_backup.pk: "dropped"}
     assert [m.to for m in mail.outbox] == [["adviser@acme.test"]]
@@ -823,23 +838,28 @@ def test_an_email_for_someone_who_lost_access_is_dropped(cast, django_capture_on
 
 def test_sweeper_leaves_young_and_backed_off_rows_alone(cast):
     thread = _cast_thread(cast)
-    young = OutboxEmail.objects.create(
-        kind="message", recipient=cast.adviser_a, client=cast.a1, thread_id=thread.pk
-    )
-    later = OutboxEmail.objects.create(
-        kind="message",
+    young = OutgoingEmail.objects.create(
+        kind="sparring.message",
+        key="young",
         recipient=cast.adviser_a,
         client=cast.a1,
-        thread_id=thread.pk,
+        params={"thread": str(thread.pk)},
+    )
+    later = OutgoingEmail.objects.create(
+        kind="sparring.message",
+        key="later",
+        recipient=cast.adviser_a,
+        client=cast.a1,
+        params={"thread": str(thread.pk)},
         created_at=timezone.now() - datetime.timedelta(hours=1),
         next_attempt_at=timezone.now() + datetime.timedelta(minutes=10),
     )
 
-    swept = notifications.outbox_sweep(min_age_seconds=60)
+    swept = outbox.outbox_sweep(min_age_seconds=60)
 
     assert swept == 0
     assert set(
-        OutboxEmail.objects.filter(pk__in=[young.pk, later.pk]).values_list("status", flat=True)
+        OutgoingEmail.objects.filter(pk__in=[young.pk, later.pk]).values_list("status", flat=True)
     ) == {"pending"}
 
 
@@ -924,13 +944,14 @@ def test_offboarding_a_client_forgets_its_threads_and_unsent_emails(cast):
     thread = _cast_thread(cast)
     with tenant_context(cast.a1):
         services.message_add(actor=cast.internal_a1, thread=thread, body="Nog niet verstuurd")
-    assert OutboxEmail.objects.filter(client=cast.a1, status="pending").count() == 2
+    assert OutgoingEmail.objects.filter(client=cast.a1, status="pending").count() == 2
 
     tenant_services.client_offboard(actor=cast.admin_a, client=cast.a1)
 
     assert not ThreadIndexEntry.objects.filter(client=cast.a1).exists()
     assert not ThreadUnread.objects.filter(client=cast.a1).exists()
-    assert not OutboxEmail.objects.filter(client=cast.a1).exists()
+    assert not OutgoingEmail.objects.filter(client=cast.a1, status="pending").exists()
+    assert OutgoingEmail.objects.filter(client=cast.a1, status="dropped").count() == 2
     assert sparring_my_day(cast.adviser_a, firm=cast.acme) == []
     assert ThreadIndexEntry.objects.filter(client=cast.b1).count() == 1
 
@@ -938,8 +959,9 @@ def test_offboarding_a_client_forgets_its_threads_and_unsent_emails(cast):
 def test_old_sent_emails_are_pruned_with_their_notices_pending_ones_never(cast):
     thread = _cast_thread(cast)
     long_ago = timezone.now() - datetime.timedelta(days=91)
-    old_digest = OutboxEmail.objects.create(
-        kind="digest",
+    old_digest = OutgoingEmail.objects.create(
+        kind="sparring.digest",
+        key="old",
         recipient=cast.adviser_a,
         status="sent",
         sent_at=long_ago,
@@ -948,21 +970,22 @@ def test_old_sent_emails_are_pruned_with_their_notices_pending_ones_never(cast):
     notice = DigestNotice.objects.create(
         recipient=cast.adviser_a, client=cast.a1, thread_id=thread.pk, email=old_digest
     )
-    old_pending = OutboxEmail.objects.create(
-        kind="message",
+    old_pending = OutgoingEmail.objects.create(
+        kind="sparring.message",
+        key="old",
         recipient=cast.adviser_a,
         client=cast.a1,
-        thread_id=thread.pk,
+        params={"thread": str(thread.pk)},
         created_at=long_ago,
     )
     recent = set(
-        OutboxEmail.objects.exclude(pk__in=[old_digest.pk, old_pending.pk]).values_list("pk")
+        OutgoingEmail.objects.exclude(pk__in=[old_digest.pk, old_pending.pk]).values_list("pk")
     )
 
-    pruned = notifications.outbox_prune()
+    pruned = outbox.outbox_prune()
 
     assert pruned == 1
-    assert not OutboxEmail.objects.filter(pk=old_digest.pk).exists()
+    assert not OutgoingEmail.objects.filter(pk=old_digest.pk).exists()
     assert not DigestNotice.objects.filter(pk=notice.pk).exists()
-    assert OutboxEmail.objects.filter(pk=old_pending.pk, status="pending").exists()
-    assert set(OutboxEmail.objects.exclude(pk=old_pending.pk).values_list("pk")) == recent
+    assert OutgoingEmail.objects.filter(pk=old_pending.pk, status="pending").exists()
+    assert set(OutgoingEmail.objects.exclude(pk=old_pending.pk).values_list("pk")) == recent

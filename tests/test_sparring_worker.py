@@ -20,9 +20,9 @@ import pytest
 from django.conf import settings
 from django_tenants.utils import tenant_context
 
+from mail.models import OutgoingEmail
+from mail.tasks import email_send, email_sweep
 from sparring import services
-from sparring.public.models import OutboxEmail
-from sparring.tasks import outbox_send, outbox_sweep
 from tests.live import create_firm, remove_firm
 from tests.mail_worker import (
     TASK_SECONDS,
@@ -42,7 +42,7 @@ BODY = "De leidinggevende grijpt niet in, wat raden jullie aan?"
 
 
 def _status(email_id) -> str:
-    return OutboxEmail.objects.values_list("status", flat=True).get(pk=email_id)
+    return OutgoingEmail.objects.values_list("status", flat=True).get(pk=email_id)
 
 
 @pytest.mark.broker
@@ -63,7 +63,7 @@ def test_a_worker_killed_while_sending_leads_to_exactly_one_email(committed_db, 
         with publish_to(queue), tenant_context(live.clients["zorg"]):
             # Commits, then queues the e-mail for the worker (on commit).
             thread = services.thread_start(actor=live.users["intern"], subject=SUBJECT, body=BODY)
-        outbox = OutboxEmail.objects.get(thread_id=thread.pk)
+        outbox = OutgoingEmail.objects.get(params__thread=str(thread.pk))
 
         # Given a worker inside the mail backend, holding the claimed row ...
         wait_for(
@@ -82,7 +82,7 @@ def test_a_worker_killed_while_sending_leads_to_exactly_one_email(committed_db, 
         hold.unlink()
         workers.append(start_worker(queue=queue, directory=tmp_path, number=2, stage=stage))
         with publish_to(queue) as broker:
-            outbox_sweep.apply_async(
+            email_sweep.apply_async(
                 kwargs={"min_age_seconds": 0}, headers={"_schema_name": "public"}, connection=broker
             )
         wait_for(
@@ -95,7 +95,7 @@ def test_a_worker_killed_while_sending_leads_to_exactly_one_email(committed_db, 
         assert files_after_kill == (1 if stage == "after" else 0)
         assert len(files) == 1, [file.name for file in files]
         message = email.message_from_bytes(files[0].read_bytes(), policy=policy.default)
-        message_id = f"<sparring.{outbox.pk}@{settings.BASE_DOMAIN}>"
+        message_id = f"<mail.{outbox.pk}@{settings.BASE_DOMAIN}>"
         assert str(message["Message-ID"]).strip() == message_id
         assert message["To"] == live.users["adviseur"].email
         # handed to the backend twice when the kill came after writing (same Message-ID), once
@@ -112,12 +112,12 @@ def test_a_worker_killed_while_sending_leads_to_exactly_one_email(committed_db, 
 
         # and a late duplicate of the task (a redelivery) and another sweep send nothing more.
         with publish_to(queue) as broker:
-            duplicate = outbox_send.apply_async(
+            duplicate = email_send.apply_async(
                 args=[str(outbox.pk)],
                 headers={"_schema_name": live.clients["zorg"].schema_name},
                 connection=broker,
             )
-            outbox_sweep.apply_async(
+            email_sweep.apply_async(
                 kwargs={"min_age_seconds": 0}, headers={"_schema_name": "public"}, connection=broker
             )
         wait_for(

@@ -4,16 +4,14 @@
   last moved, and which external advisers have not read the newest message. An adviser's "my
   day" and the console read this instead of every client's schema.
 - `NotificationPreference`: an adviser's choice between an e-mail per message and a daily digest.
-- `OutboxEmail` / `DigestNotice`: the transactional outbox of notification e-mails. Rows are
-  written in the same transaction as the message (the public and the tenant schema are one
-  database), so a saved message always has its notifications, whatever the broker does.
+- `DigestNotice`: a new message an adviser who chose the daily digest will hear about; the
+  e-mails themselves are rows of the mail outbox (`sparring.emails`), written in the same
+  transaction as the message (the public and the tenant schema are one database).
 
 `sparring.services` keeps all of this in step with the threads, in the same transaction.
 """
 
 from __future__ import annotations
-
-import uuid
 
 from django.conf import settings
 from django.db import models
@@ -84,61 +82,6 @@ class NotificationPreference(models.Model):
         return f"{self.user_id}: {self.mode}"
 
 
-class OutboxEmail(models.Model):
-    """One notification e-mail to send; its id is the e-mail's Message-ID (idempotent sending)."""
-
-    class Kind(models.TextChoices):
-        MESSAGE = "message", _("New message")
-        DIGEST = "digest", _("Daily digest")
-
-    class Status(models.TextChoices):
-        PENDING = "pending", _("Pending")
-        SENT = "sent", _("Sent")
-        # The recipient lost access (assignment ended, account closed) before it went out.
-        DROPPED = "dropped", _("Dropped")
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
-    )
-    # For MESSAGE: where the thread lives (the send task runs in that client's schema).
-    client = models.ForeignKey(
-        ClientOrganisation, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
-    )
-    thread_id = models.UUIDField(null=True, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default="pending")
-    created_at = models.DateTimeField(default=timezone.now)
-    # Not before this moment (backoff after a failed attempt); the sweeper respects it.
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    attempts = models.PositiveIntegerField(default=0)
-    # The exception class of the last failure, never a message text (it could quote content).
-    last_error = models.CharField(max_length=100, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        indexes = [
-            models.Index(
-                fields=["next_attempt_at"],
-                condition=Q(status="pending"),
-                name="sparring_outbox_pending_idx",
-            ),
-        ]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(kind="digest") | Q(client__isnull=False, thread_id__isnull=False),
-                name="sparring_outbox_message_has_thread",
-            ),
-            models.CheckConstraint(
-                condition=~Q(status="sent") | Q(sent_at__isnull=False),
-                name="sparring_outbox_sent_has_time",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.kind} e-mail {self.pk} to {self.recipient_id} ({self.status})"
-
-
 class DigestNotice(models.Model):
     """A new message an adviser who chose the daily digest will hear about in the next digest."""
 
@@ -150,7 +93,12 @@ class DigestNotice(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     # Set when a digest e-mail takes this notice (in the same transaction as the e-mail row).
     email = models.ForeignKey(
-        OutboxEmail, on_delete=models.SET_NULL, null=True, blank=True, related_name="notices"
+        # The digest e-mail that carried it; pruning that row (mail.outbox) deletes its notices.
+        "mail.OutgoingEmail",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
     )
 
     class Meta:

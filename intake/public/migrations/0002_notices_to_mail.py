@@ -27,6 +27,9 @@ def pending_to_mail(apps, schema_editor):
         ],
         ignore_conflicts=True,
     )
+    # Check the copied rows' deferred foreign keys now: the schema changes below cannot run
+    # with pending trigger events.
+    schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 class Migration(migrations.Migration):
