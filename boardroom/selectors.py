@@ -216,10 +216,12 @@ def year_publications(
 
 def shown_totals_current(today: datetime.date | None = None) -> list[int]:
     """Every total the current client's readers were shown in the released figures of this and
-    last year (row and column totals of every table), for the text check's percentage rule.
+    last year (row and column totals of every table, every year to date), for the text check's
+    percentage rule.
     Reads the releases that exist; checking a text never makes one."""
     from django.utils import timezone
 
+    from reports.frames import YTD_SUFFIX
     from reports.models import FigureRelease
     from reports.releases import last_due_quarter
     from tenants.current import current_client
@@ -238,9 +240,10 @@ def shown_totals_current(today: datetime.date | None = None) -> list[int]:
         newest[year] = published
     totals: set[int] = set()
     for published in newest.values():
-        for table in Publication.from_json(published).tables.values():
+        for key, table in Publication.from_json(published).tables.items():
+            year_to_date = key.endswith(YTD_SUFFIX)  # every cell of it is a running total
             for (row, column), (value, status) in table._cells.items():  # type: ignore[attr-defined]
-                if status == "shown" and TOTAL in (row, column):
+                if status == "shown" and (year_to_date or TOTAL in (row, column)):
                     totals.add(int(value))
     return sorted(totals)
 
