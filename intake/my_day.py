@@ -1,5 +1,5 @@
 """The intake part of an adviser's "my day": open contacts they handle, from the public index
-(two queries, no tenant schema): received day, Wbk deadlines, whether an answer is owed."""
+(four queries, no tenant schema): received day, Wbk deadlines, whether an answer is owed."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
 from intake.public.models import IntakeIndexEntry
 from saas import hosts
-from tenants.models import Assignment, ClientOrganisation, Domain
+from tenants.models import Domain, Firm
+from workindex.selectors import assigned_clients
 
 
 @dataclass(frozen=True)
@@ -41,14 +41,21 @@ def contact_url(domain: str, contact_id: uuid.UUID, request: HttpRequest | None 
     return hosts.absolute_url(domain, path, request)
 
 
-def intake_my_day(user: Any, *, request: HttpRequest | None = None) -> list[IntakeItem]:
-    day = timezone.localdate()
-    clients = (
-        Assignment.objects.filter(adviser=user, starts_on__lte=day)
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day))
-        .filter(client__status=ClientOrganisation.Status.ACTIVE)
-        .values("client_id")
-    )
+def intake_my_day(
+    user: Any,
+    *,
+    firm: Firm | None,
+    request: HttpRequest | None = None,
+    day: datetime.date | None = None,
+) -> list[IntakeItem]:
+    """Open contacts `user` handles at the clients of `firm` they are assigned to now (the
+    rule the other halves of "my day" use: `workindex.selectors.assigned_clients`)."""
+    if firm is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return []
+    assigned = assigned_clients(user=user, firm=firm, day=day or timezone.localdate())
+    clients = [client.pk for client, _kind in assigned]
+    if not clients:
+        return []
     entries = list(
         IntakeIndexEntry.objects.filter(handler_id=user.pk, client_id__in=clients)
         .select_related("client")

@@ -202,9 +202,8 @@ def handler_for(
     day = day or timezone.localdate()
     ids = {user.pk for user in advisers_of_client(day=day)} - {excluded}
     ordered = (
-        Assignment.objects.filter(client_id=client.client_id, adviser_id__in=ids)
-        .filter(starts_on__lte=day)
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day))
+        Assignment.objects.in_force(day)
+        .filter(client_id=client.client_id, adviser_id__in=ids)
         .order_by("kind", "starts_on", "pk")  # "backup" < "primary": reversed below
         .values_list("adviser_id", "kind")
     )

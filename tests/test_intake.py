@@ -603,6 +603,27 @@ def test_adviser_card_photo_is_reencoded_without_exif_and_shown_only_for_this_cl
     )
 
 
+def test_my_day_forgets_contacts_of_an_assignment_ended_by_hand_and_of_other_firms(cast):
+    """The intake half of "my day" asks the rule the others ask (assigned_clients): an
+    assignment ended now ("end now" sets ended_at) hides the client's contacts at once."""
+    from intake.my_day import intake_my_day
+    from tenants.models import Assignment
+
+    receipt = _submit(cast)
+    console = Client(HTTP_HOST=settings.BASE_DOMAIN)
+    sign_in(console, cast.adviser_a)
+    link = f"/intake/work/{receipt.contact.pk}/"
+    assert link in console.get("/console/my-day/").content.decode()
+    assert intake_my_day(cast.adviser_a, firm=cast.bravo) == []  # another firm's page
+
+    Assignment.objects.filter(adviser=cast.adviser_a, client=cast.a1).update(
+        ended_at=timezone.now()
+    )
+
+    assert link not in console.get("/console/my-day/").content.decode()
+    assert intake_my_day(cast.adviser_a, firm=cast.acme) == []
+
+
 def test_my_day_lists_the_handlers_contacts_with_deadlines(cast):
     receipt = _submit(cast)
     console = Client(HTTP_HOST=settings.BASE_DOMAIN)

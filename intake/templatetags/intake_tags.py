@@ -14,4 +14,8 @@ register = template.Library()
 @register.inclusion_tag("intake/_my_day.html", takes_context=True)
 def intake_my_day_section(context: dict[str, Any]) -> dict[str, Any]:
     request = context["request"]
-    return {"intake_items": intake_my_day(request.user, request=request)}
+    return {
+        "intake_items": intake_my_day(
+            request.user, firm=getattr(request, "firm", None), request=request
+        )
+    }
