@@ -118,11 +118,11 @@ def billable_clients(*, firm: Firm) -> list[ClientOrganisation]:
         for contract in ClientContract.objects.filter(client__in=clients)
     }
     for client in clients:
-        client.billing_contract = contracts.get(client.pk)  # type: ignore[attr-defined]
+        client.billing_contract = contracts.get(client.pk)
     return clients
 
 
-def _time_entry_model():  # type: ignore[no-untyped-def]
+def _time_entry_model():
     if not apps.is_installed("cases"):
         return None
     try:

@@ -209,4 +209,5 @@ def handler_for(
     )
     primaries = [pk for pk, kind in ordered if kind == "primary"]
     others = [pk for pk, _kind in ordered]
-    return (primaries or others or [None])[0]
+    candidates = primaries or others
+    return candidates[0] if candidates else None

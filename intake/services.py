@@ -231,7 +231,7 @@ def _notify(contact: Contact, *, kind: str, recipient_id: int | None = None) -> 
     )
 
 
-def _log(actor: User | None, action: str, contact: Contact, detail: str = "") -> None:
+def _log(actor: User | ReporterActor, action: str, contact: Contact, detail: str = "") -> None:
     access_log_write(
         actor=actor,
         action=action,

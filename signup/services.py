@@ -15,7 +15,7 @@ import re
 import unicodedata
 import uuid
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.cache import caches
@@ -36,7 +36,7 @@ from tenants.trail import Operator
 
 logger = logging.getLogger(__name__)
 
-FIRM_NAME_MAX = Firm._meta.get_field("name").max_length
+FIRM_NAME_MAX = cast(int, Firm._meta.get_field("name").max_length)  # a CharField: always set
 FULL_NAME_MAX = 150
 SLUG_MAX = 40
 # First key of pg_advisory_xact_lock(int, int); the second is the e-mail address's hash.

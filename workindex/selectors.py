@@ -131,8 +131,8 @@ def my_day(
     rows = {
         client.pk: ClientDay(
             client=client,
-            url=hosts.absolute_url(host_of[client.pk], "/cases/", request)
-            if host_of[client.pk]
+            url=hosts.absolute_url(host, "/cases/", request)
+            if (host := host_of[client.pk])
             else "",
             kind=kind,
         )
@@ -187,9 +187,13 @@ def my_day(
     day.due.sort(key=lambda item: (item.due_on, item.client.name, item.reference))
     day.due_cases_listed = len(urgent)
     day.due_cases_total = due_entries.count()
-    for entry in mine.order_by("-opened_on", "-id")[:MAX_RECENT_CASES]:
+    for recent in mine.order_by("-opened_on", "-id")[:MAX_RECENT_CASES]:
         day.recent.append(
-            (by_id[entry.client_id], entry, urls(host_of[entry.client_id], entry.case_reference))
+            (
+                by_id[recent.client_id],
+                recent,
+                urls(host_of[recent.client_id], recent.case_reference),
+            )
         )
     day.clients = list(rows.values())
     day.open_cases = sum(row.open_cases for row in day.clients)
