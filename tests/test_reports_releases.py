@@ -9,9 +9,11 @@ minus client, a new theme after a published year) as named regressions.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import itertools
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -19,7 +21,7 @@ import pytest
 from django.db import IntegrityError, InternalError, connection, transaction
 from django.db.utils import ProgrammingError
 from django_tenants.utils import tenant_context
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from boardroom import selectors
@@ -76,14 +78,14 @@ def _frames(cases: list[tuple], themes: list[tuple]) -> CaseFrames:
 
 
 @st.composite
-def histories(draw):
+def histories(draw, year: int = YEAR):
     """Cases of one year; between releases some are edited (a late case, a changed channel)."""
     count = draw(st.integers(0, 40))
     cases = []
     themes = []
     for case_id in range(1, count + 1):
         month = draw(st.integers(1, 12))
-        day = datetime.date(YEAR, month, draw(st.integers(1, 28)))
+        day = datetime.date(year, month, draw(st.integers(1, 28)))
         closed = draw(st.booleans())
         cases.append(
             [
@@ -120,7 +122,7 @@ def _knows_year_to_date(auditor: Auditor, tables, prefix: str = "") -> None:
                 )
 
 
-def _release_year(cases, themes, edits, k):
+def _release_year(cases, themes, edits, k, year: int = YEAR):
     """Release the year quarter by quarter; between releases apply the edits (changes to
     cases of any quarter, as advisers make them). Returns every release's tables and
     publication."""
@@ -138,7 +140,7 @@ def _release_year(cases, themes, edits, k):
                 )
                 themes.append((cases[-1][0], "t1"))
         frames = _frames([tuple(case) for case in cases], themes)
-        quarter = Quarter(YEAR, number)
+        quarter = Quarter(year, number)
         tables, links, sums = releases.client_tables(frames, quarter, VOCABULARY, previous_tables)
         fixed = (
             releases._fixed_from(previous_publication, tables)
@@ -253,6 +255,115 @@ def test_clients_of_one_sector_and_every_portfolio_period_pin_no_hidden_cell(his
                     auditor.shown_sum(parts, value)
                     shown += 1
     auditor.assert_safe()
+
+
+@settings(
+    max_examples=int(__import__("os").environ.get("SUPPRESSION_EXAMPLES", "40")) // 10 or 1,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    database=None,
+)
+@given(
+    clients=st.lists(
+        st.tuples(histories(year=YEAR - 1), histories(year=YEAR)), min_size=2, max_size=2
+    ),
+    k=st.integers(3, 5),
+)
+def test_two_years_of_a_sector_and_every_view_of_every_audience_pin_no_hidden_cell(clients, k):
+    """The harness of the issue: two clients of one sector, two years each released quarter by
+    quarter with case changes in between; then every view an audience can open for every period
+    the picker offers (each client's dashboard tables with the year-earlier column, which the
+    firm's admins see for every client, and the firm's portfolio). Everything shown goes to one
+    attacker (the widest audience: a contact person sees a subset)."""
+    from boardroom.dashboard import DIMENSION_TABLES
+    from reports import frames as report_frames
+    from reports.portfolio import EARLIER, RECENT, portfolio_publication
+
+    years = (YEAR - 1, YEAR)
+    auditor = Auditor(k)
+    released: dict[int, dict[int, Publication]] = {}
+    for number, per_year in enumerate(clients, start=1):
+        released[number] = {YEAR - 2: releases.pending_publication(YEAR - 2, VOCABULARY, k)}
+        for year, (cases, themes, edits) in zip(years, per_year, strict=True):
+            tables, links, publication = _release_year(cases, list(themes), edits, k, year=year)[-1]
+            prefix = f"c{number}.{year}."
+            for table in tables:
+                auditor.add_table(
+                    dataclasses.replace(table, key=prefix + table.key), publication[table.key]
+                )
+            for link in links:
+                auditor.same(
+                    auditor.cell(prefix + link.first[0], *link.first[1:]),
+                    auditor.cell(prefix + link.second[0], *link.second[1:]),
+                )
+            _knows_year_to_date(auditor, tables, prefix=prefix)
+            released[number][year] = publication
+
+    def parts(number: int, key: str, row: str, run: list[Quarter]) -> list[int]:
+        """The true quarter cells behind a figure (whatever released cells it was read from)."""
+        return [
+            auditor.cell(f"c{number}.{quarter.year}.{key}", row, quarter.label)
+            for quarter in run
+            if quarter.year in years
+        ]
+
+    quarters = [Quarter(year, number) for year in years for number in range(1, 5)]
+    views = shown = 0
+    for start, end in itertools.combinations_with_replacement(range(len(quarters)), 2):
+        period = Period(quarters[start], quarters[end])
+        runs = {"period": period.quarters, "previous": period.a_year_earlier().quarters}
+        for number, publications in released.items():
+            for key in DIMENSION_TABLES:
+                table = report_frames.period_table(publications, key, period)
+                views += 1
+                for row in map(str, table.values.index):
+                    for column, run in runs.items():
+                        value = table.shown(row, column)
+                        if value is not None:
+                            auditor.shown_sum(parts(number, key, row, run), value)
+                            shown += 1
+        figures = portfolio_publication(
+            clients={number: SimpleNamespace(sector="care") for number in released},
+            released={
+                number: {
+                    year: {
+                        key: publications[year][key]
+                        for key in ("cases_by_type", "themes", "cases_by_type_ytd", "themes_ytd")
+                    }
+                    for year in years
+                }
+                for number, publications in released.items()
+            },
+            period=period,
+            k=k,
+            open_cases={},
+            minutes={},
+        )
+        views += 1
+        run = period.quarters
+        half = len(run) // 2 if len(run) > 1 else 0
+        halves = {EARLIER: run[:half], RECENT: run[half:], TOTAL: run}
+        for number in released:
+            for column, of in halves.items():
+                value = figures["per_client"].shown(str(number), column)
+                if value is not None and of:
+                    auditor.shown_sum(parts(number, "cases_by_type", TOTAL, of), value)
+                    shown += 1
+        for theme in VOCABULARY.theme:
+            value = figures["themes_by_sector"].shown("care", theme)
+            if value is not None:
+                auditor.shown_sum(
+                    [cell for number in released for cell in parts(number, "themes", theme, run)],
+                    value,
+                )
+                shown += 1
+    attacked = auditor.assert_safe()
+    assert views == 36 * (len(DIMENSION_TABLES) * 2 + 1)
+    note(f"{views} views, {shown} shown figures, {attacked} hidden cells attacked, none pinned")
+    report = __import__("os").environ.get("HARNESS_REPORT")
+    if report:  # bench/attack.py: a longer run, its numbers summed
+        with open(report, "a") as out:
+            out.write(json.dumps({"views": views, "shown": shown, "attacked": attacked}) + "\n")
 
 
 def test_fixed_cells_keep_their_marks_and_are_never_complements():
