@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -50,6 +50,7 @@ from mail.outbox import email_enqueue
 from sparring import filetypes
 from tenants import crypto
 from tenants.current import current_client_organisation
+from tenants.schemas import current_schema
 
 MAX_ATTACHMENTS = 5
 SESSION_MINUTES = 30
@@ -80,6 +81,7 @@ class ReporterActor:
 
 
 REPORTER = ReporterActor()
+NO_ROW = uuid.UUID(int=0)  # ids are random UUIDs (uuid4 never makes this one)
 
 
 # --- input ---------------------------------------------------------------------------------------
@@ -178,7 +180,7 @@ def _store_entry(
         submission_digest=digest,
         created_at=now,
     )
-    schema = connection.schema_name
+    schema = current_schema()
     for name, data, file_type, cleaning in files:
         attachment = Attachment(
             entry=entry,
@@ -197,7 +199,14 @@ def _store_entry(
 
 def _index_put(contact: Contact, *, awaiting_adviser: bool) -> None:
     client = current_client()
-    if contact.status == Contact.Status.CLOSED or not contact.is_submitted:
+    acknowledgement_due, feedback_due = contact.acknowledgement_due, contact.feedback_due
+    # A submitted contact has both deadlines (set with submitted_at); a journal has neither.
+    if (
+        contact.status == Contact.Status.CLOSED
+        or not contact.is_submitted
+        or acknowledgement_due is None
+        or feedback_due is None
+    ):
         IntakeIndexEntry.objects.filter(client_id=client.client_id, contact_id=contact.pk).delete()
         return
     IntakeIndexEntry.objects.update_or_create(
@@ -206,8 +215,8 @@ def _index_put(contact: Contact, *, awaiting_adviser: bool) -> None:
         defaults={
             "handler_id": contact.handler_id,
             "received_on": timezone.localtime(contact.submitted_at).date(),
-            "acknowledgement_due_on": contact.acknowledgement_due,
-            "feedback_due_on": contact.feedback_due,
+            "acknowledgement_due_on": acknowledgement_due,
+            "feedback_due_on": feedback_due,
             "acknowledged": contact.acknowledged_at is not None,
             "awaiting_adviser": awaiting_adviser,
             "updated_at": timezone.now(),
@@ -426,7 +435,7 @@ def mailbox_open(*, raw_key: str) -> OpenMailbox:
         _count("key-failures", per_key, window)
         _count("client-failures", client.schema_name, window)
         raise KeyRefused
-    journal = keys.journal_key(key, contact.journal_salt)
+    journal = keys.journal_key(key, bytes(contact.journal_salt))
     token = keys.new_session_token()
     now = timezone.now()
     with transaction.atomic():
@@ -459,7 +468,7 @@ def mailbox_session(token: str) -> OpenMailbox | None:
     if session is None:
         return None
     try:
-        journal = keys.unwrap_for_session(session.wrapped_journal_key, token)
+        journal = keys.unwrap_for_session(bytes(session.wrapped_journal_key), token)
     except crypto.DecryptionError:
         return None
     MailboxSession.objects.filter(pk=session.pk).update(
@@ -545,12 +554,14 @@ def oral_record_respond(
     with transaction.atomic():
         record = (
             OralRecord.objects.select_for_update()
-            .filter(contact=contact, pk=_uuid(record_id))
+            .filter(contact=contact, pk=_uuid_or_nothing(record_id))
             .first()
         )
         if record is None:
             raise ValidationError(_("This record no longer exists."))
         latest = record.versions.order_by("-number").first()
+        if latest is None:  # a record is made with its first version; gone with it
+            raise ValidationError(_("This record no longer exists."))
         if approve:
             if record.state != OralRecord.State.AWAITING:
                 raise ValidationError(_("There is no new version to approve."))
@@ -578,6 +589,11 @@ def _uuid(value: Any) -> uuid.UUID | None:
         return None
 
 
+def _uuid_or_nothing(value: Any) -> uuid.UUID:
+    """For a lookup by primary key: an id that is no UUID becomes one no row has."""
+    return _uuid(value) or NO_ROW
+
+
 # --- the journal (sealed under the reporter's key) -----------------------------------------------
 
 JOURNAL_FIELDS = ("occurred_on", "what", "where", "who_saw", "felt")
@@ -587,7 +603,7 @@ def _journal_seal(data: bytes, *, key: bytes, purpose: str) -> bytes:
     return crypto.seal(data, key=key, schema_name=keys.JOURNAL_SCOPE, purpose=purpose)
 
 
-def _journal_open(data: bytes, *, key: bytes, purpose: str) -> bytes:
+def _journal_open(data: bytes | memoryview, *, key: bytes, purpose: str) -> bytes:
     return crypto.open_sealed(
         bytes(data), keys=[key], schema_name=keys.JOURNAL_SCOPE, purpose=purpose
     )[1]
@@ -653,7 +669,9 @@ def journal_read(*, mailbox: OpenMailbox) -> list[JournalView]:
 
 
 def journal_file(*, mailbox: OpenMailbox, file_id: Any) -> tuple[str, str, bytes]:
-    item = JournalFile.objects.filter(entry__contact=mailbox.contact, pk=_uuid(file_id)).first()
+    item = JournalFile.objects.filter(
+        entry__contact=mailbox.contact, pk=_uuid_or_nothing(file_id)
+    ).first()
     if item is None:
         raise ValidationError(_("This file no longer exists."))
     plain = _journal_open(item.sealed, key=mailbox.journal_key, purpose=item.purpose())
@@ -848,12 +866,14 @@ def oral_record_revise(*, actor: User, contact: Contact, record_id: Any, text: s
     with transaction.atomic():
         record = (
             OralRecord.objects.select_for_update()
-            .filter(contact=contact, pk=_uuid(record_id))
+            .filter(contact=contact, pk=_uuid_or_nothing(record_id))
             .first()
         )
         if record is None:
             raise ValidationError(_("This record no longer exists."))
         latest = record.versions.order_by("-number").first()
+        if latest is None:  # a record is made with its first version; gone with it
+            raise ValidationError(_("This record no longer exists."))
         OralRecordVersion.objects.create(
             record=record,
             number=latest.number + 1,
@@ -868,13 +888,17 @@ def oral_record_revise(*, actor: User, contact: Contact, record_id: Any, text: s
     return record
 
 
-def attachment_read(*, actor: User, contact: Contact, attachment_id: Any) -> tuple[str, str, bytes]:
+def attachment_read(
+    *, actor: User | ReporterActor, contact: Contact, attachment_id: Any
+) -> tuple[str, str, bytes]:
     """(name, type, bytes) of a mailbox file; for an adviser, logged as an EXPORT."""
-    attachment = Attachment.objects.filter(entry__contact=contact, pk=_uuid(attachment_id)).first()
+    attachment = Attachment.objects.filter(
+        entry__contact=contact, pk=_uuid_or_nothing(attachment_id)
+    ).first()
     if attachment is None:
         raise ValidationError(_("This file no longer exists."))
     data = crypto.decrypt_bytes(
-        bytes(attachment.content), schema_name=connection.schema_name, purpose=attachment.purpose()
+        bytes(attachment.content), schema_name=current_schema(), purpose=attachment.purpose()
     )
     if actor is not REPORTER:
         _log(actor, Action.EXPORT, contact, "attachment")
