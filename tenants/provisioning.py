@@ -23,7 +23,7 @@ cost is per relation of the template (about 100 ms of server CPU for 17 tables a
 and does not grow with the number of tenants.
 Only shared advisory locks are taken while cloning, so concurrent creations proceed in parallel;
 rebuilding the template takes the exclusive lock.
-`tests/test_provisioning.py` checks that a clone is identical, object by object, to a schema
+`tests/test_tenants_provisioning.py` checks that a clone is identical, object by object, to a schema
 built by running the migrations.
 """
 

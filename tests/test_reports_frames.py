@@ -2,7 +2,7 @@
 
 Random cases over two years go through the same path as a client's dashboard and annual report
 (`frames_of_year` -> `year_publication`, then `period_table` / `years_table` views). The
-independent auditor of tests/test_suppression.py then gets everything a reader sees — both
+independent auditor of tests/test_reports_suppression.py then gets everything a reader sees — both
 years' tables with their totals and links, and every number the period views show — and
 proves each hidden cell keeps two or more possible values.
 """
@@ -20,7 +20,7 @@ from reports import frames as report_frames
 from reports.frames import PERIOD, PREVIOUS, CaseFrames, Vocabulary, frame_from_rows
 from reports.periods import Period, Quarter, period_make, period_parse
 from reports.suppression import TOTAL, Publication, Status, Table, suppress
-from tests.test_suppression import PROPERTY, Auditor
+from tests.test_reports_suppression import PROPERTY, Auditor
 
 VOCABULARY = Vocabulary(
     case_type=["undesirable_behaviour", "integrity"],

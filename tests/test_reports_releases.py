@@ -1,7 +1,7 @@
 """Figures that stay anonymous over time and across views: the release ledger.
 
 An attacker is a reader who keeps everything shown and solves integer programs over it (the
-independent `Auditor` of test_suppression.py). Releases are made once per client quarter and
+independent `Auditor` of test_reports_suppression.py). Releases are made once per client quarter and
 never change, so everything any audience is shown is implied by the ledger; these tests check
 that, and the attacks that worked before the ledger (before/after, overlapping periods, sector
 minus client, a new theme after a published year) as named regressions.
@@ -34,7 +34,7 @@ from reports.suppression import TOTAL, Publication, Status
 from tenants.trail import Operator
 from tests.cast import sign_in
 from tests.test_reports_flow import register
-from tests.test_suppression import Auditor
+from tests.test_reports_suppression import Auditor
 
 TODAY = datetime.date(2026, 12, 2)
 

@@ -24,7 +24,7 @@ from signup import services
 from signup.models import FirmSignup
 from tenants.models import Firm, FirmMembership
 from tests.cast import sign_in
-from tests.test_settings import ROOT, _production_env
+from tests.test_saas_settings import ROOT, _production_env
 
 URL = "/signup/"
 GOOD = {

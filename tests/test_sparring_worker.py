@@ -4,7 +4,7 @@ The worker (tests/mail_worker.py) waits inside the mail backend, before or after
 e-mail; the test kills it there with SIGKILL, starts a new worker, lets the sweeper find the
 pending row, and counts e-mails.
 
-Like tests/test_worker.py this needs committed data (`committed_db`, its own firm with unique
+Like tests/test_saas_worker.py this needs committed data (`committed_db`, its own firm with unique
 short names, removed afterwards) and skips with a message when no Redis answers.
 """
 

@@ -23,7 +23,7 @@ from tenants import migration_runner, services
 from tenants.models import ClientOrganisation
 from tenants.trail import Operator
 from tests.live import create_firm, remove_firm
-from tests.test_provisioning import describe_schema
+from tests.test_tenants_provisioning import describe_schema
 
 
 def rollback_targets() -> list[tuple[str, str]]:
