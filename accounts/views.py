@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import base64
-from io import BytesIO
 
-import qrcode
-import qrcode.image.svg
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -24,6 +21,7 @@ from django_otp import user_has_device
 from accounts import ratelimit, services
 from accounts.forms import PreferencesForm, ResetForm, SignInForm, TokenForm
 from saas.hosts import console_url, is_safe_next
+from saas.qr import qr_svg
 from tenants.access import public, signed_in, verified
 
 
@@ -54,15 +52,6 @@ class SignInView(auth_views.LoginView):
         target = self.request.POST.get("next") or self.request.GET.get("next")
         context["next"] = target if is_safe_next(target) else ""
         return context
-
-
-def _qr_svg(uri: str) -> str:
-    image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
-    buffer = BytesIO()
-    image.save(buffer)
-    # Inline in HTML: without the XML declaration (an HTML parser reads it as a bogus comment).
-    svg = buffer.getvalue().decode()
-    return svg[svg.index("<svg") :]
 
 
 def _new_session_key(request: HttpRequest) -> None:
@@ -96,7 +85,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     secret = base64.b32encode(device.bin_key).decode().rstrip("=")
     context = {
         "form": form,
-        "qr_svg": _qr_svg(device.config_url),
+        "qr_svg": qr_svg(device.config_url, box_size=8),
         "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
         "next": request.GET.get("next", "") if is_safe_next(request.GET.get("next")) else "",
     }

@@ -26,8 +26,11 @@ def _declaration(label: str) -> forms.TypedChoiceField:
 
 class PersonChoiceForm(forms.Form):
     user = forms.TypedChoiceField(label=_("Person"), coerce=int)
+    # The credentials page shows two of these forms: ids of their own (the names stay).
+    id_prefix = "id"
 
     def __init__(self, *args: Any, people: list[Any], **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
         super().__init__(*args, **kwargs)
         self.people = {person.pk: person for person in people}
         self.fields["user"].choices = [(person.pk, person.get_full_name()) for person in people]
@@ -57,6 +60,7 @@ class AppointmentForm(PersonChoiceForm):
 
 
 class CertificateForm(PersonChoiceForm):
+    id_prefix = "certificate"
     certification = forms.CharField(
         label=_("Certification"), max_length=100, required=False, help_text=_("For example LVV.")
     )
@@ -73,6 +77,7 @@ class CertificateForm(PersonChoiceForm):
 
 
 class TrainingForm(PersonChoiceForm):
+    id_prefix = "training"
     done_on = forms.DateField(label=_("Date"), widget=DateInput())
     hours = forms.DecimalField(
         label=_("Hours"), min_value=Decimal("0.5"), max_value=Decimal(100), decimal_places=1

@@ -7,11 +7,8 @@ contact; firm admins see the list without content).
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-import qrcode
-import qrcode.image.svg
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -26,6 +23,7 @@ from intake import keys, selectors, services
 from intake.links import intake_url, short_link_for, short_url
 from intake.public import cards
 from intake.views import _download, _post
+from saas.qr import qr_svg
 from tenants.access import Role, allow
 
 READERS = (Role.ADVISER, Role.INTERNAL_ADVISER)
@@ -232,13 +230,6 @@ def card_edit(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _qr_svg(url: str) -> str:
-    image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
-    buffer = io.BytesIO()
-    image.save(buffer)
-    return buffer.getvalue().decode()
-
-
 @allow(Role.FIRM_ADMIN, Role.ADVISER, Role.CONTACT_PERSON)
 @require_GET
 def poster(request: HttpRequest) -> HttpResponse:
@@ -251,7 +242,7 @@ def poster(request: HttpRequest) -> HttpResponse:
         {
             "short_url": short,
             "intake_url": intake_url(request.tenant, request=request),
-            "qr_svg": _qr_svg(short),
+            "qr_svg": qr_svg(short, box_size=10),
             "work_url": reverse("intake:work"),
         },
     )

@@ -1,24 +1,33 @@
 """Accessibility of every page, every role, checked by two outside checkers (issue 18).
 
 The pages are the URL walk's own (tests/test_url_access.py `walk_visits`), so a new view is
-checked without anyone remembering. Each role's pages are fetched once with Django's test client
-(signed in once per role); the browser then loads each captured page at its real address, with
-its real headers (the Content-Security-Policy is enforced, and a violation fails the test), the
-static files from disk, and nothing else on the network. One Chromium for everything.
+checked without anyone remembering. Each role's pages are fetched once per test session with
+Django's test client (the `pages` fixture, shared by both checks); the browser then loads each
+captured page at its real address, with its real headers (the Content-Security-Policy is
+enforced, and a violation fails the test), the static files from disk, and nothing else on the
+network. One Chromium, one browser context, one tab for everything.
 
-- axe-core (axe-playwright-python): 0 violations of the WCAG 2.0/2.1 A and AA rules and the
-  best practices, at laptop (1366x768) and phone (390x844) size; no sideways scrolling at
-  320 CSS px.
+- axe-core (axe-playwright-python's copy, put into every document once by an init script):
+  0 violations of the WCAG 2.0/2.1 A and AA rules and the best practices, at laptop (1366x768)
+  and phone (390x844) size; no sideways scrolling at 390 and 320 CSS px (WCAG 1.4.10). Each page
+  is loaded once and resized for the three widths: a resize re-evaluates the media queries and
+  the layout, which is all that differs between the sizes.
 - The Nu Html Checker (vnu-jar, installed by `dev.py test` when Java is there): 0 errors on the
-  served HTML; skipped with a message without Java or the jar.
+  served HTML, all pages in one Java process; skipped with a message without Java or the jar.
+
+Pages whose documents are identical (up to the CSRF token) and carry the same policy are
+checked once: the same markup and style sheets give the same result wherever they are served
+(the public intake pages, for instance, look the same to every role).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +35,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.core.cache import caches
 
+from tests.cast import load_cast
 from tests.test_url_access import walk_visits
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
@@ -41,11 +52,33 @@ ROLES = os.environ.get("A11Y_ROLES", "").split(",") if os.environ.get("A11Y_ROLE
 ONLY_ROUTES = set(filter(None, os.environ.get("A11Y_ROUTES", "").split(",")))
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 VNU = ["java", "-jar", str(VNU_JAR), "--format", "json", "--stdout", "--exit-zero-always"]
-SIZES = {"laptop": (1366, 768), "phone": (390, 844)}
+LAPTOP = {"width": 1366, "height": 768}
+PHONE = {"width": 390, "height": 844}
+NARROW = {"width": 320, "height": 640}
 RESULTS = Path(settings.BASE_DIR) / "test-results" / "a11y"
 # A11Y_SCREENSHOTS=1 keeps a full-page screenshot of every checked page (to look at them).
 SCREENSHOTS = os.environ.get("A11Y_SCREENSHOTS") == "1"
+# pytest-django sets up the test database only for a session with a test that asks for it.
+pytestmark = pytest.mark.django_db
+CSRF_TOKEN = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]*"')
 
+# axe is already in the page (init script); only the violations come back, in short.
+RUN_AXE = """options => axe.run(document, options).then(results => results.violations.map(v => ({
+  id: v.id, impact: v.impact, help: v.help,
+  targets: v.nodes.slice(0, 3).map(node => node.target.join(' ')),
+})))"""
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]}
+# The rules of those tags whose outcome depends on the layout (sizes, positions, overflow) rather
+# than on the markup and what is shown: at phone size only these run, unless the media queries
+# show or hide something there (then all of them run).
+LAYOUT_RULES = ["color-contrast", "scrollable-region-focusable"]
+PHONE_OPTIONS = {"runOnly": {"type": "rule", "values": LAYOUT_RULES}, "resultTypes": ["violations"]}
+# Which elements are shown at all: the same at both sizes means the same accessibility tree.
+SHOWN = """() => Array.from(document.querySelectorAll('body *'), e => {
+  const style = getComputedStyle(e);
+  return style.display === 'none' || style.visibility !== 'visible' ? '0' : '1';
+}).join('')"""
+OVERFLOW = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
 
 # The outermost elements that stick out past the right edge (what makes the page scroll).
 WIDEST = """() => {
@@ -54,30 +87,21 @@ WIDEST = """() => {
   for (const e of document.body.querySelectorAll('*')) {
     const right = e.getBoundingClientRect().right;
     const parent = e.parentElement.getBoundingClientRect().right;
+    const name = e.tagName.toLowerCase() + (e.className ? '.' + String(e.className).split(' ').join('.') : '');
     if (right > limit + 1 && parent <= limit + 1) {
-      out.push(e.tagName.toLowerCase() + (e.className ? '.' + String(e.className).split(' ').join('.') : '')
-        + ' ' + Math.round(right - limit) + 'px');
+      out.push(name + ' ' + Math.round(right - limit) + 'px');
+    } else if (right <= limit + 1 && e.childElementCount === 0
+               && e.getBoundingClientRect().left + e.scrollWidth > limit + 1) {
+      out.push(name + ' (its text) ' + Math.round(e.getBoundingClientRect().left + e.scrollWidth - limit) + 'px');
     }
   }
   return out.slice(0, 4);
 }"""
 
 
-# Known and not yet fixed (issue 18), as (route, problem): listed so that every other page and
-# problem fails the test now, and this list only shrinks. Remove an entry when it is fixed.
-KNOWN = {
-    ("cases:administration", "@320px"),
-    ("cases:administration", "landmark-unique"),
-    ("my_day", "landmark-unique"),
-    ("signup:start", "color-contrast"),
-    ("signup:start", "@320px"),
-    ("reports:portfolio", "scrollable-region-focusable"),
-    ("reports:adviser_clients", "scrollable-region-focusable"),
-    ("boardroom:dashboard", "scrollable-region-focusable"),
-    ("boardroom:dashboard", "@320px"),
-    ("boardroom:signals", "@320px"),
-    ("boardroom:report", "@320px"),
-}
+# Problems that are not ours to fix, as (route, problem), each with the reason. Everything else
+# fails the test; this list may only shrink. Empty: every problem found so far was ours.
+KNOWN: set[tuple[str, str]] = set()
 
 
 def _known(failure: str) -> bool:
@@ -92,6 +116,10 @@ class Page:
     url: str  # absolute, at its real host
     html: str
     headers: dict[str, str]
+
+    @property
+    def where(self) -> str:
+        return f"{self.role} {self.route} {self.url}"
 
 
 def _pages(cast) -> list[Page]:
@@ -122,16 +150,44 @@ def _pages(cast) -> list[Page]:
     return pages
 
 
-_COLLECTED: list[Page] = []
+def _distinct(pages: list[Page]) -> list[tuple[Page, list[Page]]]:
+    """Each distinct document once, with the other pages that serve the very same one."""
+    groups: dict[tuple[str, str], tuple[Page, list[Page]]] = {}
+    for page in pages:
+        key = (
+            CSRF_TOKEN.sub(r'\1"', page.html),
+            page.headers.get("Content-Security-Policy", ""),
+        )
+        if key in groups:
+            groups[key][1].append(page)
+        else:
+            groups[key] = (page, [])
+    return list(groups.values())
 
 
-@pytest.fixture
-def pages(cast) -> list[Page]:
-    # Both checks read the same pages; the walk runs once per test session.
-    if not _COLLECTED:
-        _COLLECTED.extend(_pages(cast))
-    assert len(_COLLECTED) > (0 if ONLY_ROUTES or os.environ.get("A11Y_ROLES") else 40)
-    return _COLLECTED
+def _also(same: list[Page]) -> str:
+    return f" (and {len(same)} more pages with the same document)" if same else ""
+
+
+@pytest.fixture(scope="session")
+def pages(django_db_setup, django_db_blocker) -> list[Page]:
+    """The walk's pages, fetched once per test session for both checks (the walk is the costly
+    part), in a transaction that is rolled back, as the `db` fixture would."""
+    from django.db import transaction
+    from django.utils import translation
+
+    # Like the autouse fixtures of conftest.py, which run after a session fixture: fresh caches,
+    # and the language each request activates does not outlive the walk.
+    for alias in settings.CACHES:
+        caches[alias].clear()
+    started = time.monotonic()
+    with django_db_blocker.unblock(), translation.override(None), transaction.atomic():
+        collected = _pages(load_cast())
+        transaction.set_rollback(True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "walk-time.txt").write_text(f"walk {time.monotonic() - started:.1f} s\n")
+    assert len(collected) > (0 if ONLY_ROUTES or os.environ.get("A11Y_ROLES") else 40)
+    return collected
 
 
 @pytest.fixture
@@ -153,6 +209,7 @@ def browser() -> Iterator:
 
 def _serve(page_of: dict[str, Page]):
     """Answer the browser from the captured pages and the static files; nothing else."""
+    static: dict[str, tuple[str, bytes] | None] = {}
 
     def handle(route) -> None:
         url = route.request.url.split("#")[0]
@@ -162,18 +219,23 @@ def _serve(page_of: dict[str, Page]):
             return
         path = "/" + url.split("/", 3)[3].split("?")[0]
         if path.startswith(settings.STATIC_URL):
-            found = finders.find(path.removeprefix(settings.STATIC_URL))
-            if found:
-                content_type = {
-                    ".css": "text/css",
-                    ".js": "text/javascript",
-                    ".svg": "image/svg+xml",
-                }.get(Path(found).suffix, "application/octet-stream")
-                route.fulfill(
-                    status=200,
-                    headers={"Content-Type": content_type},
-                    body=Path(found).read_bytes(),
+            if path not in static:
+                found = finders.find(path.removeprefix(settings.STATIC_URL))
+                static[path] = (
+                    (
+                        {
+                            ".css": "text/css",
+                            ".js": "text/javascript",
+                            ".svg": "image/svg+xml",
+                        }.get(Path(found).suffix, "application/octet-stream"),
+                        Path(found).read_bytes(),
+                    )
+                    if found
+                    else None
                 )
+            if static[path] is not None:
+                content_type, body = static[path]
+                route.fulfill(status=200, headers={"Content-Type": content_type}, body=body)
                 return
         route.fulfill(status=204, body="")
 
@@ -189,82 +251,85 @@ def _collect_csp_reports(into: list[str]):
 
 
 def _summary(violation: dict) -> str:
-    targets = [" ".join(node["target"]) for node in violation["nodes"][:3]]
-    return f"{violation['id']} ({violation['impact']}): {violation['help']} at {targets}"
+    return (
+        f"{violation['id']} ({violation['impact']}): {violation['help']} at {violation['targets']}"
+    )
 
 
-@pytest.mark.xfail(
-    reason="Issue 18 open: 62 axe problems in 308 runs on main at the end of session 3; remove this mark when 0",
-    strict=False,
-)
 @pytest.mark.browser
 def test_every_page_of_every_role_has_no_axe_violation_at_laptop_and_phone_size(pages, browser):
-    from axe_playwright_python.sync_playwright import Axe
+    from axe_playwright_python.base import AXE_SCRIPT
 
-    axe = Axe()
     RESULTS.mkdir(parents=True, exist_ok=True)
     page_of = {page.url: page for page in pages}
+    distinct = _distinct(pages)
     failures: list[str] = []
-    runs = 0
-    for size, (width, height) in SIZES.items():
-        context = browser.new_context(
-            viewport={"width": width, "height": height}, locale="nl-NL", java_script_enabled=True
-        )
-        context.route("**/*", _serve(page_of))
-        tab = context.new_page()
-        blocked: list[str] = []
-        tab.on("console", _collect_csp_reports(blocked))
-        for page in pages:
-            where = f"{page.role} {page.route} {page.url} @{size}"
-            tab.goto(page.url, wait_until="load")
-            result = axe.run(
-                tab,
-                options={
-                    "runOnly": {"type": "tag", "values": AXE_TAGS},
-                    "resultTypes": ["violations"],
-                },
-            )
+    runs = full_runs = 0
+    spent = {"load": 0.0, "axe": 0.0, "reflow": 0.0}
+    context = browser.new_context(viewport=LAPTOP, locale="nl-NL")
+    # Once for the whole run instead of once per axe run (570 kB sent and parsed each time).
+    context.add_init_script(script=AXE_SCRIPT)
+    context.route("**/*", _serve(page_of))
+    tab = context.new_page()
+    blocked: list[str] = []
+    tab.on("console", _collect_csp_reports(blocked))
+    for page, same in distinct:
+        started = time.monotonic()
+        tab.set_viewport_size(LAPTOP)
+        tab.goto(page.url, wait_until="load")
+        spent["load"] += time.monotonic() - started
+        shown_on_laptop = tab.evaluate(SHOWN)
+        for size, viewport in (("laptop", LAPTOP), ("phone", PHONE)):
+            started = time.monotonic()
+            tab.set_viewport_size(viewport)
+            options = AXE_OPTIONS
+            if size == "phone" and tab.evaluate(SHOWN) == shown_on_laptop:
+                options = PHONE_OPTIONS
+            else:
+                full_runs += 1
+            violations = tab.evaluate(RUN_AXE, options)
+            spent["axe"] += time.monotonic() - started
             runs += 1
             if SCREENSHOTS:
                 name = f"{page.role}-{page.route.replace(':', '_')}-{size}.png"
                 tab.screenshot(path=RESULTS / name, full_page=True)
-            failures += [f"{where}: {_summary(v)}" for v in result.response["violations"]]
-            failures += [f"{where}: CSP blocked: {text}" for text in blocked]
-            blocked.clear()
-        # Reflow (WCAG 1.4.10): nothing scrolls sideways at 320 CSS px.
-        if size == "phone":
-            tab.set_viewport_size({"width": 320, "height": 640})
-            for page in pages:
-                tab.goto(page.url, wait_until="load")
-                overflow = tab.evaluate(
-                    "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            failures += [f"{page.where} @{size}: {_summary(v)}{_also(same)}" for v in violations]
+        # Reflow (WCAG 1.4.10): nothing scrolls sideways at the phone's width, nor at 320 px.
+        started = time.monotonic()
+        for viewport in (PHONE, NARROW):
+            tab.set_viewport_size(viewport)
+            overflow = tab.evaluate(OVERFLOW)
+            if overflow > 0:
+                failures.append(
+                    f"{page.where} @{viewport['width']}px: scrolls sideways by {overflow}px "
+                    f"({', '.join(tab.evaluate(WIDEST))}){_also(same)}"
                 )
-                if overflow > 0:
-                    failures.append(
-                        f"{page.role} {page.route} {page.url} @320px: scrolls sideways by "
-                        f"{overflow}px ({', '.join(tab.evaluate(WIDEST))})"
-                    )
-        context.close()
+        spent["reflow"] += time.monotonic() - started
+        failures += [f"{page.where}: CSP blocked: {text}{_also(same)}" for text in blocked]
+        blocked.clear()
+    context.close()
     (RESULTS / "axe.txt").write_text("\n".join(failures) + "\n")
-    assert runs == 2 * len(pages)
+    (RESULTS / "axe-time.txt").write_text(
+        f"{len(pages)} pages, {len(distinct)} distinct, {runs} axe runs ({full_runs} with all "
+        "rules); seconds: " + ", ".join(f"{key} {value:.1f}" for key, value in spent.items()) + "\n"
+    )
+    assert runs == 2 * len(distinct)
     failures = [failure for failure in failures if not _known(failure)]
     assert not failures, f"{len(failures)} problems in {runs} axe runs:\n" + "\n".join(failures)
 
 
-@pytest.mark.xfail(
-    reason="Issue 18 open: 13 Nu checker errors in 154 pages (new intake pages) at the end of session 3",
-    strict=False,
-)
 def test_every_page_of_every_role_is_valid_html(pages, tmp_path):
     if not shutil.which("java"):
         pytest.skip("java not installed: the Nu Html Checker is skipped")
     if not VNU_JAR.exists():
         pytest.skip(f"Nu Html Checker not at {VNU_JAR} (`python3 dev.py test` installs it)")
     names = {}
-    for number, page in enumerate(pages):
+    distinct = _distinct(pages)
+    for number, (page, same) in enumerate(distinct):
         path = tmp_path / f"page{number:03d}.html"
         path.write_text(page.html)
-        names[path.name] = page
+        names[path.name] = (page, same)
+    # One Java process for all pages (the JVM's start is most of the cost).
     result = subprocess.run(
         [*VNU, str(tmp_path)],
         capture_output=True,
@@ -273,11 +338,13 @@ def test_every_page_of_every_role_is_valid_html(pages, tmp_path):
     )
     messages = json.loads(result.stdout)["messages"]
     errors = [
-        f"{names[Path(m['url']).name].role} {names[Path(m['url']).name].route} "
-        f"{names[Path(m['url']).name].url} line {m.get('lastLine')}: {m['message']}"
+        f"{names[Path(m['url']).name][0].where} line {m.get('lastLine')}: {m['message']}"
+        f"{_also(names[Path(m['url']).name][1])}"
         for m in messages
         if m["type"] == "error" or m.get("subType") == "fatal"
     ]
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "vnu.txt").write_text("\n".join(errors) + "\n")
-    assert not errors, f"{len(errors)} errors in {len(pages)} pages:\n" + "\n".join(errors)
+    assert not errors, f"{len(errors)} errors in {len(distinct)} distinct pages:\n" + "\n".join(
+        errors
+    )
