@@ -38,6 +38,13 @@ def argument_parser(doc: str | None, database: str) -> argparse.ArgumentParser:
     """A parser described by the docstring's first paragraph, with --keep for `database`."""
     parser = argparse.ArgumentParser(description=(doc or "").split("\n\n")[0])
     parser.add_argument("--keep", action="store_true", help=f"keep the {database} database")
+    parser.add_argument(
+        "--citus",
+        metavar="URL",
+        default="",
+        help="run on the Citus cluster whose coordinator URL (maintenance database) this is, "
+        "the database made on every node (tests/citus.py); DATABASE_URL is not used",
+    )
     return parser
 
 
@@ -87,11 +94,26 @@ def close_connections() -> None:
 
 
 @contextmanager
-def bench_database(database: str, *, keep: bool) -> Iterator[str]:
+def bench_database(database: str, *, keep: bool, citus: str = "") -> Iterator[str]:
     """Create `database` afresh on the app's server and yield its URL; drop it after, unless kept.
 
-    The user needs CREATEDB on a server named by DATABASE_URL.
+    The user needs CREATEDB on a server named by DATABASE_URL, or on every node of the Citus
+    cluster whose coordinator `citus` names.
     """
+    if citus:
+        project_on_path()
+        from tests.citus import drop_database, prepare_database
+
+        prepare_database(citus, database)
+        try:
+            yield urlunsplit(urlsplit(citus)._replace(path=f"/{database}"))
+        finally:
+            close_connections()
+            if keep:
+                print(f"Kept the database {database} on the Citus cluster.")
+            else:
+                drop_database(citus, database)
+        return
     server, bench_url = server_and_url(database)
     recreate_database(server, database)
     try:

@@ -45,8 +45,6 @@ from _common import (
     template_ready,
 )
 
-from tenants.trail import Operator
-
 BENCH_DATABASE = "vertrouwd_bench_cases"
 GOAL_P95_MS = 150.0
 STOCK_MY_DAY = "my day, stock: every schema"
@@ -60,6 +58,7 @@ def build(big_cases: int, clients: int, cases_per_client: int) -> dict[str, obje
 
     from cases.demo import seed_cases
     from tenants import services
+    from tenants.trail import Operator
 
     firm = services.firm_create(actor=Operator("bench"), slug="benchcases", name="Bench Casework")
     adviser = services.user_create(

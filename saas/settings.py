@@ -146,6 +146,9 @@ DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 # it would not be safe behind a transaction-pooling PgBouncer, which we do not use.
 TENANT_LIMIT_SET_CALLS = True
 TENANT_ROUTING_CACHE_SECONDS = env_int("TENANT_ROUTING_CACHE_SECONDS", 300, minimum=1)
+# Client schemas cloned in advance (tenants.schema_pool): creating a client claims one in
+# milliseconds instead of cloning the template. 0 turns the pool off (every creation clones).
+SCHEMA_POOL_SIZE = env_int("SCHEMA_POOL_SIZE", 10, minimum=0)
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
@@ -295,6 +298,12 @@ CELERY_BEAT_SCHEDULE = {
     "credentials-reminders": {
         "task": "credentials.tasks.reminders_send",
         "schedule": crontab(hour=7, minute=15),
+    },
+    # Ready client schemas (tenants.schema_pool): replaced after a deploy, topped up if a
+    # refill after a creation was lost.
+    "tenants-schema-pool-refill": {
+        "task": "tenants.tasks.schema_pool_refill",
+        "schedule": crontab(minute="*/5"),
     },
     "tenants-themes-reconcile": {
         "task": "tenants.tasks.themes_reconcile",

@@ -10,7 +10,7 @@ applied set and need the same plan. Per worker process we therefore
 * apply a plan for real on the first schema that needs it (the *reference*), recording every
   statement the schema editor executes (schema operations such as AddField or RunSQL compose
   deterministic SQL whose names do not depend on the schema);
-* replay that recorded SQL in one round trip per run of statements on every other schema with
+* replay that recorded SQL, statement by statement, on every other schema with
   the same applied set, calling only RunPython and operations from outside Django's core
   (whose effect may depend on data) for real, with the cached model states.
 
@@ -171,8 +171,8 @@ class _Python:
 class _Plan:
     migrations: list[Migration]
     records: list[Key]
-    # Filled by the reference run: SQL batches and _Python steps, in order.
-    steps: list[str | _Python] | None = None
+    # Filled by the reference run: runs of SQL statements and _Python steps, in order.
+    steps: list[tuple[str, ...] | _Python] | None = None
     fallback: str = ""
 
 
@@ -308,17 +308,21 @@ class SchemaMigrator:
             _forget_route(client_id)
         return result
 
-    def _run_reference(self, applied: frozenset[Key], plan: _Plan) -> list[str | _Python]:
+    def _run_reference(
+        self, applied: frozenset[Key], plan: _Plan
+    ) -> list[tuple[str, ...] | _Python]:
         """Apply the plan for real, recording what can be replayed elsewhere."""
         if applied not in self.states:
             self.states[applied] = self._pre_state(applied)
         state = self.states[applied].clone()
-        steps: list[str | _Python] = []
+        steps: list[tuple[str, ...] | _Python] = []
         batch: list[str] = []
 
         def flush() -> None:
+            # Kept apart, never joined into one string: Citus forwards each DDL string to the
+            # node holding the schema as a single command and refuses a string of several.
             if batch:
-                steps.append(";\n".join(batch))
+                steps.append(tuple(batch))
                 batch.clear()
 
         for migration in plan.migrations:
@@ -362,9 +366,10 @@ class SchemaMigrator:
         assert plan.steps is not None
         with connection.schema_editor(atomic=False) as editor:
             for step in plan.steps:
-                if isinstance(step, str):
+                if isinstance(step, tuple):
                     with connection.cursor() as cursor:
-                        cursor.execute(step)
+                        for statement in step:
+                            cursor.execute(statement)
                 else:
                     step.operation.database_forwards(
                         step.app_label, editor, step.from_state, step.to_state

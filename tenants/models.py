@@ -447,3 +447,18 @@ class RoleOffer(models.Model):
     def role_label(self) -> str:
         labels = {**dict(FirmMembership.Role.choices), **dict(ClientMembership.Role.choices)}
         return str(labels.get(self.role, self.role))
+
+
+class ReadySchema(models.Model):
+    """A client schema cloned in advance, waiting for `client_create` to claim it.
+
+    Made and replaced by `tenants.schema_pool`; one only serves while its fingerprint is the
+    template's (the code's migrations), so a deploy never hands out a schema that is behind.
+    """
+
+    schema_name = models.CharField(max_length=63, unique=True)
+    fingerprint = models.CharField(max_length=16)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.schema_name

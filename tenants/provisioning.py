@@ -18,8 +18,8 @@ Object kinds it does not copy (views, enums and other types, standalone sequence
 rules, extended statistics, aggregates, defaults calling the template's own functions) make it
 refuse the template rather than produce a schema that differs.
 
-The DDL is generated once per process and template state, and runs as one statement batch. Its
-cost is per relation of the template (about 100 ms of server CPU for 17 tables and 44 indexes)
+The DDL is generated once per process and template state, and runs statement by statement (Citus
+refuses several DDL statements in one string; docs/scaling.md). Its cost is per relation of the template (about 100 ms of server CPU for 17 tables and 44 indexes)
 and does not grow with the number of tenants.
 Only shared advisory locks are taken while cloning, so concurrent creations proceed in parallel;
 rebuilding the template takes the exclusive lock.
@@ -46,7 +46,7 @@ TEMPLATE_SCHEMA = "vertrouwd_template"
 _TEMPLATE_LOCK = 7_202_611_260
 
 _SCHEMA_NAME = re.compile(r"^c_[a-z0-9]{12}$")
-_script_cache: dict[str, str] = {}
+_script_cache: dict[str, tuple[str, ...]] = {}
 _expected_migrations: frozenset[tuple[str, str]] | None = None
 _lock = threading.Lock()
 
@@ -108,6 +108,10 @@ def ensure_template(*, verbosity: int = 0) -> str:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_TEMPLATE_LOCK])
             if not schema_exists(cursor, TEMPLATE_SCHEMA):
+                # On Citus with schema-based sharding every new schema would be distributed; the
+                # template stays on the coordinator, so that the cloner reads it there (an inert
+                # placeholder setting on plain PostgreSQL).
+                cursor.execute("SET LOCAL citus.enable_schema_based_sharding = off")
                 cursor.execute(f'CREATE SCHEMA "{TEMPLATE_SCHEMA}"')
         call_command(
             "migrate_schemas",
@@ -123,7 +127,7 @@ def ensure_template(*, verbosity: int = 0) -> str:
     return fingerprint
 
 
-def _clone_script(cursor, fingerprint: str) -> str:
+def _clone_script(cursor, fingerprint: str) -> tuple[str, ...]:
     """Generate (or reuse) the DDL that copies the template into a schema named `__TARGET__`."""
     with _lock:
         if fingerprint in _script_cache:
@@ -176,8 +180,11 @@ _UNSUPPORTED_OBJECTS = """
 """
 
 
-def _generate_clone_script(cursor) -> str:
+def _generate_clone_script(cursor) -> tuple[str, ...]:
     """Read the template from the catalog; return DDL and row copies targeting `__TARGET__.`.
+
+    One statement per string: Citus forwards each DDL string to the node that holds the schema
+    as a single command, and refuses a string of several.
 
     Order: tables, their rows (so seed rows are copied as they are, before any foreign key or
     trigger could object or fire), functions, constraints, indexes, triggers, comments.
@@ -199,8 +206,10 @@ def _generate_clone_script(cursor) -> str:
 
     qualifier = re.compile(rf'(?<![\w"]){re.escape(template)}\.|"{re.escape(template)}"\.')
     # Our own references to the template (LIKE, INSERT … SELECT) are placeholders until now.
-    script = ";\n".join(qualifier.sub("__TARGET__.", statement) for statement in statements)
-    return script.replace("__TEMPLATE__.", f'"{template}".') + ";"
+    return tuple(
+        qualifier.sub("__TARGET__.", statement).replace("__TEMPLATE__.", f'"{template}".')
+        for statement in statements
+    )
 
 
 def _template_statements(cursor, namespace: int) -> list[str]:
@@ -239,9 +248,13 @@ def _template_statements(cursor, namespace: int) -> list[str]:
         )
         for name, identity in columns:
             if identity:
+                # The maximum is read from the template, whose rows were just copied as they
+                # are: a statement that read the new table would, on Citus, run on the worker
+                # holding it, where the sequence has a range of that node's own (and the value
+                # the coordinator hands out is the one that counts).
                 statements.append(
                     f"SELECT setval(pg_get_serial_sequence('__TARGET__.\"{table}\"', '{name}'), "  # noqa: S608
-                    f'(SELECT max("{name}") FROM __TARGET__."{table}"))'
+                    f'(SELECT max("{name}") FROM __TEMPLATE__."{table}"))'
                 )
 
     cursor.execute(
@@ -286,7 +299,12 @@ def _template_statements(cursor, namespace: int) -> list[str]:
         """,
         [namespace],
     )
-    statements += [definition for (definition,) in cursor.fetchall()]
+    triggers = [definition for (definition,) in cursor.fetchall()]
+    if triggers:
+        # As in the migrations that made them (audit/migrations/0002): Citus refuses triggers on
+        # distributed tables unless allowed; ours only raise, on the row's own node.
+        statements.append("SET LOCAL citus.enable_unsafe_triggers = on")
+    statements += triggers
 
     # LIKE … INCLUDING COMMENTS carries column comments only (we copy no index or constraint
     # through LIKE); the rest goes here.
@@ -333,8 +351,8 @@ def clone_template_into(schema_name: str) -> CloneResult:
     """Create `schema_name` as a copy of the template (structure and seed rows).
 
     Must run inside a transaction (the caller's): if anything after it fails, the schema goes too.
-    Causes a few catalog queries the first time per process and template state, then four
-    statements: the shared lock, the template's fingerprint, CREATE SCHEMA and the DDL batch.
+    Causes a few catalog queries the first time per process and template state, then the shared
+    lock, the template's fingerprint, CREATE SCHEMA and one statement per object of the template.
     """
     if not is_valid_schema_name(schema_name):
         raise ValueError(f"Invalid schema name {schema_name!r}.")
@@ -351,7 +369,8 @@ def clone_template_into(schema_name: str) -> CloneResult:
             raise RuntimeError(f"The template schema {TEMPLATE_SCHEMA} has disappeared.")
         script = _clone_script(cursor, fingerprint)
         cursor.execute(f'CREATE SCHEMA "{schema_name}"')
-        cursor.execute(script.replace("__TARGET__.", f'"{schema_name}".'))
+        for statement in script:
+            cursor.execute(statement.replace("__TARGET__.", f'"{schema_name}".'))
     return CloneResult(schema_name=schema_name, fingerprint=fingerprint)
 
 

@@ -11,6 +11,7 @@ import datetime
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, models, transaction
@@ -22,7 +23,7 @@ from django_tenants.utils import schema_context
 from accounts.models import User
 from mail.outbox import Email, email_enqueue, emails_enqueue, outbox_client_forget
 from saas import hosts
-from tenants import crypto, provisioning, themes
+from tenants import crypto, provisioning, schema_pool, themes
 from tenants.emails import INVITATION, ROLE_OFFER, SELF_ACCESS
 from tenants.models import (
     Assignment,
@@ -148,11 +149,13 @@ def client_create(
     contract_ends_on: datetime.date | None = None,
     country: str = ClientOrganisation.Country.NETHERLANDS,
 ) -> ClientOrganisation:
-    """Create a client organisation with its own schema, cloned from the template.
+    """Create a client organisation with its own schema: a ready one from the pool, else a clone.
 
-    Causes one CREATE SCHEMA plus one DDL batch (tens of milliseconds), the firm's case themes
+    Causes one query to claim a schema cloned in advance (`tenants.schema_pool`; a clone of the
+    template, a few hundred milliseconds, when the pool is empty), the firm's case themes
     (`tenants.themes`, a few queries) and three INSERTs, all in one transaction: a failure
-    leaves neither rows nor schema behind.
+    leaves neither rows nor a new schema behind (a claimed one goes back to the pool). Asks
+    for a refill of the pool after commit.
     """
     slug = _validate_slug(slug)
     host = hosts.client_host(client_slug=slug, firm_slug=firm.slug)
@@ -179,7 +182,8 @@ def client_create(
         raise ValidationError(_("The address %(host)s is already taken.") % {"host": host})
     try:
         with transaction.atomic():
-            clone = provisioning.clone_template_into(client.schema_name)
+            clone = schema_pool.client_schema_take()
+            client.schema_name = clone.schema_name
             # Shared: creations proceed together; a theme change waits, or waits for us, so
             # the new schema either gets the change here or is listed by its dispatch.
             themes.firm_themes_lock(firm.pk, shared=True)
@@ -192,6 +196,7 @@ def client_create(
             trail_write(actor=actor, action=Action.CLIENT_CREATE, firm_id=firm.pk, client=client)
             transaction.on_commit(lambda: _check_schema_later(client))
             transaction.on_commit(lambda: _billing_client_count_changed(firm.pk))
+            transaction.on_commit(_schema_pool_refill_later)
     except IntegrityError:
         # A concurrent creation took the slug or host between our check and our insert.
         raise ValidationError(
@@ -206,6 +211,13 @@ def _billing_client_count_changed(firm_id: int) -> None:
     from billing.services import quantity_sync_request
 
     quantity_sync_request(firm_id)
+
+
+def _schema_pool_refill_later() -> None:
+    if settings.SCHEMA_POOL_SIZE > 0:
+        from tenants.tasks import schema_pool_refill
+
+        schema_pool_refill.delay()
 
 
 def _check_schema_later(client: ClientOrganisation) -> None:

@@ -68,3 +68,12 @@ def themes_reconcile() -> int:
     queued = _queue_theme_applies(_theme_schemas(firm__themes__isnull=False))
     logger.info("Themes: reconcile queued for %d client organisation(s)", queued)
     return queued
+
+
+@app.task(acks_late=True)
+def schema_pool_refill() -> str:
+    """Top the pool of ready client schemas up (tenants.schema_pool); idempotent, one at a time."""
+    from tenants import schema_pool
+
+    made, dropped = schema_pool.pool_refill()
+    return f"made {made}, dropped {dropped}"

@@ -662,13 +662,15 @@ def _move_identities(cursor, schema: str, table: str) -> None:
         """,
         [schema, table, schema, table],
     )
+    qualified = f"{_quote(schema)}.{_quote(table)}"
     for (column,) in cursor.fetchall():
-        qualified = f"{_quote(schema)}.{_quote(table)}"
+        # Two statements: on Citus one that read the table would run on the worker holding it,
+        # where the sequence has that node's own range; the coordinator's is the one that counts.
+        cursor.execute(f"SELECT max({_quote(column)}) FROM {qualified}")  # noqa: S608
+        (highest,) = cursor.fetchone()
         cursor.execute(
-            f"SELECT setval(pg_get_serial_sequence(%s, %s), "  # noqa: S608
-            f"coalesce((SELECT max({_quote(column)}) FROM {qualified}), 1), "
-            f"(SELECT max({_quote(column)}) FROM {qualified}) IS NOT NULL)",
-            [qualified, column],
+            "SELECT setval(pg_get_serial_sequence(%s, %s), %s, %s)",
+            [qualified, column, highest or 1, highest is not None],
         )
 
 

@@ -8,7 +8,17 @@ from django.test.client import ClientHandler
 from django.utils import translation
 
 from tenants import provisioning
+from tests import citus
 from tests.cast import build_cast, load_cast
+
+
+@pytest.fixture(scope="session")
+def django_db_keepdb(request):
+    """On Citus, the test database is made on every node first and Django reuses it (tests/citus.py)."""
+    if citus.citus_url():
+        citus.prepare_test_database(settings.DATABASES["default"]["TEST"]["NAME"])
+        return True
+    return request.config.getvalue("reuse_db")
 
 
 @pytest.fixture(scope="session")

@@ -49,8 +49,10 @@ def put_behind(schema: str) -> frozenset[tuple[str, str]]:
             "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
             "WHERE n.nspname = %s AND c.relkind = 'r' AND c.relname <> 'django_migrations' "
             # Not the append-only access log (it refuses TRUNCATE; no data migration touches it).
-            "AND NOT EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid "
-            "AND t.tgtype & 32 <> 0)",
+            # Only the schema's own trigger functions count: Citus puts a TRUNCATE trigger of its
+            # own on every distributed table.
+            "AND NOT EXISTS (SELECT 1 FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid "
+            "WHERE t.tgrelid = c.oid AND t.tgtype & 32 <> 0 AND p.pronamespace = n.oid)",
             [schema],
         )
         seeded = [table for (table,) in cursor.fetchall() if _has_rows(cursor, schema, table)]
