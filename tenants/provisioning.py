@@ -18,9 +18,11 @@ Object kinds it does not copy (views, enums and other types, standalone sequence
 rules, extended statistics, aggregates, defaults calling the template's own functions) make it
 refuse the template rather than produce a schema that differs.
 
-The DDL is generated once per process and template state, and runs statement by statement (Citus
-refuses several DDL statements in one string; docs/scaling.md). Its cost is per relation of the template (about 100 ms of server CPU for 17 tables and 44 indexes)
-and does not grow with the number of tenants.
+The DDL is generated once per process and template state, and runs statement by statement
+(Citus refuses several DDL statements in one string; docs/scaling.md). Its cost is per relation
+of the template (about 100 ms of server CPU for 17 tables and 44 indexes) and does not grow with
+the number of tenants. `client_create` takes a schema cloned in advance (tenants.schema_pool)
+and clones only when none is ready.
 Only shared advisory locks are taken while cloning, so concurrent creations proceed in parallel;
 rebuilding the template takes the exclusive lock.
 `tests/test_tenants_provisioning.py` checks that a clone is identical, object by object, to a schema

@@ -234,7 +234,7 @@ def test_export_offboard_import_round_trip_lands_on_a_worker_again(committed_db,
             )
             assert cursor.fetchone()[0] == 0
     finally:
-        remove_firm(live)
-        again = Firm.objects.filter(slug=live.firm.slug).first()
+        again = Firm.objects.filter(slug=live.firm.slug).exclude(pk=live.firm.pk).first()
         if again is not None:  # the imported firm, its users with their old ids
             remove_firm(LiveFirm(firm=again, users=live.users))
+        remove_firm(live)
