@@ -4,7 +4,7 @@ Set CITUS_URL to the coordinator's maintenance database (for example
 `postgres://postgres@127.0.0.1:9700/postgres`), in which the worker nodes are registered
 (`citus_add_node`). The run then uses the coordinator instead of DATABASE_URL
 (`saas/settings_test.py`): every selected test file runs on Citus, and the tests marked
-`citus` (tests/test_citus.py) check what only holds there. Without CITUS_URL those are skipped.
+`citus` (tests/test_tenants_citus.py) check what only holds there. Without CITUS_URL those are skipped.
 
 Citus keeps its metadata per database, so a test database must exist on every node with the
 extension, and know its nodes, before Django migrates it: `prepare_test_database` does that

@@ -15,7 +15,7 @@ from cases.models import Theme
 from tenants import provisioning, schema_pool, services
 from tenants.models import ClientOrganisation, Domain, Firm, ReadySchema
 from tenants.trail import Operator
-from tests.test_provisioning import describe_schema, remove_clients, schemas_like
+from tests.test_tenants_provisioning import describe_schema, remove_clients, schemas_like
 
 
 def _create(firm: Firm, slug: str) -> ClientOrganisation:
