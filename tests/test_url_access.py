@@ -445,12 +445,21 @@ class Visit:
     response: Any
 
 
-def walk_visits(visitor: str, cast, *, kinds: tuple[str, ...] = ("own", "foreign")):
+def walk_visits(
+    visitor: str,
+    cast,
+    *,
+    kinds: tuple[str, ...] = ("own", "foreign"),
+    contexts_only: tuple[str, ...] | None = None,
+):
     """Every URL pattern on the console and each client host, GET as `visitor`: the page list
-    this walk and the accessibility checks (tests/test_accessibility.py) share."""
+    this walk and the accessibility checks (tests/test_accessibility.py) share. `contexts_only`
+    limits it to some of "console", "a1", "a2", "b1"."""
     contexts = [("console", settings.BASE_DOMAIN, settings.PUBLIC_SCHEMA_URLCONF)] + [
         (key, cast.host(getattr(cast, key)), settings.ROOT_URLCONF) for key in ("a1", "a2", "b1")
     ]
+    if contexts_only is not None:
+        contexts = [context for context in contexts if context[0] in contexts_only]
     firm = FIRM_OF.get(visitor, "acme")
     own = _objects_of(cast, firm)
     foreign = _objects_of(cast, "bravo" if firm == "acme" else "acme")
