@@ -59,6 +59,38 @@ class AppointmentForm(PersonChoiceForm):
     )
 
 
+class DeclarationsForm(forms.Form):
+    """The agreement and declarations of a recorded appointment (signed later, or corrected)."""
+
+    representatives_agreed_on = forms.DateField(
+        label=_("Worker representatives agreed on"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("Belgium: their agreement must come before the appointment."),
+    )
+    works_council_member = _declaration(_("Member of the works council"))
+    prevention_committee_member = _declaration(
+        _("Member of the committee for prevention and protection at work")
+    )
+    union_delegate = _declaration(_("Member of the union delegation"))
+    election_candidate = _declaration(_("Candidate in the social elections"))
+    management = _declaration(_("Management (runs the business day to day)"))
+    declared_on = forms.DateField(
+        label=_("Declarations signed on"), required=False, widget=DateInput()
+    )
+
+    @classmethod
+    def for_appointment(cls, appointment: Any, **kwargs: Any) -> DeclarationsForm:
+        """A form showing what is recorded now, with its own field ids per appointment."""
+        answers = {True: "yes", False: "no", None: ""}
+        initial = {
+            "representatives_agreed_on": appointment.representatives_agreed_on,
+            "declared_on": appointment.declared_on,
+            **{name: answers[getattr(appointment, name)] for name in appointment.DECLARATIONS},
+        }
+        return cls(initial=initial, prefix=f"appointment-{appointment.pk}", **kwargs)
+
+
 class CertificateForm(PersonChoiceForm):
     id_prefix = "certificate"
     certification = forms.CharField(

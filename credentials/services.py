@@ -302,6 +302,71 @@ def appointment_create(
     return appointment
 
 
+def appointment_declarations_set(
+    *,
+    actor: User,
+    appointment: InternalAdviserAppointment,
+    representatives_agreed_on: datetime.date | None = None,
+    declared_on: datetime.date | None = None,
+    **declarations: Any,
+) -> InternalAdviserAppointment:
+    """Record (or correct) the worker representatives' agreement and the declarations of a
+    current appointment, usually signed after it was first recorded.
+
+    The same rules as at appointment: "yes" to any incompatible role is refused with the law's
+    reason, the agreement must come before the appointment. A declaration left open stays open
+    (and stays an open problem on the client's page). Ended appointments and offboarded clients
+    are history: refused. Checks run on the locked row, so an appointment ended meanwhile is
+    not changed.
+    """
+    unknown = set(declarations) - set(InternalAdviserAppointment.DECLARATIONS)
+    if unknown:
+        raise ValueError(f"Unknown declarations {sorted(unknown)}")
+    declared = _declarations(declarations)
+    representatives_agreed_on = _date(
+        representatives_agreed_on, field="representatives_agreed_on", required=False
+    )
+    declared_on = _date(declared_on, field="declared_on", required=False)
+    _past(representatives_agreed_on, field="representatives_agreed_on")
+    _past(declared_on, field="declared_on")
+    if any(value is not None for value in declared.values()) and declared_on is None:
+        declared_on = timezone.localdate()
+    with transaction.atomic():
+        locked = (
+            InternalAdviserAppointment.objects.select_for_update()
+            .select_related("client")
+            .get(pk=appointment.pk)
+        )
+        if locked.client.status == ClientOrganisation.Status.OFFBOARDED:
+            raise ValidationError(_("This client is offboarded."))
+        if locked.ended_on is not None:
+            raise ValidationError(_("This appointment has ended; it can no longer be changed."))
+        if (
+            representatives_agreed_on is not None
+            and representatives_agreed_on > locked.appointed_on
+        ):
+            raise ValidationError(
+                {
+                    "representatives_agreed_on": _(
+                        "The worker representatives must agree before the appointment."
+                    )
+                }
+            )
+        locked.representatives_agreed_on = representatives_agreed_on
+        locked.declared_on = declared_on
+        for name, value in declared.items():
+            setattr(locked, name, value)
+        locked.save(
+            update_fields=[
+                "representatives_agreed_on",
+                "declared_on",
+                *InternalAdviserAppointment.DECLARATIONS,
+            ]
+        )
+    logger.info("Appointment %s declarations set by %s", locked.pk, getattr(actor, "pk", None))
+    return locked
+
+
 def appointment_end(
     *, actor: User, appointment: InternalAdviserAppointment, ended_on: datetime.date | None = None
 ) -> InternalAdviserAppointment:

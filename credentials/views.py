@@ -18,7 +18,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
 from credentials import selectors, services
-from credentials.forms import AppointmentForm, CertificateForm, PolicyForm, TrainingForm
+from credentials.forms import (
+    AppointmentForm,
+    CertificateForm,
+    DeclarationsForm,
+    PolicyForm,
+    TrainingForm,
+)
 from credentials.models import InternalAdviserAppointment
 from tenants import selectors as tenant_selectors
 from tenants.access import Role, allow
@@ -168,9 +174,8 @@ def appointment_add(request: HttpRequest, client_id: int) -> HttpResponse:
     return redirect("client_detail", client_id=client.pk)
 
 
-@allow(Role.FIRM_ADMIN)
-@require_POST
-def appointment_end(request: HttpRequest, appointment_id: int) -> HttpResponse:
+def _appointment_of_firm(request: HttpRequest, appointment_id: int) -> InternalAdviserAppointment:
+    """The firm's appointment, or 404 (another firm's is "missing" too)."""
     appointment = (
         InternalAdviserAppointment.objects.filter(pk=appointment_id, client__firm=request.firm)
         .select_related("client")
@@ -178,6 +183,37 @@ def appointment_end(request: HttpRequest, appointment_id: int) -> HttpResponse:
     )
     if appointment is None:
         raise Http404
+    return appointment
+
+
+@allow(Role.FIRM_ADMIN)
+@require_POST
+def appointment_declarations(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    """Record the representatives' agreement and the declarations of an appointment."""
+    appointment = _appointment_of_firm(request, appointment_id)
+    form = DeclarationsForm(request.POST, prefix=f"appointment-{appointment.pk}")
+    if form.is_valid():
+        try:
+            services.appointment_declarations_set(
+                actor=request.user, appointment=appointment, **form.cleaned_data
+            )
+        except ValidationError as error:
+            _errors(form, error)
+        else:
+            messages.success(request, _("Declarations saved."))
+            return redirect("client_detail", client_id=appointment.client_id)
+    for message in form.non_field_errors():
+        messages.error(request, message)
+    for field in form:
+        for message in field.errors:
+            messages.error(request, f"{field.label}: {message}")
+    return redirect("client_detail", client_id=appointment.client_id)
+
+
+@allow(Role.FIRM_ADMIN)
+@require_POST
+def appointment_end(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    appointment = _appointment_of_firm(request, appointment_id)
     services.appointment_end(actor=request.user, appointment=appointment)
     messages.success(request, _("Appointment ended."))
     return redirect("client_detail", client_id=appointment.client_id)

@@ -95,7 +95,7 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
         initial={"starts_on": timezone.localdate()},
     )
     from credentials import selectors as credential_selectors
-    from credentials.forms import AppointmentForm
+    from credentials.forms import AppointmentForm, DeclarationsForm
     from credentials.views import internal_advisers_of
 
     internal_advisers = internal_advisers_of(client)
@@ -105,7 +105,15 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
         {
             "client": client,
             "problems": credential_selectors.client_problems(client=client),
-            "appointments": client.internal_appointments.select_related("user"),
+            "appointments": [
+                (
+                    appointment,
+                    None
+                    if appointment.ended_on or client.status == ClientOrganisation.Status.OFFBOARDED
+                    else DeclarationsForm.for_appointment(appointment),
+                )
+                for appointment in client.internal_appointments.select_related("user")
+            ],
             "appointment_form": AppointmentForm(
                 people=internal_advisers, initial={"appointed_on": timezone.localdate()}
             )

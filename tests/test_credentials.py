@@ -413,3 +413,139 @@ def test_only_the_firms_admin_reaches_the_register(cast, console):
     assert "Internal A1" not in console.get("/console/credentials/").content.decode()
     sign_in(console, cast.admin_a)
     assert console.get("/console/credentials/").status_code == 200
+
+
+# --- declarations recorded after the appointment ---------------------------------------------
+
+
+def _declarations_url(appointment) -> str:
+    return f"/console/credentials/appointments/{appointment.pk}/declarations/"
+
+
+def _declarations_data(appointment, **values) -> dict[str, str]:
+    prefix = f"appointment-{appointment.pk}-"
+    return {prefix + name: value for name, value in values.items()}
+
+
+def test_declarations_recorded_later_close_the_open_problems(cast, console):
+    client = _belgian(cast, 60)
+    appointment = _appoint(
+        cast,
+        client,
+        representatives_agreed_on=None,
+        **dict.fromkeys(InternalAdviserAppointment.DECLARATIONS),
+    )
+    assert _codes(client) == ["agreement_missing", "declarations_missing", "training_due"]
+    sign_in(console, cast.admin_a)
+    page = console.get(f"/console/clients/{client.pk}/").content.decode()
+    assert "Leg de instemming en de verklaringen vast" in page
+    agreed = appointment.appointed_on - datetime.timedelta(days=3)
+    response = console.post(
+        _declarations_url(appointment),
+        _declarations_data(
+            appointment,
+            representatives_agreed_on=agreed.isoformat(),
+            declared_on=TODAY.isoformat(),
+            works_council_member="no",
+            prevention_committee_member="no",
+            union_delegate="no",
+            election_candidate="no",
+            management="",
+        ),
+    )
+    assert response.status_code == 302
+    appointment.refresh_from_db()
+    assert appointment.representatives_agreed_on == agreed
+    assert appointment.management is None
+    assert _codes(client) == ["declarations_missing", "training_due"]
+    services.appointment_declarations_set(
+        actor=cast.admin_a,
+        appointment=appointment,
+        representatives_agreed_on=agreed,
+        declared_on=TODAY,
+        **ALL_NO,
+    )
+    assert _codes(client) == ["training_due"]
+
+
+def test_a_manager_declared_later_is_refused_and_nothing_changes(cast, console):
+    client = _belgian(cast, 60)
+    appointment = _appoint(cast, client, management=None)
+    sign_in(console, cast.admin_a)
+    response = console.post(
+        _declarations_url(appointment),
+        _declarations_data(appointment, management="yes", works_council_member="no"),
+        follow=True,
+    )
+    assert (
+        "Leidinggevend personeel (wie belast is met het dagelijks bestuur en de werkgever mag "
+        "vertegenwoordigen) kan in België geen interne vertrouwenspersoon zijn."
+    ) in response.content.decode()
+    appointment.refresh_from_db()
+    assert appointment.management is None
+    assert appointment.works_council_member is False
+    with translation.override("en"), pytest.raises(ValidationError) as refused:
+        services.appointment_declarations_set(
+            actor=cast.admin_a, appointment=appointment, management=True
+        )
+    assert list(refused.value.message_dict) == ["management"]
+
+
+def test_declarations_of_an_ended_appointment_or_agreed_afterwards_are_refused(cast):
+    client = _belgian(cast, 60)
+    appointment = _appoint(cast, client, representatives_agreed_on=None)
+    with pytest.raises(ValidationError) as refused:
+        services.appointment_declarations_set(
+            actor=cast.admin_a,
+            appointment=appointment,
+            representatives_agreed_on=appointment.appointed_on + datetime.timedelta(days=1),
+            **ALL_NO,
+        )
+    assert list(refused.value.message_dict) == ["representatives_agreed_on"]
+    services.appointment_end(actor=cast.admin_a, appointment=appointment)
+    with pytest.raises(ValidationError):
+        services.appointment_declarations_set(
+            actor=cast.admin_a,
+            appointment=appointment,
+            representatives_agreed_on=appointment.appointed_on,
+            **ALL_NO,
+        )
+    appointment.refresh_from_db()
+    assert appointment.representatives_agreed_on is None
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("representatives_agreed_on", "2026-02-31"),
+        ("representatives_agreed_on", "x" * 5000),
+        ("representatives_agreed_on", "2999-01-01"),
+        ("declared_on", "1900-01-01"),
+        ("management", "maybe"),
+        ("union_delegate", "yes\x07"),
+    ],
+)
+def test_declarations_form_refuses_hostile_input(cast, console, field, value):
+    client = _belgian(cast, 60)
+    appointment = _appoint(cast, client, representatives_agreed_on=None, union_delegate=None)
+    sign_in(console, cast.admin_a)
+    response = console.post(
+        _declarations_url(appointment), _declarations_data(appointment, **{field: value})
+    )
+    assert response.status_code == 302  # back to the client page with the message
+    appointment.refresh_from_db()
+    assert appointment.representatives_agreed_on is None
+    assert appointment.union_delegate is None
+
+
+def test_another_firms_admin_cannot_record_declarations(cast, console):
+    client = _belgian(cast, 60)
+    appointment = _appoint(cast, client, representatives_agreed_on=None)
+    sign_in(console, cast.admin_b)
+    response = console.post(
+        _declarations_url(appointment),
+        _declarations_data(appointment, representatives_agreed_on=TODAY.isoformat()),
+    )
+    assert response.status_code == 404
+    appointment.refresh_from_db()
+    assert appointment.representatives_agreed_on is None

@@ -78,7 +78,14 @@ ALLOWED_GET_STATUS = {
     # The credentials register: every form posts to its own POST-only view.
     **{
         f"credentials:{name}": 405
-        for name in ("certificate", "training", "policy", "appointment_add", "appointment_end")
+        for name in (
+            "certificate",
+            "training",
+            "policy",
+            "appointment_add",
+            "appointment_end",
+            "appointment_declarations",
+        )
     },
     # Case themes: hiding and offering again are POST only.
     "theme_hide": 405,
