@@ -28,6 +28,8 @@ class Role(StrEnum):
     INTERNAL_ADVISER = "internal_adviser"
     # Belgium: the employer's prevention adviser reads the register of acts by third parties.
     PREVENTION_ADVISER = "prevention_adviser"
+    # Belgium: the inspection reads the same register (and nothing else).
+    INSPECTOR = "inspector"
 
 
 class Policy(StrEnum):

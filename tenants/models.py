@@ -204,6 +204,7 @@ class ClientMembership(models.Model):
         CONTACT_PERSON = "contact_person", _("Contact person")
         INTERNAL_ADVISER = "internal_adviser", _("Internal confidential adviser")
         PREVENTION_ADVISER = "prevention_adviser", _("Prevention adviser of the employer")
+        INSPECTOR = "inspector", _("Inspector (register of acts by third parties)")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="client_memberships"

@@ -51,13 +51,13 @@ def _add(cast, **overrides):
     return services.declaration_add(**values)
 
 
-def _prevention_adviser(cast):
+def _prevention_adviser(cast, *, role="prevention_adviser", email="preventie@client-a1.test"):
     user = user_create(
         actor=Operator("test"),
-        email="preventie@client-a1.test",
+        email=email,
         full_name="Preventie Adviseur",
         password="correct horse battery staple",
-        role="prevention_adviser",
+        role=role,
         client=cast.a1,
     )
     from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -160,11 +160,13 @@ def test_who_reads_and_who_writes(belgian_a1, client_for):
     with tenant_context(cast.a1):
         _add(cast)
     prevention = _prevention_adviser(cast)
+    inspector = _prevention_adviser(cast, role="inspector", email="inspecteur@example.test")
     expectations = {
         # visitor: (GET register, GET export, POST add)
         cast.adviser_a: (200, 200, 302),
         cast.adviser_a_backup: (200, 200, 302),
         prevention: (200, 200, 404),
+        inspector: (200, 200, 404),
         cast.admin_a: (404, 404, 404),
         cast.contact_a1: (404, 404, 404),
         cast.internal_a1: (404, 404, 404),
@@ -176,6 +178,7 @@ def test_who_reads_and_who_writes(belgian_a1, client_for):
         sign_in(http, user)
         assert http.get("/register/").status_code == register, user.email
         assert http.get("/register/export.csv").status_code == export, user.email
+        assert http.get("/register/summary.csv").status_code == export, user.email
         data = {**FORM, "submission_key": str(uuid.uuid4())}
         assert http.post("/register/add/", data).status_code == add, user.email
     with tenant_context(cast.a1):
@@ -261,3 +264,49 @@ def test_entries_older_than_five_years_are_destroyed_by_the_task_and_counted(bel
 def test_retention_task_refuses_the_public_schema(cast):
     with pytest.raises(RuntimeError):
         tasks.register_retention_destroy.apply(headers={"_schema_name": "public"}).get()
+
+
+def test_the_inspector_reads_the_register_and_nothing_else(belgian_a1, client_for):
+    cast = belgian_a1
+    with tenant_context(cast.a1):
+        _add(cast)
+    inspector = _prevention_adviser(cast, role="inspector", email="inspecteur@example.test")
+    http = client_for(cast.a1)
+    sign_in(http, inspector)
+    assert "Een klant bedreigde de kassamedewerker." in http.get("/register/").content.decode()
+    for url in ("/cases/", "/board/", "/intake/work/", "/sparring/"):
+        assert http.get(url).status_code == 404, url
+    with tenant_context(cast.a1):
+        read = AccessLogEntry.objects.get(object_type="third_party_register", action="read")
+        assert read.actor_id == inspector.pk
+    ClientMembership.objects.filter(user=inspector).delete()
+    assert http.get("/register/").status_code == 404
+
+
+def test_summary_per_year_kind_and_outsider_for_the_risk_analysis(belgian_a1, client_for):
+    cast = belgian_a1
+    last_year = TODAY.replace(year=TODAY.year - 1, month=6, day=1)
+    with tenant_context(cast.a1):
+        _add(cast, kind="violence", outsider="patient")
+        _add(cast, kind="violence", outsider="patient", description='=cmd|"x"')
+        _add(cast, kind="threats", outsider="visitor", declared_on=last_year)
+    http = client_for(cast.a1)
+    sign_in(http, _prevention_adviser(cast))
+    response = http.get("/register/summary.csv")
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith(
+        'attachment; filename="register-third-parties-summary-'
+    )
+    body = response.content.decode()
+    assert "cmd" not in body and "kassamedewerker" not in body  # counts, never the facts
+    rows = list(csv.reader(io.StringIO(body)))
+    assert rows[0] == ["year", "kind", "outsider", "declarations"]
+    per_year = len(Declaration.Kind.values) * len(Declaration.Outsider.values)
+    assert len(rows) == 1 + 2 * per_year  # every combination, zeros too
+    counts = {(year, kind, outsider): int(n) for year, kind, outsider, n in rows[1:]}
+    assert counts[(str(TODAY.year), "violence", "patient")] == 2
+    assert counts[(str(last_year.year), "threats", "visitor")] == 1
+    assert sum(counts.values()) == 3
+    with tenant_context(cast.a1):
+        export = AccessLogEntry.objects.get(object_type="third_party_register", action="export")
+        assert export.detail == "summary of 3 declaration(s) in 2 year(s) exported as CSV"

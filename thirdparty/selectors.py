@@ -6,6 +6,9 @@ import csv
 import io
 from typing import Any
 
+from django.db.models import Count
+from django.db.models.functions import ExtractYear
+
 from audit.models import AccessLogEntry
 from audit.services import access_log_write
 from thirdparty.models import Declaration
@@ -69,5 +72,42 @@ def register_export_csv(*, actor: Any) -> str:
         object_type=OBJECT_TYPE,
         object_reference="register",
         detail=f"{count} declaration(s) exported as CSV",
+    )
+    return out.getvalue()
+
+
+SUMMARY_COLUMNS = ["year", "kind", "outsider", "declarations"]
+
+
+def register_summary_csv(*, actor: Any) -> str:
+    """Declarations counted per year of declaration, kind of act and kind of outsider, as CSV:
+    what the employer's risk analysis and yearly report need, without the facts.
+
+    Only the register's readers get it, and they may read every declaration anyway, so small
+    counts are shown as they are (nothing here may go to a board or a contact person: their
+    figures pass `reports.suppression` through the releases). Every combination of kind and
+    outsider is a row, zeros too, so a reader sees the same rows every year. Logs one EXPORT.
+    """
+    counts = {
+        (row["year"], row["kind"], row["outsider"]): row["number"]
+        for row in Declaration.objects.annotate(year=ExtractYear("declared_on"))
+        .values("year", "kind", "outsider")
+        .annotate(number=Count("pk"))
+    }
+    years = sorted({year for year, _kind, _outsider in counts})
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(SUMMARY_COLUMNS)
+    for year in years:
+        for kind in Declaration.Kind.values:
+            for outsider in Declaration.Outsider.values:
+                writer.writerow([year, kind, outsider, counts.get((year, kind, outsider), 0)])
+    access_log_write(
+        actor=actor,
+        action=AccessLogEntry.Action.EXPORT,
+        object_type=OBJECT_TYPE,
+        object_reference="register",
+        detail=f"summary of {sum(counts.values())} declaration(s) in {len(years)} year(s) "
+        "exported as CSV",
     )
     return out.getvalue()

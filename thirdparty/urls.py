@@ -10,4 +10,5 @@ urlpatterns = [
     path("", views.register, name="register"),
     path("add/", views.declaration_add, name="add"),
     path("export.csv", views.register_export, name="export"),
+    path("summary.csv", views.register_summary, name="summary"),
 ]

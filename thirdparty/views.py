@@ -14,8 +14,9 @@ from tenants.access import Role, allow
 from thirdparty import selectors, services
 from thirdparty.forms import DeclarationForm
 
-# The VP keeps it; the employer's prevention adviser reads it. The inspection gets the export.
-READERS = (Role.ADVISER, Role.PREVENTION_ADVISER)
+# The VP keeps it; the employer's prevention adviser and the inspection (a client role given to
+# the inspector who asks, removed like any other) read it and its exports; only the VP adds.
+READERS = (Role.ADVISER, Role.PREVENTION_ADVISER, Role.INSPECTOR)
 
 
 def _page(request: HttpRequest, form: DeclarationForm | None, status: int = 200) -> HttpResponse:
@@ -58,13 +59,25 @@ def declaration_add(request: HttpRequest) -> HttpResponse:
     return _page(request, form, status=400)
 
 
-@allow(*READERS)
-@require_GET
-def register_export(request: HttpRequest) -> HttpResponse:
-    body = selectors.register_export_csv(actor=request.user)
+def _csv(body: str, name: str) -> HttpResponse:
     response = HttpResponse(body, content_type="text/csv; charset=utf-8")
-    name = f"register-third-parties-{timezone.localdate().isoformat()}.csv"
+    name = f"{name}-{timezone.localdate().isoformat()}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "no-store"
     return response
+
+
+@allow(*READERS)
+@require_GET
+def register_export(request: HttpRequest) -> HttpResponse:
+    return _csv(selectors.register_export_csv(actor=request.user), "register-third-parties")
+
+
+@allow(*READERS)
+@require_GET
+def register_summary(request: HttpRequest) -> HttpResponse:
+    """Counts per year, kind of act and outsider: for the risk analysis and yearly report."""
+    return _csv(
+        selectors.register_summary_csv(actor=request.user), "register-third-parties-summary"
+    )
