@@ -18,7 +18,7 @@ import statistics
 from typing import Any
 
 import pandas as pd
-from django.db.models import Min
+from django.db.models import Exists, Min, OuterRef
 from django.utils import timezone
 
 from reports.suppression import Publication, Table, suppress
@@ -27,6 +27,8 @@ KEY = "indicators"
 ROWS = [
     "contacts",
     "anonymous",
+    "anonymous_in_mailbox",
+    "anonymous_came_back",
     "with_conversation",
     "closed",
     "integrity_reports",
@@ -41,6 +43,7 @@ class YearIndicators:
     contacts: float | None
     contacts_per_100: float | None
     anonymous_share: float | None
+    came_back_share: float | None
     median_days_to_conversation: float | None
     median_days_to_closure: float | None
     acknowledged_in_time_share: float | None
@@ -53,11 +56,20 @@ def _column(year: int) -> str:
 
 def _cases_of(year: int) -> list[dict[str, Any]]:
     from cases.models import Case, CaseType
+    from intake.models import Contact
 
+    # Only a reporter who wrote anonymously through the intake has a mailbox to come back to
+    # (`Contact.came_back`: opened it again after the day of the report); anonymous contacts by
+    # phone or in person cannot be followed, so they are not in this share at all.
+    anonymous_contacts = Contact.objects.filter(case=OuterRef("pk"), anonymous=True)
     rows = []
     cases = (
         Case.objects.filter(opened_on__year=year)
-        .annotate(first_conversation=Min("conversations__held_on"))
+        .annotate(
+            first_conversation=Min("conversations__held_on"),
+            in_mailbox=Exists(anonymous_contacts),
+            came_back=Exists(anonymous_contacts.filter(came_back=True)),
+        )
         .only(
             "opened_on",
             "closed_on",
@@ -74,10 +86,13 @@ def _cases_of(year: int) -> list[dict[str, Any]]:
         integrity_report = (
             case.case_type == CaseType.INTEGRITY and case.report_received_on is not None
         )
+        anonymous = not (case.reporter_identity or "").strip()
         rows.append(
             {
                 # Anonymous: the adviser holds no identity for the reporter.
-                "anonymous": not (case.reporter_identity or "").strip(),
+                "anonymous": anonymous,
+                "in_mailbox": anonymous and case.in_mailbox,
+                "came_back": anonymous and case.came_back,
                 "to_conversation": (case.first_conversation - case.opened_on).days
                 if case.first_conversation
                 else None,
@@ -100,6 +115,8 @@ def _counts(rows: list[dict[str, Any]]) -> dict[str, int]:
     return {
         "contacts": len(rows),
         "anonymous": sum(1 for row in rows if row["anonymous"]),
+        "anonymous_in_mailbox": sum(1 for row in rows if row["in_mailbox"]),
+        "anonymous_came_back": sum(1 for row in rows if row["came_back"]),
         "with_conversation": sum(1 for row in rows if row["to_conversation"] is not None),
         "closed": sum(1 for row in rows if row["to_closure"] is not None),
         "integrity_reports": sum(1 for row in rows if row["integrity_report"]),
@@ -152,6 +169,9 @@ def indicators_for(
                 if contacts is not None and employee_count > 0
                 else None,
                 anonymous_share=_share(publication, "anonymous", "contacts", column),
+                came_back_share=_share(
+                    publication, "anonymous_came_back", "anonymous_in_mailbox", column
+                ),
                 median_days_to_conversation=_median(
                     [r["to_conversation"] for r in rows if r["to_conversation"] is not None],
                     publication,

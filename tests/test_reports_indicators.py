@@ -67,3 +67,40 @@ def test_shares_appear_once_the_counts_behind_them_are_shown(cast):
         (this,), _publication = indicators_for(years=[YEAR], k=5, employee_count=200)
     assert (this.contacts, this.contacts_per_100, this.anonymous_share) == (10, 5.0, 50.0)
     assert this.median_days_to_conversation is None  # no conversations: count 0 < k
+
+
+def _through_mailbox(case: Case, number: int, *, came_back: bool) -> None:
+    from intake.models import Contact
+
+    Contact.objects.create(
+        lookup_id=f"T{number:07d}",
+        key_hash="not-a-key",
+        submission_digest=f"{number:064d}",
+        kind="message",
+        anonymous=True,
+        submitted_at=timezone.now(),
+        came_back=came_back,
+        case=case,
+    )
+
+
+def test_share_of_anonymous_reporters_who_came_back_rests_on_shown_counts(cast):
+    with tenant_context(cast.a1):
+        Case.objects.all().delete()
+        for number in range(10):
+            _through_mailbox(_open(cast), number, came_back=number < 5)
+        for _number in range(3):
+            _open(cast)  # anonymous by phone: no mailbox, so not in the share at all
+        named = _open(cast, identity="Naam bekend")
+        _through_mailbox(named, 99, came_back=True)  # not anonymous: not counted
+        (this,), publication = indicators_for(years=[YEAR], k=5, employee_count=200)
+        assert publication["indicators"].shown("anonymous_in_mailbox", f"y{YEAR}") == 10
+        assert this.came_back_share == 50.0
+        assert this.anonymous_share == round(100 * 13 / 14, 1)
+        # One fewer came back: four is below k, so the share built on it is hidden too.
+        from intake.models import Contact
+
+        Contact.objects.filter(lookup_id="T0000000").update(came_back=False)
+        (this,), publication = indicators_for(years=[YEAR], k=5, employee_count=200)
+        assert publication["indicators"].shown("anonymous_came_back", f"y{YEAR}") is None
+        assert this.came_back_share is None
