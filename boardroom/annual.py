@@ -76,6 +76,9 @@ class ReportContent:
     narrative: str
     recommendations: str
     figures: dict[str, Any] = field(default_factory=dict)
+    # The client's advisers and their training as of `advisers_on` (frozen with the figures).
+    advisers: list[dict[str, Any]] = field(default_factory=list)
+    advisers_on: datetime.date | None = None
 
 
 def activities_table(year: int) -> Table:
@@ -109,6 +112,7 @@ def figures_build(year: int) -> dict[str, Any]:
     publications = selectors.year_publications(years)
     activities = suppress([activities_table(year)], k=publications[year].k)
     sparring = suppress([sparring_table(year)], k=publications[year].k)
+    advisers_on = min(timezone.localdate(), datetime.date(year, 12, 31))
     return {
         # Built from the release ledger: readers of the report and of the dashboard see one
         # version of the year (reports frozen before releases existed lack this mark).
@@ -119,7 +123,24 @@ def figures_build(year: int) -> dict[str, Any]:
         "earlier": {str(y): publications[y].to_json() for y in years[:-1]},
         "activities": activities.to_json(),
         "sparring": sparring.to_json(),
+        # Facts about the advisers, not about reporters: no suppression. As of the year's end,
+        # or today while the year runs; frozen with the rest at publication.
+        "advisers_on": advisers_on.isoformat(),
+        "advisers": _advisers(advisers_on),
     }
+
+
+def _advisers(on: datetime.date) -> list[dict[str, Any]]:
+    from cases.selectors import advisers_of_client
+    from credentials.selectors import report_advisers
+
+    client = current_client_organisation()
+    return report_advisers(
+        client=client,
+        external=advisers_of_client(day=on),
+        on=on,
+        named=client.advisers_named_in_report,
+    )
 
 
 def _publications(figures: dict[str, Any]) -> dict[int, Publication]:
@@ -201,6 +222,11 @@ def content_build(report: AnnualReport, *, figures: dict[str, Any] | None = None
         narrative=report.narrative,
         recommendations=report.recommendations,
         figures=figures,
+        # Reports published before advisers were listed lack them (and show no section).
+        advisers=list(figures.get("advisers", [])),
+        advisers_on=datetime.date.fromisoformat(figures["advisers_on"])
+        if figures.get("advisers_on")
+        else None,
     )
 
 

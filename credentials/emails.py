@@ -17,6 +17,13 @@ from tenants.models import ClientOrganisation
 CREDENTIALS_DUE = "credentials.due"
 
 
+def _label(item: dict) -> str:
+    from credentials.selectors import due_label
+
+    # Rows queued before codes existed carry the label in the server's language.
+    return due_label(item["code"]) if item.get("code") else str(item.get("what", ""))
+
+
 @kind(CREDENTIALS_DUE)
 def credentials_due(email: OutgoingEmail) -> EmailMessage | None:
     user = email.recipient
@@ -30,7 +37,7 @@ def credentials_due(email: OutgoingEmail) -> EmailMessage | None:
     )
     with translation.override(user.language or settings.LANGUAGE_CODE):
         lines = [
-            f"- {item['what']}: {datetime.date.fromisoformat(item['due_on']).isoformat()}"
+            f"- {_label(item)}: {datetime.date.fromisoformat(item['due_on']).isoformat()}"
             + (f" ({names[item['client']]})" if item["client"] in names else "")
             for item in items
         ]

@@ -160,6 +160,19 @@ def client_problems(
     return problems
 
 
+def due_label(code: str) -> str:
+    """What falls due, in the active language: the overview (the reader's) and each reminder
+    e-mail (its recipient's, at sending) translate the same code."""
+    labels = {
+        "certificate": _("Certificate"),
+        "certificate_expires": _("Certificate expires"),
+        "recertification_hours": _("Recertification hours"),
+        "conduct_certificate": _("Certificate of conduct (VOG)"),
+        "basic_training": _("Basic training (30 hours)"),
+    }
+    return labels[code]
+
+
 @dataclasses.dataclass
 class DueRow:
     """One line of the firm's overview: a person, what is due and when."""
@@ -171,6 +184,7 @@ class DueRow:
     due_on: datetime.date | None
     detail: str
     overdue: bool
+    code: str = ""
 
 
 def firm_due(*, firm: Firm, today: datetime.date | None = None) -> list[DueRow]:
@@ -193,7 +207,16 @@ def firm_due(*, firm: Firm, today: datetime.date | None = None) -> list[DueRow]:
         credential = credentials.get(user.pk)
         if credential is None or credential.expires_on is None:
             rows.append(
-                DueRow(user, "adviser", None, _("Certificate"), None, _("not recorded"), True)
+                DueRow(
+                    user,
+                    "adviser",
+                    None,
+                    due_label("certificate"),
+                    None,
+                    _("not recorded"),
+                    True,
+                    code="certificate",
+                )
             )
             continue
         if credential.expires_on <= horizon:
@@ -202,10 +225,11 @@ def firm_due(*, firm: Firm, today: datetime.date | None = None) -> list[DueRow]:
                     user,
                     "adviser",
                     None,
-                    _("Certificate expires"),
+                    due_label("certificate_expires"),
                     credential.expires_on,
                     credential.certification,
                     credential.expires_on < today,
+                    code="certificate_expires",
                 )
             )
         totals = _hours(
@@ -220,7 +244,7 @@ def firm_due(*, firm: Firm, today: datetime.date | None = None) -> list[DueRow]:
                     user,
                     "adviser",
                     None,
-                    _("Recertification hours"),
+                    due_label("recertification_hours"),
                     credential.expires_on,
                     _(
                         "%(total)s of %(required)s hours, %(intervision)s of %(required_intervision)s intervision"
@@ -234,6 +258,7 @@ def firm_due(*, firm: Firm, today: datetime.date | None = None) -> list[DueRow]:
                         ),
                     },
                     credential.expires_on < today,
+                    code="recertification_hours",
                 )
             )
         if credential.conduct_certificate_on is None:
@@ -242,10 +267,11 @@ def firm_due(*, firm: Firm, today: datetime.date | None = None) -> list[DueRow]:
                     user,
                     "adviser",
                     None,
-                    _("Certificate of conduct (VOG)"),
+                    due_label("conduct_certificate"),
                     None,
                     _("not recorded"),
                     True,
+                    code="conduct_certificate",
                 )
             )
     appointments = (
@@ -263,10 +289,11 @@ def firm_due(*, firm: Firm, today: datetime.date | None = None) -> list[DueRow]:
                     appointment.user,
                     "internal_adviser",
                     appointment.client,
-                    _("Basic training (30 hours)"),
+                    due_label("basic_training"),
                     due,
                     _("%(hours)s of 30 hours") % {"hours": hours_text(hours)},
                     due < today,
+                    code="basic_training",
                 )
             )
     rows.sort(key=lambda row: (row.due_on or datetime.date.min, str(row.user)))
@@ -295,6 +322,78 @@ def adviser_overview(*, firm: Firm, today: datetime.date | None = None) -> list[
                 "hours": totals,
                 "total": sum(totals.values(), Decimal(0)),
                 "policy": policy,
+            }
+        )
+    return result
+
+
+def report_advisers(
+    *,
+    client: ClientOrganisation,
+    external: list[Any],
+    on: datetime.date,
+    named: bool,
+) -> list[dict[str, Any]]:
+    """The client's advisers and their training as of `on`, for its annual report (JSON: it is
+    frozen with the report's figures at publication, so the report keeps saying what was true
+    on its date).
+
+    `external`: the advisers assigned to the client that day (`cases.selectors.
+    advisers_of_client`, the one rule). External advisers: certificate and education hours in
+    the current certification period (kinds as codes); internal advisers: appointment date
+    and training hours so far. `named=False` (the client asked for no names) leaves the names
+    out, so the report says "external adviser 1". Two queries per adviser.
+    """
+    from tenants.models import ClientMembership
+
+    credentials = {
+        credential.user_id: credential
+        for credential in AdviserCredential.objects.filter(
+            firm_id=client.firm_id, user__in=[user.pk for user in external]
+        )
+    }
+    result: list[dict[str, Any]] = []
+    for user in external:
+        credential = credentials.get(user.pk)
+        since = credential.certified_on if credential else None
+        totals = _hours(client.firm_id, user.pk, since=since, until=on)
+        expires = credential.expires_on if credential else None
+        result.append(
+            {
+                "role": "external",
+                "name": (user.get_full_name() or user.email) if named else None,
+                "certification": credential.certification if credential else "",
+                "certified_on": since.isoformat() if since else None,
+                "valid": bool(expires and since and since <= on <= expires),
+                "expires_on": expires.isoformat() if expires else None,
+                "hours": {kind: hours_text(value) for kind, value in totals.items()},
+                "total": hours_text(sum(totals.values(), Decimal(0))),
+            }
+        )
+    appointments = {
+        appointment.user_id: appointment
+        for appointment in InternalAdviserAppointment.objects.filter(
+            client=client, appointed_on__lte=on
+        ).filter(Q(ended_on__isnull=True) | Q(ended_on__gte=on))
+    }
+    internal = (
+        ClientMembership.objects.filter(
+            client=client, role=ClientMembership.Role.INTERNAL_ADVISER, user__is_active=True
+        )
+        .select_related("user")
+        .order_by("user__full_name", "user__email")
+    )
+    for membership in internal:
+        user = membership.user
+        appointment = appointments.get(user.pk)
+        totals = _hours(client.firm_id, user.pk, since=None, until=on)
+        result.append(
+            {
+                "role": "internal",
+                "name": (user.get_full_name() or user.email) if named else None,
+                "appointed_on": appointment.appointed_on.isoformat() if appointment else None,
+                "hours": {kind: hours_text(value) for kind, value in totals.items()},
+                "total": hours_text(sum(totals.values(), Decimal(0))),
             }
         )
     return result

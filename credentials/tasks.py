@@ -55,7 +55,8 @@ def reminders_send(today_iso: str | None = None) -> int:
                 if not fresh:
                     continue
                 # In the claims' transaction, keyed by them: items claimed once, e-mailed once.
-                # The labels are the selector's texts, the client an id.
+                # Codes, dates and a client id; the item key keeps the label of the server's
+                # language, as before, so claims made before codes existed still match.
                 emails_enqueue(
                     [
                         Email(
@@ -65,7 +66,9 @@ def reminders_send(today_iso: str | None = None) -> int:
                             params={
                                 "items": [
                                     {
-                                        "what": str(row.what),
+                                        # A code: the renderer translates it
+                                        # into the recipient's language at sending.
+                                        "code": row.code,
                                         "due_on": row.due_on.isoformat(),
                                         "client": row.client.pk if row.client else None,
                                     }

@@ -84,6 +84,14 @@ def intake_advisers(*, day: datetime.date | None = None) -> list[AdviserInfo]:
     return result
 
 
+def anonymous_reports_possible(*, client: ClientOrganisation) -> bool:
+    """Whether the client's intake takes anonymous reports (the Belgian whistleblower law's
+    check from 250 workers, `credentials.selectors.client_problems`): whenever the channel is
+    open, since anonymity is the intake's default and no setting turns it off. Reads the row,
+    not the current schema, so the console can ask (no query: the caller holds the row)."""
+    return client.status == ClientOrganisation.Status.ACTIVE
+
+
 def intake_state() -> str:
     """'open', or why the channel is closed ('suspended', 'offboarded')."""
     client = current_client()

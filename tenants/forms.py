@@ -79,6 +79,11 @@ class ClientEditForm(ClientForm):
             (ClientOrganisation.Status.SUSPENDED, ClientOrganisation.Status.SUSPENDED.label),
         ],
     )
+    advisers_named_in_report = forms.BooleanField(
+        label=_("Name the advisers in the annual report"),
+        required=False,
+        help_text=_("Off when the client asked for a list of advisers and training without names."),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

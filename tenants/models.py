@@ -96,6 +96,11 @@ class ClientOrganisation(TenantMixin):
     country = models.CharField(
         _("country"), max_length=2, choices=Country.choices, default=Country.NETHERLANDS
     )
+    # The annual report lists the client's advisers and their training; some clients ask for
+    # it without names (the list then says "external adviser 1").
+    advisers_named_in_report = models.BooleanField(
+        _("name the advisers in the annual report"), default=True
+    )
     contract_starts_on = models.DateField(_("contract starts"), default=datetime.date.today)
     contract_ends_on = models.DateField(_("contract ends"), null=True, blank=True)
     status = models.CharField(

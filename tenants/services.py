@@ -258,6 +258,7 @@ def client_update(*, actor: Actor, client: ClientOrganisation, **fields: Any) ->
         "contract_starts_on",
         "contract_ends_on",
         "status",
+        "advisers_named_in_report",
     }
     unknown = set(fields) - allowed
     if unknown:

@@ -142,6 +142,7 @@ def client_edit(request: HttpRequest, client_id: int) -> HttpResponse:
             "contract_starts_on",
             "contract_ends_on",
             "status",
+            "advisers_named_in_report",
         )
     }
     form = ClientEditForm(request.POST or None, initial=initial)

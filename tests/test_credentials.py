@@ -234,7 +234,10 @@ def test_from_250_workers_anonymous_reports_must_be_possible(cast):
         kind="course",
         title="Basis",
     )
-    assert _codes(client) == ["anonymous_reports"]
+    # The intake takes anonymous reports while it is open (anonymity is its default).
+    assert _codes(client) == []
+    ClientOrganisation.objects.filter(pk=client.pk).update(status="suspended")
+    assert _codes(ClientOrganisation.objects.get(pk=client.pk)) == ["anonymous_reports"]
 
 
 # --- the credentials register -----------------------------------------------------------------
@@ -549,3 +552,46 @@ def test_another_firms_admin_cannot_record_declarations(cast, console):
     assert response.status_code == 404
     appointment.refresh_from_db()
     assert appointment.representatives_agreed_on is None
+
+
+def test_basic_training_reminder_reaches_the_internal_adviser_in_their_language(
+    cast, django_capture_on_commit_callbacks
+):
+    client = _belgian(cast, 60)
+    appointed = TODAY - datetime.timedelta(days=2 * 365 - 30)  # due in about a month
+    _appoint(cast, client, appointed_on=appointed, representatives_agreed_on=appointed)
+    _training(cast, cast.internal_a1, "12")
+    cast.internal_a1.language = "en"
+    cast.internal_a1.save(update_fields=["language"])
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.reminders_send.apply().get()
+    (message,) = [m for m in mail.outbox if m.to == [cast.internal_a1.email]]
+    due = _appointment_due(appointed)
+    assert f"- Basic training (30 hours): {due.isoformat()} ({client.name})" in message.body
+    assert message.subject == "Vertrouwd: credentials due soon"
+    # The same item is not mailed again the next day.
+    mail.outbox.clear()
+    tomorrow = (TODAY + datetime.timedelta(days=1)).isoformat()
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.reminders_send.apply(args=[tomorrow]).get()
+    assert [m for m in mail.outbox if m.to == [cast.internal_a1.email]] == []
+
+
+def _appointment_due(appointed: datetime.date) -> datetime.date:
+    try:
+        return appointed.replace(year=appointed.year + 2)
+    except ValueError:
+        return appointed.replace(year=appointed.year + 2, day=28)
+
+
+def _training(cast, user, hours: str) -> None:
+    services.training_add(
+        actor=cast.admin_a,
+        firm=cast.acme,
+        user=user,
+        done_on=TODAY - datetime.timedelta(days=3),
+        hours=hours,
+        kind="course",
+        title="Basisopleiding",
+    )
