@@ -30,6 +30,7 @@ from boardroom.forms import (
 )
 from boardroom.models import BoardSignal
 from reports import frames as report_frames
+from reports.benchmark import benchmark_current
 from reports.indicators import indicators_current
 from reports.periods import period_parse
 from reports.presentation import csv_bytes, json_of, legend_text, xlsx_bytes
@@ -76,8 +77,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         return render(request, "reports/dashboard.html", context, status=400)
     board = dashboard_build(period)
     signals = selectors.signal_list(include_drafts=False)[:10]
+    indicators = indicators_current()
     context.update(
-        indicators=indicators_current(),
+        indicators=indicators,
+        benchmark=benchmark_current(year=indicators[-1].year),
+        benchmark_year=indicators[-1].year,
         board=board,
         period=period,
         chosen_from=period.first.label,
