@@ -404,8 +404,16 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "pgserver": {"level": "WARNING"}},
+    "loggers": {
+        # Django's own config gives "django" a mail_admins handler: an error report carries the
+        # request (case text in a POST). Nothing leaves by e-mail but through mail.outbox, so
+        # "django" logs to the console through the root logger only.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.db.backends": {"level": "WARNING"},
+        "pgserver": {"level": "WARNING"},
+    },
 }
+ADMINS: list[tuple[str, str]] = []  # never set: see LOGGING
 os.environ.setdefault("FORKED_BY_MULTIPROCESSING", "1")
 
 # The largest request body we accept: five sparring attachments of 10 MB and the form around

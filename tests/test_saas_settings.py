@@ -166,3 +166,15 @@ def test_every_scheduled_task_exists():
     scheduled = {entry["task"] for entry in django_settings.CELERY_BEAT_SCHEDULE.values()}
     assert "billing.tasks.subscriptions_reconcile" in scheduled
     assert scheduled <= set(app.tasks), scheduled - set(app.tasks)
+
+
+def test_no_error_report_leaves_by_e_mail():
+    """Django's default logging mails error reports (with the request) to ADMINS; ours does not."""
+    import logging
+
+    handlers = [
+        handler
+        for name in ("django", "django.request", "django.security", "")
+        for handler in logging.getLogger(name).handlers
+    ]
+    assert not any(type(handler).__name__ == "AdminEmailHandler" for handler in handlers)
