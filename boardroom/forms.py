@@ -4,9 +4,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from boardroom.models import Activity, BoardSignal
+from cases.forms import SubmissionForm
 
 
-class SignalForm(forms.Form):
+class SignalEditForm(forms.Form):
+    """A draft signal's texts (the new-signal form adds its idempotency key)."""
+
     title = forms.CharField(label=_("Title"), max_length=200)
     risk = forms.CharField(
         label=_("Risk or trend"),
@@ -19,7 +22,17 @@ class SignalForm(forms.Form):
         label=_("Recommendation"), widget=forms.Textarea(attrs={"rows": 4})
     )
     severity = forms.ChoiceField(label=_("Severity"), choices=BoardSignal.Severity.choices)
+
+
+class SignalForm(SubmissionForm, SignalEditForm):
     theme_code = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+class SignalDeleteForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=_("Yes, delete this draft"),
+        error_messages={"required": _("Confirm that you delete this draft.")},
+    )
 
 
 class FollowUpForm(forms.Form):
@@ -50,7 +63,7 @@ class ReviewForm(forms.Form):
     )
 
 
-class ActivityForm(forms.Form):
+class ActivityForm(SubmissionForm):
     kind = forms.ChoiceField(label=_("Kind"), choices=Activity.Kind.choices)
     held_on = forms.DateField(
         label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")

@@ -11,6 +11,7 @@ import base64
 import datetime
 import hashlib
 import logging
+import uuid
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -26,6 +27,7 @@ from boardroom import annual, selectors
 from boardroom.emails import SIGNAL_REMINDER, SIGNAL_SENT, contact_person_ids
 from boardroom.models import ACKNOWLEDGEMENT_DAYS, Activity, AnnualReport, BoardSignal
 from boardroom.textcheck import text_problems
+from cases.services import submission_claim, submission_link
 from mail.outbox import Email, emails_enqueue
 from tenants.current import current_client_organisation
 
@@ -295,14 +297,24 @@ def _signal_fields(title: str, risk: str, recommendation: str, severity: str) ->
 
 
 def signal_create(
-    *, actor: User, title: str, risk: str, recommendation: str, severity: str, theme_code: str = ""
+    *,
+    actor: User,
+    title: str,
+    risk: str,
+    recommendation: str,
+    severity: str,
+    theme_code: str = "",
+    submission_key: uuid.UUID | str | None = None,
 ) -> BoardSignal:
-    """Save a signal as a draft (checked: no names, contact details or small numbers)."""
+    """Save a signal as a draft (checked: no names, contact details or small numbers). A
+    repeated `submission_key` raises DuplicateSubmission naming the first draft."""
     fields = _signal_fields(title, risk, recommendation, severity)
     with transaction.atomic():
+        claimed = submission_claim(submission_key, "board_signal")
         signal = BoardSignal.objects.create(
             **fields, severity=severity, theme_code=(theme_code or "")[:40], created_by_id=actor.pk
         )
+        submission_link(claimed, str(signal.pk))
         _log(actor, Action.CREATE, "board_signal", str(signal.pk))
     return signal
 
@@ -322,6 +334,18 @@ def signal_update(
         locked.save()
         _log(actor, Action.UPDATE, "board_signal", str(locked.pk))
     return locked
+
+
+def signal_delete(*, actor: User, signal: BoardSignal) -> None:
+    """Delete a draft signal (nobody but advisers has seen it); a sent signal is refused."""
+    with transaction.atomic():
+        locked = BoardSignal.objects.select_for_update().filter(pk=signal.pk).first()
+        if locked is None:
+            return  # deleted by a request before this one: the outcome the adviser asked for
+        if locked.status != BoardSignal.Status.DRAFT:
+            raise ValidationError(_("This signal was sent and can no longer be deleted."))
+        locked.delete()
+        _log(actor, Action.ERASE, "board_signal", str(signal.pk), "draft deleted")
 
 
 def _contact_persons_notify(*, kind: str, key: str) -> None:
@@ -416,8 +440,16 @@ def signal_reminders_send(*, today: datetime.date | None = None) -> int:
 # --- activities --------------------------------------------------------------------------------
 
 
-def activity_add(*, actor: User, kind: str, held_on: Any, minutes: Any) -> Activity:
-    """Register an activity (information session, training, advice to management)."""
+def activity_add(
+    *,
+    actor: User,
+    kind: str,
+    held_on: Any,
+    minutes: Any,
+    submission_key: uuid.UUID | str | None = None,
+) -> Activity:
+    """Register an activity (information session, training, advice to management). A repeated
+    `submission_key` raises DuplicateSubmission and adds nothing."""
     errors: dict[str, list[str]] = {}
     if kind not in Activity.Kind.values:
         errors["kind"] = [_("Choose one of the options.")]
@@ -434,6 +466,7 @@ def activity_add(*, actor: User, kind: str, held_on: Any, minutes: Any) -> Activ
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
+        submission_claim(submission_key, "activity")
         activity = Activity.objects.create(
             kind=kind, held_on=held_on, minutes=minutes, registered_by_id=actor.pk
         )

@@ -19,6 +19,8 @@ urlpatterns = [
     path("reports/<int:year>/publish/", views.report_publish, name="report_publish"),
     path("signals/", views.signal_list, name="signals"),
     path("signals/<int:signal_id>/", views.signal_detail, name="signal"),
+    path("signals/<int:signal_id>/edit/", views.signal_edit, name="signal_edit"),
+    path("signals/<int:signal_id>/delete/", views.signal_delete, name="signal_delete"),
     path("signals/<int:signal_id>/send/", views.signal_send, name="signal_send"),
     path(
         "signals/<int:signal_id>/acknowledge/", views.signal_acknowledge, name="signal_acknowledge"

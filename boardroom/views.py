@@ -26,9 +26,12 @@ from boardroom.forms import (
     ReportTextsForm,
     ReportYearForm,
     ReviewForm,
+    SignalDeleteForm,
+    SignalEditForm,
     SignalForm,
 )
 from boardroom.models import BoardSignal
+from cases.services import DuplicateSubmission
 from reports import frames as report_frames
 from reports.benchmark import benchmark_current
 from reports.indicators import indicators_current
@@ -328,6 +331,11 @@ def signal_list(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 signal = services.signal_create(actor=request.user, **form.cleaned_data)
+            except DuplicateSubmission as duplicate:
+                messages.info(request, _("This signal was already saved."))
+                if not duplicate.reference:
+                    return redirect("boardroom:signals")
+                return redirect("boardroom:signal", signal_id=duplicate.reference)
             except ValidationError as error:
                 _add_errors(form, error)
             else:
@@ -370,8 +378,54 @@ def signal_detail(request: HttpRequest, signal_id: int) -> HttpResponse:
             "follow_up_form": FollowUpForm(),
             "is_contact": Role.CONTACT_PERSON in request.roles,
             "is_writer": Role.ADVISER in request.roles,
+            "delete_form": SignalDeleteForm(),
         },
     )
+
+
+@allow(Role.ADVISER)
+@require_http_methods(["GET", "POST"])
+def signal_edit(request: HttpRequest, signal_id: int) -> HttpResponse:
+    """Change a draft; once sent, the page says so and offers the signal instead."""
+    signal = selectors.signal_get(signal_id, include_drafts=True)
+    if signal.status != BoardSignal.Status.DRAFT:
+        messages.info(request, _("This signal was sent and can no longer be changed."))
+        return redirect("boardroom:signal", signal_id=signal.pk)
+    form = SignalEditForm(
+        request.POST or None,
+        initial={
+            "title": signal.title,
+            "risk": signal.risk,
+            "recommendation": signal.recommendation,
+            "severity": signal.severity,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.signal_update(actor=request.user, signal=signal, **form.cleaned_data)
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, _("The draft is saved."))
+            return redirect("boardroom:signal", signal_id=signal.pk)
+    return render(request, "reports/signal_edit.html", {"signal": signal, "form": form})
+
+
+@allow(Role.ADVISER)
+@require_POST
+def signal_delete(request: HttpRequest, signal_id: int) -> HttpResponse:
+    signal = selectors.signal_get(signal_id, include_drafts=True)
+    form = SignalDeleteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form.errors["confirm"][0])
+        return redirect("boardroom:signal", signal_id=signal.pk)
+    try:
+        services.signal_delete(actor=request.user, signal=signal)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+        return redirect("boardroom:signal", signal_id=signal.pk)
+    messages.success(request, _("The draft is deleted."))
+    return redirect("boardroom:signals")
 
 
 @allow(Role.ADVISER)
@@ -422,6 +476,9 @@ def activities(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.activity_add(actor=request.user, **form.cleaned_data)
+        except DuplicateSubmission:
+            messages.info(request, _("This activity was already registered."))
+            return redirect("boardroom:activities")
         except ValidationError as error:
             _add_errors(form, error)
         else:

@@ -67,9 +67,17 @@ class ThemesField(forms.ModelMultipleChoiceField):
 
 
 class SubmissionForm(forms.Form):
-    """Adds the idempotency key; a new key per page view, kept when the form is shown again."""
+    """Adds the idempotency key; a new key per page view, kept when the form is shown again.
 
-    submission_key = forms.UUIDField(widget=forms.HiddenInput)
+    Every form on a client host that adds something uses it (cases, sparring, signals,
+    activities); the services claim the key with `cases.services.submission_claim`. A post
+    without a key (a page from before the key, a script) is taken once per post."""
+
+    submission_key = forms.UUIDField(
+        widget=forms.HiddenInput,
+        required=False,
+        error_messages={"invalid": _("This form is damaged; reload the page and try again.")},
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

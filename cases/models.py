@@ -454,7 +454,8 @@ class FormSubmission(models.Model):
 
     key = models.UUIDField(primary_key=True, default=uuid.uuid4)
     kind = models.CharField(max_length=30)
-    reference = models.CharField(max_length=12, blank=True)
+    # What the first submission made: a case reference, a thread's UUID, a signal's id.
+    reference = models.CharField(max_length=40, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:

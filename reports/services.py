@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -18,12 +19,23 @@ from tenants.models import Firm
 FIRST_YEAR = 2000
 
 
-def report_batch_request(*, firm: Firm, year: Any, actor: User) -> ReportBatch:
+def report_batch_request(
+    *, firm: Firm, year: Any, actor: User, submission_key: uuid.UUID | str | None = None
+) -> ReportBatch:
     """Queue drafting the annual reports of `year` for every active client of the firm.
 
     Refused (nothing queued) for a year outside 2000..this year, or while a batch of the same
-    year is still running.
+    year is still running. A repeated `submission_key` returns the batch the first submission
+    started (a double click neither starts a second batch nor reads as refused).
     """
+    key: uuid.UUID | None = None
+    if submission_key:
+        try:
+            key = uuid.UUID(str(submission_key))
+        except ValueError:
+            raise ValidationError(
+                _("This form is damaged; reload the page and try again.")
+            ) from None
     try:
         year = int(year)
     except (TypeError, ValueError):
@@ -34,6 +46,13 @@ def report_batch_request(*, firm: Firm, year: Any, actor: User) -> ReportBatch:
         )
     with transaction.atomic():
         Firm.objects.select_for_update().get(pk=firm.pk)
+        if key is not None:
+            # Under the firm's lock: the first submission has committed or not started.
+            earlier = ReportBatch.objects.filter(submission_key=key).first()
+            if earlier is not None:
+                if earlier.firm_id != firm.pk:
+                    raise ValidationError(_("This form is damaged; reload the page and try again."))
+                return earlier
         if (
             ReportBatch.objects.filter(firm=firm, year=year)
             .exclude(status=ReportBatch.Status.DONE)
@@ -45,7 +64,9 @@ def report_batch_request(*, firm: Firm, year: Any, actor: User) -> ReportBatch:
                     % {"year": year}
                 }
             )
-        batch = ReportBatch.objects.create(firm=firm, year=year, requested_by=actor)
+        batch = ReportBatch.objects.create(
+            firm=firm, year=year, requested_by=actor, submission_key=key
+        )
 
         def start() -> None:
             from reports.tasks import report_batch_start

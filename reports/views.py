@@ -4,6 +4,7 @@ and the batch of annual report drafts with its progress. Thin views over `report
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.contrib import messages
@@ -229,7 +230,10 @@ def batches(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             batch = services.report_batch_request(
-                firm=request.firm, year=request.POST.get("year"), actor=request.user
+                firm=request.firm,
+                year=request.POST.get("year"),
+                actor=request.user,
+                submission_key=request.POST.get("submission_key"),
             )
         except ValidationError as error:
             errors = error.messages
@@ -247,7 +251,13 @@ def batches(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "reports/batches.html",
-        {"batches": recent, "errors": errors, "default_year": timezone.localdate().year - 1},
+        {
+            "batches": recent,
+            "errors": errors,
+            "default_year": timezone.localdate().year - 1,
+            # A fresh key per page view; a refused POST keeps its key (nothing was started).
+            "submission_key": request.POST.get("submission_key") or uuid.uuid4(),
+        },
         status=400 if errors else 200,
     )
 

@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from cases.forms import SubmissionForm
 from cases.models import CaseType, Theme
 from sparring import filetypes
 from sparring.models import BODY_MAX_LENGTH, SUBJECT_MAX_LENGTH
@@ -51,16 +52,18 @@ def _attachment_help() -> str:
 _SEND_ANYWAY = _("I have checked the text: send it anyway")
 
 
-class ThreadStartForm(forms.Form):
+class ThreadStartForm(SubmissionForm):
+    # Required here too, so the label is not marked optional; the service repeats the rule
+    # (with the same words) for every other caller.
     subject = forms.CharField(
         label=_("Subject"),
-        required=False,
+        error_messages={"required": _("Enter a subject.")},
         widget=forms.TextInput(attrs={"maxlength": SUBJECT_MAX_LENGTH, "autocomplete": "off"}),
         help_text=_("No names: describe the situation, not the people."),
     )
     body = forms.CharField(
         label=_("Message"),
-        required=False,
+        error_messages={"required": _("Write a message.")},
         widget=forms.Textarea(attrs={"rows": 10, "maxlength": BODY_MAX_LENGTH}),
     )
     attachments = MultipleFileField(label=_("Attachments"))
@@ -71,10 +74,10 @@ class ThreadStartForm(forms.Form):
         self.fields["attachments"].help_text = _attachment_help()
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(SubmissionForm):
     body = forms.CharField(
         label=_("Your answer"),
-        required=False,
+        error_messages={"required": _("Write a message.")},
         widget=forms.Textarea(attrs={"rows": 6, "maxlength": BODY_MAX_LENGTH}),
     )
     attachments = MultipleFileField(label=_("Attachments"))

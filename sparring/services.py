@@ -8,6 +8,7 @@ the text raise `IdentifiersFound` unless the writer confirmed sending anyway.
 from __future__ import annotations
 
 import datetime
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ from accounts.models import User
 from audit.models import AccessLogEntry
 from audit.services import access_log_write
 from cases.models import CaseType, Theme
+from cases.services import submission_claim, submission_link
 from sparring import filetypes, index, notifications
 from sparring.identifiers import Finding, find_identifiers
 from sparring.models import (
@@ -171,11 +173,13 @@ def thread_start(
     body: str,
     uploads: Sequence[Upload] = (),
     send_anyway: bool = False,
+    submission_key: uuid.UUID | str | None = None,
 ) -> Thread:
     """Start a thread as the client's internal adviser; notify the client's external advisers.
 
     Causes the role queries, the inserts of thread, message and attachments, the index and
     outbox rows and one access-log row, in one transaction; e-mails are queued on commit.
+    A repeated `submission_key` raises DuplicateSubmission naming the first thread.
     """
     role = _require_role(actor, Role.INTERNAL_ADVISER)
     subject = _clean_subject(subject)
@@ -187,6 +191,7 @@ def thread_start(
     client = current_client()
     now = timezone.now()
     with transaction.atomic():
+        claimed = submission_claim(submission_key, "sparring_thread")
         thread = Thread.objects.create(
             subject=subject,
             started_by_id=actor.pk,
@@ -203,6 +208,7 @@ def thread_start(
             flagged=flagged,
             now=now,
         )
+        submission_link(claimed, str(thread.pk))
         access_log_write(
             actor=actor,
             action=AccessLogEntry.Action.CREATE,
@@ -222,8 +228,10 @@ def message_add(
     body: str,
     uploads: Sequence[Upload] = (),
     send_anyway: bool = False,
+    submission_key: uuid.UUID | str | None = None,
 ) -> Message:
-    """Answer in a thread the actor takes part in; refused while the thread is closed."""
+    """Answer in a thread the actor takes part in; refused while the thread is closed. A repeated
+    `submission_key` raises DuplicateSubmission (nothing added, no second e-mail)."""
     role = _require_role(actor, Role.INTERNAL_ADVISER, Role.ADVISER)
     if role is Role.INTERNAL_ADVISER and thread.started_by_id != actor.pk:
         raise PermissionDenied
@@ -240,6 +248,7 @@ def message_add(
         locked = Thread.objects.select_for_update().get(pk=thread.pk)
         if not locked.is_open:
             raise ValidationError(_("This thread is closed. Reopen it to answer."), code="closed")
+        submission_claim(submission_key, "sparring_answer", str(locked.pk))
         now = max(timezone.now(), locked.last_message_at)
         message = _store_message(
             thread=locked,

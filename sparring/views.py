@@ -13,6 +13,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from cases.services import DuplicateSubmission
 from sparring import selectors, services
 from sparring.forms import ReplyForm, ThreadCountForm, ThreadStartForm, uploads_of
 from sparring.models import Thread
@@ -23,9 +24,12 @@ PARTICIPANTS = (Role.INTERNAL_ADVISER, Role.ADVISER)
 
 
 def _call(form: Any, action: Any) -> tuple[Any, list[Any]]:
-    """Run a service; put its errors on the form. Returns (result or None, identifier findings)."""
+    """Run a service; put its errors on the form. Returns (result or None, identifier findings);
+    a repeated submission returns its DuplicateSubmission as the result."""
     try:
         return action(), []
+    except DuplicateSubmission as duplicate:
+        return duplicate, []
     except IdentifiersFound as found:
         return None, found.findings
     except PermissionDenied:
@@ -75,8 +79,14 @@ def thread_new(request: HttpRequest) -> HttpResponse:
                 body=data["body"],
                 uploads=uploads_of(data["attachments"]),
                 send_anyway=data["send_anyway"],
+                submission_key=data["submission_key"],
             ),
         )
+        if isinstance(thread, DuplicateSubmission):
+            messages.info(request, _("This thread was already started."))
+            if not thread.reference:
+                return redirect("sparring:thread_list")
+            return redirect("sparring:thread_detail", thread_id=thread.reference)
         if thread is not None:
             messages.success(
                 request, _("Your thread is started; the external adviser is notified.")
@@ -144,8 +154,13 @@ def message_add(request: HttpRequest, thread_id: Any) -> HttpResponse:
                 body=data["body"],
                 uploads=uploads_of(data["attachments"]),
                 send_anyway=data["send_anyway"],
+                submission_key=data["submission_key"],
             ),
         )
+        if isinstance(message, DuplicateSubmission):
+            messages.info(request, _("This answer was already sent."))
+            url = reverse("sparring:thread_detail", kwargs={"thread_id": thread.pk})
+            return redirect(url)
         if message is not None:
             messages.success(request, _("Your answer is sent."))
             url = reverse("sparring:thread_detail", kwargs={"thread_id": thread.pk})

@@ -518,3 +518,75 @@ def test_a_report_frozen_before_sparring_was_counted_still_renders(cast):
         content = annual.content_build(report, figures=figures)
         assert content.sparring is None
         assert annual.html_render(content, status="draft", published_on=None)
+
+
+def test_a_double_submitted_signal_or_activity_is_saved_once(cast, client_for):
+    """The forms had no idempotency key: a double click saved two drafts or two activities."""
+    adviser = client_for(cast.a1)
+    sign_in(adviser, cast.adviser_a)
+    page = adviser.get("/board/signals/")
+    key = str(page.context["form"].initial["submission_key"])
+    assert f'value="{key}"' in page.content.decode()
+    with tenant_context(cast.a1):
+        signals_before = BoardSignal.objects.count()
+    first = adviser.post("/board/signals/", {**SIGNAL, "submission_key": key})
+    second = adviser.post("/board/signals/", {**SIGNAL, "submission_key": key})
+    with tenant_context(cast.a1):
+        assert BoardSignal.objects.count() == signals_before + 1
+        signal = BoardSignal.objects.order_by("-pk").first()
+    assert first["Location"] == second["Location"] == f"/board/signals/{signal.pk}/"
+
+    activity = {"kind": "training", "held_on": TODAY.isoformat(), "minutes": 60}
+    key = str(adviser.get("/board/activities/").context["form"].initial["submission_key"])
+    for _attempt in range(2):
+        response = adviser.post("/board/activities/", {**activity, "submission_key": key})
+        assert response.status_code == 302
+    with tenant_context(cast.a1):
+        assert Activity.objects.filter(kind="training").count() == 1
+
+
+def test_a_draft_signal_is_edited_or_deleted_and_a_sent_one_is_not(cast, client_for):
+    adviser = client_for(cast.a1)
+    sign_in(adviser, cast.adviser_a)
+    adviser.cookies.load({settings.LANGUAGE_COOKIE_NAME: "en"})
+    with tenant_context(cast.a1):
+        draft = services.signal_create(actor=cast.adviser_a, **SIGNAL)
+        sent = BoardSignal.objects.exclude(status="draft").first()
+        sent_before = (sent.title, sent.risk, sent.status)
+    detail = adviser.get(f"/board/signals/{draft.pk}/").content.decode()
+    assert f"/board/signals/{draft.pk}/edit/" in detail and "Delete the draft" in detail
+
+    changed = {**SIGNAL, "title": "Werkdruk bij de nachtdiensten"}
+    response = adviser.post(f"/board/signals/{draft.pk}/edit/", changed)
+    assert response.status_code == 302
+    refused = adviser.post(f"/board/signals/{draft.pk}/edit/", {**SIGNAL, "title": ""})
+    assert refused.status_code == 200
+    assert "This field is required." in refused.content.decode()
+    with tenant_context(cast.a1):
+        draft.refresh_from_db()
+    assert (draft.title, draft.status) == ("Werkdruk bij de nachtdiensten", "draft")
+
+    unconfirmed = adviser.post(f"/board/signals/{draft.pk}/delete/", {}, follow=True)
+    assert "Confirm that you delete this draft." in unconfirmed.content.decode()
+    with tenant_context(cast.a1):
+        assert BoardSignal.objects.filter(pk=draft.pk).exists()
+    deleted = adviser.post(f"/board/signals/{draft.pk}/delete/", {"confirm": "on"})
+    assert deleted.status_code == 302 and deleted["Location"] == "/board/signals/"
+    with tenant_context(cast.a1):
+        assert not BoardSignal.objects.filter(pk=draft.pk).exists()
+        assert AccessLogEntry.objects.filter(
+            object_type="board_signal", object_reference=str(draft.pk), action="erase"
+        ).exists()
+
+    # A sent signal: the edit page goes back to it, deletion is refused, nothing changes.
+    assert adviser.get(f"/board/signals/{sent.pk}/edit/").status_code == 302
+    adviser.post(f"/board/signals/{sent.pk}/edit/", changed)
+    refused = adviser.post(f"/board/signals/{sent.pk}/delete/", {"confirm": "on"}, follow=True)
+    assert "This signal was sent and can no longer be deleted." in refused.content.decode()
+    with tenant_context(cast.a1):
+        sent.refresh_from_db()
+    assert (sent.title, sent.risk, sent.status) == sent_before
+    # A contact person neither edits nor deletes.
+    contact = client_for(cast.a1)
+    sign_in(contact, cast.contact_a1)
+    assert contact.post(f"/board/signals/{sent.pk}/delete/", {"confirm": "on"}).status_code == 404

@@ -393,3 +393,22 @@ def test_batch_message_matches_its_progress_and_the_status_label_follows(
     batch = ReportBatch.objects.get(firm=cast.acme, year=year)
     status = console.get(f"/console/annual-reports/batches/{batch.pk}/").json()
     assert (status["label"], status["text"]) == ("Done", "2 of 2 drafted")
+
+
+def test_a_double_submitted_batch_starts_once_and_is_not_refused(
+    cast, console, django_capture_on_commit_callbacks
+):
+    """Pressing "Draft them all" twice made a second batch or said "being drafted already"."""
+    sign_in(console, cast.admin_a)
+    year = TODAY.year - 6
+    page = console.get("/console/annual-reports/")
+    key = str(page.context["submission_key"])
+    assert f'name="submission_key" value="{key}"' in page.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        first = console.post("/console/annual-reports/", {"year": year, "submission_key": key})
+        second = console.post("/console/annual-reports/", {"year": year, "submission_key": key})
+    assert (first.status_code, second.status_code) == (302, 302)
+    assert ReportBatch.objects.filter(firm=cast.acme, year=year).count() == 1
+    damaged = console.post("/console/annual-reports/", {"year": year, "submission_key": "x"})
+    assert damaged.status_code == 400
+    assert ReportBatch.objects.filter(firm=cast.acme, year=year).count() == 1

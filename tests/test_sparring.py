@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import html
+import uuid
 from contextlib import contextmanager
 
 import pytest
@@ -989,3 +990,44 @@ def test_old_sent_emails_are_pruned_with_their_notices_pending_ones_never(cast):
     assert not DigestNotice.objects.filter(pk=notice.pk).exists()
     assert OutgoingEmail.objects.filter(pk=old_pending.pk, status="pending").exists()
     assert set(OutgoingEmail.objects.exclude(pk=old_pending.pk).values_list("pk")) == recent
+
+
+def test_a_double_submitted_thread_or_answer_is_sent_once(cast, django_capture_on_commit_callbacks):
+    """No idempotency key: a double click started two threads and sent every e-mail twice."""
+    http = _http(cast.internal_a1, cast.a1)
+    page = http.get("/sparring/new/")
+    key = str(page.context["form"].initial["submission_key"])
+    assert f'value="{key}"' in page.content.decode()
+    posted = {
+        "subject": "Twee teams",
+        "body": "Ze spreken elkaar niet meer.",
+        "submission_key": key,
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        first = http.post("/sparring/new/", posted)
+    before = _state(cast.a1)
+    with django_capture_on_commit_callbacks(execute=True):
+        second = http.post("/sparring/new/", posted)
+    assert _state(cast.a1) == before
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] == second["Location"]
+
+    thread = _cast_thread(cast)
+    answer = {"body": "Begin met luisteren.", "submission_key": str(uuid.uuid4())}
+    adviser = _http(cast.adviser_a, cast.a1)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert adviser.post(f"/sparring/{thread.pk}/answer/", answer).status_code == 302
+    before = _state(cast.a1)
+    with django_capture_on_commit_callbacks(execute=True):
+        again = adviser.post(f"/sparring/{thread.pk}/answer/", answer, follow=True)
+    assert _state(cast.a1) == before
+    assert "This answer was already sent." in _text(again)
+
+
+def test_the_required_sparring_fields_are_not_marked_optional(cast):
+    """Subject and message were labelled "(optional)" though the service refuses them empty."""
+    http = _http(cast.internal_a1, cast.a1)
+    page = _text(http.get("/sparring/new/"))
+    assert page.count("(optional)") == 1  # the attachments only
+    refused = _text(http.post("/sparring/new/", {"subject": "", "body": ""}))
+    assert "Enter a subject." in refused and "Write a message." in refused

@@ -123,8 +123,11 @@ ALLOWED_GET_STATUS = {
             "signal_send",
             "signal_acknowledge",
             "signal_follow_up",
+            "signal_delete",
         )
     },
+    # The cast's signal is sent: its edit page says so and goes back to the signal.
+    "boardroom:signal_edit": 302,
 }
 
 # The employee intake (intake/): the reporter's pages are public; their forms post only, and

@@ -36,6 +36,8 @@ from cases.services._common import (
     counted_fact_changed,
     index_state,
     next_reference,
+    submission_claim,
+    submission_link,
 )
 from cases.services.editing import case_open, case_update, conversation_plan
 from cases.services.erasure import case_erase, case_export, retention_destroy_due
@@ -93,5 +95,7 @@ __all__ = [
     "retention_destroy_due",
     "step_add",
     "step_mark_done",
+    "submission_claim",
+    "submission_link",
     "time_entry_add",
 ]

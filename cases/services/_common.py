@@ -182,10 +182,14 @@ def _log(actor: User | SystemActor, action: str, case: Case | str, detail: str =
     )
 
 
-def _claim(submission_key: uuid.UUID | str | None, kind: str, reference: str = "") -> None:
-    """Record the form's idempotency key, or raise DuplicateSubmission when it was used before."""
+def submission_claim(
+    submission_key: uuid.UUID | str | None, kind: str, reference: str = ""
+) -> uuid.UUID | None:
+    """Record a form's idempotency key in the caller's transaction (returned), or raise
+    DuplicateSubmission naming what the first submission made. Every form on a client host that
+    adds something claims its key here (cases, sparring, the board's signals and activities)."""
     if not submission_key:
-        return
+        return None
     try:
         key = uuid.UUID(str(submission_key))
     except ValueError:
@@ -196,6 +200,13 @@ def _claim(submission_key: uuid.UUID | str | None, kind: str, reference: str = "
     except IntegrityError:
         earlier = FormSubmission.objects.filter(key=key).values_list("reference", flat=True).first()
         raise DuplicateSubmission(earlier or reference) from None
+    return key
+
+
+def submission_link(key: uuid.UUID | None, reference: str) -> None:
+    """Name what a claimed submission made, once it exists (a new thread, signal or case)."""
+    if key is not None:
+        FormSubmission.objects.filter(key=key).update(reference=reference)
 
 
 def _touch(case: Case) -> None:

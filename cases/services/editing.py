@@ -13,12 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases import rules
-from cases.models import Case, CaseType, FormSubmission, Theme
+from cases.models import Case, CaseType, Theme
 from cases.services._common import (
     CASE_EDITABLE,
     COUNTED_FIELDS,
     Action,
-    _claim,
     _index,
     _log,
     _themes,
@@ -27,6 +26,8 @@ from cases.services._common import (
     case_for_change,
     counted_fact_changed,
     next_reference,
+    submission_claim,
+    submission_link,
 )
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ def case_open(
     opened_on = rules.past_date(opened_on or timezone.localdate(), field="opened_on")
     chosen = _themes(themes)
     with transaction.atomic():
-        _claim(submission_key, "case_open")
+        claimed = submission_claim(submission_key, "case_open")
         case = Case.objects.create(
             reference=next_reference(opened_on.year),
             case_type=case_type,
@@ -71,8 +72,7 @@ def case_open(
             created_by_id=actor.pk,
         )
         case.themes.set(chosen)
-        if submission_key:
-            FormSubmission.objects.filter(key=submission_key).update(reference=case.reference)
+        submission_link(claimed, case.reference)
         _log(actor, Action.CREATE, case, "opened")
         _index(case)
         counted_fact_changed()

@@ -30,13 +30,13 @@ from cases.models import (
 from cases.services._common import (
     REFERRAL_SCOPES,
     Action,
-    _claim,
     _index,
     _log,
     _minutes,
     _touch,
     case_for_change,
     counted_fact_changed,
+    submission_claim,
 )
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ def conversation_add(
     next_steps = rules.text(next_steps, field="next_steps")
     with transaction.atomic():
         locked = case_for_change(case)
-        _claim(submission_key, "conversation", locked.reference)
+        submission_claim(submission_key, "conversation", locked.reference)
         conversation = Conversation.objects.create(
             case=locked,
             held_on=held_on,
@@ -109,7 +109,7 @@ def consent_record(
     )
     with transaction.atomic():
         locked = case_for_change(case)
-        _claim(submission_key, "consent", locked.reference)
+        submission_claim(submission_key, "consent", locked.reference)
         consent = ConsentRecord.objects.create(
             case=locked,
             scope=scope,
@@ -153,7 +153,7 @@ def step_add(
     description = rules.text(description, field="description", required=True)
     with transaction.atomic():
         locked = case_for_change(case)
-        _claim(submission_key, "step", locked.reference)
+        submission_claim(submission_key, "step", locked.reference)
         step = Step.objects.create(
             case=locked,
             description=description,
@@ -237,7 +237,7 @@ def referral_add(
                     )
                 }
             )
-        _claim(submission_key, "referral", locked.reference)
+        submission_claim(submission_key, "referral", locked.reference)
         referral = Referral.objects.create(
             case=locked,
             target=target,
@@ -268,7 +268,7 @@ def followup_add(
     description = rules.text(description, field="description")
     with transaction.atomic():
         locked = case_for_change(case)
-        _claim(submission_key, "followup", locked.reference)
+        submission_claim(submission_key, "followup", locked.reference)
         followup = FollowUp.objects.create(
             case=locked, due_on=due_on, description=description, adviser_id=actor.pk
         )
@@ -315,7 +315,7 @@ def time_entry_add(
     description = rules.text(description, field="description", limit=rules.MAX_SHORT_TEXT_CHARS)
     with transaction.atomic():
         locked = case_for_change(case, closed_ok=True)
-        _claim(submission_key, "time", locked.reference)
+        submission_claim(submission_key, "time", locked.reference)
         entry = TimeEntry.objects.create(
             case=locked,
             worked_on=worked_on,
@@ -337,7 +337,7 @@ def note_add(
     text = rules.text(text, field="text", required=True)
     with transaction.atomic():
         locked = case_for_change(case, closed_ok=True)
-        _claim(submission_key, "note", locked.reference)
+        submission_claim(submission_key, "note", locked.reference)
         note = Note.objects.create(case=locked, text=text, author_id=actor.pk)
         _log(actor, Action.UPDATE, locked, "note added")
     return note

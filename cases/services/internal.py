@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from audit.services import access_log_write
 from cases import rules
 from cases.models import CaseSettings, CaseType, InternalRegistration, Outcome, Theme
-from cases.services._common import Action, _claim, _themes, outcome_allowed
+from cases.services._common import Action, _themes, outcome_allowed, submission_claim
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -44,7 +44,7 @@ def internal_registration_add(
     outcome_allowed(outcome)
     chosen = _themes(themes)
     with transaction.atomic():
-        _claim(submission_key, "internal_registration")
+        submission_claim(submission_key, "internal_registration")
         registration = InternalRegistration.objects.create(
             month=month, case_type=case_type, outcome=outcome, registered_by_id=actor.pk
         )
