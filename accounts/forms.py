@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
@@ -81,7 +82,36 @@ class ResetForm(PasswordResetForm):
     The e-mail goes through the outbox (`accounts.emails`), not from the request: a slow or
     failing mail server neither delays the page nor tells an address with an account from one
     without.
+
+    Limited per typed address and per client address (`accounts.ratelimit`): every request
+    counts, whether the address has an account or not, so the refusal tells nothing either.
     """
+
+    def __init__(self, *args: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.request = request
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        email = (data.get("email") or "").lower()
+        if not email or self.request is None:
+            return data
+        counters = {
+            "account": f"reset:{email}",
+            "address": f"reset:{ratelimit.client_address(self.request)}",
+        }
+        if ratelimit.is_blocked(
+            **counters,
+            account_limit=settings.PASSWORD_RESETS_PER_EMAIL,
+            address_limit=settings.PASSWORD_RESETS_PER_ADDRESS,
+        ):
+            raise forms.ValidationError(
+                _("Too many requests. Wait %(minutes)s minutes and try again."),
+                code="rate_limited",
+                params={"minutes": settings.PASSWORD_RESET_WINDOW_SECONDS // 60},
+            )
+        ratelimit.record_failure(**counters, window=settings.PASSWORD_RESET_WINDOW_SECONDS)
+        return data
 
     def send_mail(
         self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -197,8 +198,16 @@ class _SignOutToConsole(auth_views.LogoutView):
 
 sign_out_here = public(_SignOutToConsole.as_view())
 sign_in = public(SignInView.as_view())
+
+
+class _ResetView(auth_views.PasswordResetView):
+    def get_form_kwargs(self) -> dict[str, Any]:
+        # The form counts requests per client address (accounts.ratelimit).
+        return {**super().get_form_kwargs(), "request": self.request}
+
+
 password_reset = public(
-    auth_views.PasswordResetView.as_view(
+    _ResetView.as_view(
         form_class=ResetForm,
         template_name="accounts/password_reset.html",  # the e-mail: accounts.emails
         success_url=reverse_lazy("accounts:password_reset_done"),

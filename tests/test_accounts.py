@@ -330,3 +330,56 @@ def test_client_people_reach_my_account_from_their_client_host(cast, user_key):
     codes = re.findall(r"<code>([0-9a-f]{8})</code>", response.content.decode())
     assert len(codes) == 10
     assert StaticToken.objects.filter(device__user=user, token=codes[0]).exists()
+
+
+def test_behind_the_ingress_the_limit_is_per_person_not_per_ingress(cast, console, settings):
+    """All users came from the ingress's address: four wrong passwords locked everyone out."""
+    settings.TRUSTED_PROXY_HOPS = 1
+    settings.LOGIN_FAILURES_PER_ADDRESS = 4
+    ingress = {"REMOTE_ADDR": "10.42.0.9"}
+    for number in range(4):
+        # The attacker also forges an entry of their own in front: it is not believed.
+        console.post(
+            "/accounts/login/",
+            {"username": f"nobody{number}@x.test", "password": "x"},
+            HTTP_X_FORWARDED_FOR=f"192.0.2.{number}, 203.0.113.66",
+            **ingress,
+        )
+    colleague = Client(HTTP_HOST=settings.BASE_DOMAIN)
+    colleague.post(
+        "/accounts/login/",
+        {"username": "adviser@acme.test", "password": PASSWORD},
+        HTTP_X_FORWARDED_FOR="198.51.100.20",
+        **ingress,
+    )
+    assert _signed_in_user_id(colleague) == str(cast.adviser_a.pk)
+    # The attacker's own address is limited, whatever it writes in front.
+    console.post(
+        "/accounts/login/",
+        {"username": "admin@acme.test", "password": PASSWORD},
+        HTTP_X_FORWARDED_FOR="198.51.100.99, 203.0.113.66",
+        **ingress,
+    )
+    assert _signed_in_user_id(console) is None
+
+
+def test_password_reset_emails_are_limited_per_address(
+    cast, console, settings, django_capture_on_commit_callbacks
+):
+    """Anyone could fill an adviser's inbox with reset e-mails."""
+    settings.PASSWORD_RESETS_PER_EMAIL = 2
+    console.cookies.load({settings.LANGUAGE_COOKIE_NAME: "en"})
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        for _attempt in range(2):
+            sent = console.post("/accounts/password-reset/", {"email": "adviser@acme.test"})
+            assert sent.status_code == 302
+        refused = console.post("/accounts/password-reset/", {"email": "adviser@acme.test"})
+    assert refused.status_code == 200
+    assert "Too many requests. Wait 60 minutes and try again." in refused.content.decode()
+    assert len(mail.outbox) == 2
+    # An address without an account is refused the same way: the refusal tells nothing.
+    for _attempt in range(2):
+        console.post("/accounts/password-reset/", {"email": "nobody@nowhere.test"})
+    unknown = console.post("/accounts/password-reset/", {"email": "nobody@nowhere.test"})
+    assert "Too many requests." in unknown.content.decode()
