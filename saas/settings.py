@@ -334,6 +334,10 @@ LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60, 
 PASSWORD_RESETS_PER_EMAIL = env_int("PASSWORD_RESETS_PER_EMAIL", 3, minimum=1)
 PASSWORD_RESETS_PER_ADDRESS = env_int("PASSWORD_RESETS_PER_ADDRESS", 10, minimum=1)
 PASSWORD_RESET_WINDOW_SECONDS = env_int("PASSWORD_RESET_WINDOW_SECONDS", 3600, minimum=60)
+# import_client: an export may unpack to this many times its file size (at least the minimum);
+# more is refused while reading, before it fills the disk.
+IMPORT_MAX_UNPACKED_RATIO = env_int("IMPORT_MAX_UNPACKED_RATIO", 50, minimum=1)
+IMPORT_MIN_UNPACKED_BYTES = env_int("IMPORT_MIN_UNPACKED_BYTES", 64 * 1024 * 1024, minimum=1)
 
 OTP_TOTP_ISSUER = "Vertrouwd"
 OTP_TOTP_THROTTLE_FACTOR = 1

@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
@@ -349,21 +350,67 @@ class _Archive:
     directory: Path
 
 
+def _unpack_limit(path: Path) -> int:
+    """Bytes the archive at `path` may unpack to: IMPORT_MAX_UNPACKED_RATIO times its size, and
+    at least IMPORT_MIN_UNPACKED_BYTES (a small client's export is mostly headers)."""
+    return max(
+        settings.IMPORT_MIN_UNPACKED_BYTES, path.stat().st_size * settings.IMPORT_MAX_UNPACKED_RATIO
+    )
+
+
+def _unpack(path: Path, directory: Path) -> set[str]:
+    """Unpack the archive member by member, checking each header before a byte is written.
+
+    One pass over the stream (`r|gz`): the manifest comes first and names every other member;
+    anything else, a second copy of a name, or more bytes in all than `_unpack_limit` is
+    refused before it is written. A 1 MB file once wrote 1 GiB to the disk before the check.
+    """
+    limit = _unpack_limit(path)
+    unpacked = 0
+    allowed = {"manifest.json"}
+    seen: set[str] = set()
+    with tarfile.open(path, "r|gz") as archive:
+        for member in archive:
+            name = member.name
+            if not member.isfile() or name not in allowed or name in seen:
+                if not seen and name != "manifest.json":
+                    raise TransferError(f"{path} is not a client export (no manifest).")
+                raise TransferError(f"{path} holds an unexpected entry {name!r}.")
+            unpacked += member.size
+            if unpacked > limit:
+                raise TransferError(
+                    f"{path} unpacks to more than {limit:,} bytes, more than an export of its "
+                    "size holds; it is damaged or not a client export (IMPORT_MAX_UNPACKED_RATIO "
+                    "raises the limit for an export that really is this large)."
+                )
+            source = archive.extractfile(member)
+            if source is None:
+                raise TransferError(f"{path} holds an unexpected entry {name!r}.")
+            target = directory / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with target.open("wb") as out:
+                while chunk := source.read(_CHUNK):
+                    out.write(chunk)
+            seen.add(name)
+            if name == "manifest.json":
+                try:
+                    members = json.loads(target.read_text())["members"]
+                    allowed |= {str(listed) for listed in members}
+                except (ValueError, KeyError, TypeError):
+                    raise TransferError(f"{path} is not a client export.") from None
+    return seen
+
+
 def _read_archive(path: Path, directory: Path) -> _Archive:
     """Unpack and verify the file completely before anything is written to the database."""
     if not path.is_file():
         raise TransferError(f"There is no file {path}.")
     try:
-        with tarfile.open(path, "r:gz") as archive:
-            names = archive.getnames()
-            if "manifest.json" not in names or "public.json" not in names:
-                raise TransferError(f"{path} is not a client export (no manifest).")
-            for member in archive.getmembers():
-                if not member.isfile() or member.name.startswith("/") or ".." in member.name:
-                    raise TransferError(f"{path} holds an unexpected entry {member.name!r}.")
-            archive.extractall(directory, filter="data")
+        seen = _unpack(path, directory)
     except (tarfile.TarError, gzip.BadGzipFile, EOFError, OSError, zlib.error) as error:
         raise TransferError(f"{path} is damaged or not a client export ({error}).") from None
+    if "manifest.json" not in seen or "public.json" not in seen:
+        raise TransferError(f"{path} is not a client export (no manifest).")
     try:
         manifest = json.loads((directory / "manifest.json").read_text())
         if manifest.get("format") != FORMAT:

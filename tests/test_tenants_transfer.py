@@ -411,3 +411,66 @@ def test_export_refuses_unknown_clients_and_stale_schemas(live_client, tmp_path)
     with pytest.raises(CommandError, match="not at this release's migrations"):
         call_command("export_client", schema=client.schema_name, output=str(target))
     assert not target.exists() and not Path(f"{target}.partial").exists()
+
+
+@pytest.mark.django_db
+def test_an_archive_that_unpacks_far_beyond_its_size_is_refused_while_reading(
+    tmp_path, settings, monkeypatch
+):
+    """import_client unpacked the whole archive before checking it: 1 GiB from a 1 MB file."""
+    settings.IMPORT_MIN_UNPACKED_BYTES = 1024 * 1024
+    settings.IMPORT_MAX_UNPACKED_RATIO = 50
+    bomb = tmp_path / "bomb.vtar.gz"
+    manifest = {"format": "vertrouwd-client-export", "version": 1, "members": {}}
+    manifest["members"] = {"public.json": "0" * 64, "tables/cases_case.copy": "0" * 64}
+    zeros = 64 * 1024 * 1024  # compresses to about 64 KB
+    with tarfile.open(bomb, "w:gz") as archive:
+        for name, data in [
+            ("manifest.json", json.dumps(manifest).encode()),
+            ("public.json", b"{}"),
+        ]:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+        info = tarfile.TarInfo("tables/cases_case.copy")
+        info.size = zeros
+
+        class Zeros(io.RawIOBase):
+            left = zeros
+
+            def readable(self) -> bool:
+                return True
+
+            def readinto(self, buffer) -> int:
+                count = min(len(buffer), self.left)
+                buffer[:count] = bytes(count)
+                self.left -= count
+                return count
+
+        archive.addfile(info, io.BufferedReader(Zeros()))
+    assert bomb.stat().st_size < 1024 * 1024
+    written: list[str] = []
+    real_open = Path.open
+
+    def counting_open(self, mode="r", *args, **kwargs):
+        handle = real_open(self, mode, *args, **kwargs)
+        if "w" in mode and "vertrouwd-import-" in str(self):
+            written.append(self.name)
+        return handle
+
+    monkeypatch.setattr(Path, "open", counting_open)
+    limit = f"{bomb.stat().st_size * 50:,}"
+    with pytest.raises(CommandError, match=f"unpacks to more than {limit} bytes"):
+        call_command("import_client", str(bomb))
+    # The manifest and public.json were written; the oversized member never was.
+    assert written == ["manifest.json", "public.json"]
+
+    # A member the manifest does not name is refused too, before it is written.
+    stray = tmp_path / "stray.vtar.gz"
+    with tarfile.open(stray, "w:gz") as archive:
+        for name, data in [("manifest.json", json.dumps(manifest).encode()), ("evil.sh", b"x")]:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    with pytest.raises(CommandError, match=r"unexpected entry 'evil\.sh'"):
+        call_command("import_client", str(stray))
