@@ -216,3 +216,31 @@ def test_compiled_dutch_catalogue_matches_the_po_file():
     catalogue.pop("", None)  # the header
 
     assert catalogue == expected
+
+
+def test_one_english_word_with_two_dutch_meanings_has_a_context_for_each():
+    """ "Open" (a status) read "Openen" (the verb) and the verb "Plan" read "Abonnementsvorm"."""
+    from django.utils import translation
+
+    from sparring.models import Thread
+
+    with translation.override("nl"):
+        assert translation.gettext("Open") == "Open"
+        assert str(Thread.Status.OPEN.label) == "Open"
+        assert translation.pgettext("verb", "Open") == "Openen"
+        assert translation.gettext("Plan") == "Plannen"
+        assert translation.pgettext("subscription", "Plan") == "Abonnement"
+    for template, context in [
+        ("tenants/client_detail.html", '{% translate "Open" context "verb" %}'),
+        ("intake/key.html", '{% translate "Open" context "verb" %}'),
+        ("billing/overview.html", '{% translate "Plan" context "subscription" %}'),
+    ]:
+        assert context in (Path(settings.BASE_DIR) / "templates" / template).read_text()
+
+
+def test_the_accused_person_has_one_dutch_name():
+    """ "beklaagde" and "beschuldigde" both stood for the accused person."""
+    entries = _messages(parse_po(DUTCH_PO.read_text(encoding="utf-8")))
+    accused = [e for e in entries if "accused" in e.msgid.lower()]
+    assert len(accused) >= 5
+    assert [e.msgid for e in accused if "beklaagde" not in e.msgstr[0].lower()] == []
