@@ -167,7 +167,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
     form = PreferencesForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         user.language = form.cleaned_data["language"]
-        user.full_name = form.cleaned_data["full_name"].strip()
+        user.full_name = form.cleaned_data["full_name"]
         user.save(update_fields=["language", "full_name"])
         response = redirect("accounts:preferences")
         response.set_cookie(

@@ -33,6 +33,7 @@ from tenants.emails import INVITATION
 from tenants.models import Firm, FirmMembership
 from tenants.services import firm_create, firm_slug_check, user_create
 from tenants.trail import Operator
+from tenants.validators import name_clean
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +42,6 @@ FULL_NAME_MAX = 150
 SLUG_MAX = 40
 # First key of pg_advisory_xact_lock(int, int); the second is the e-mail address's hash.
 _SIGNUP_LOCK = 720_261_131
-_INVISIBLE = {"Cc", "Cf", "Cs", "Co"}
 
 
 class SignupOutcome(StrEnum):
@@ -60,15 +60,10 @@ def slug_suggest(name: str) -> str:
 
 
 def _text(value: Any, *, field: str, limit: int, missing: str) -> str:
-    text = " ".join(str(value or "").split())
+    # The one name rule (tenants.validators), with the sign-up page's own words for a gap.
+    text = name_clean(value, field=field, limit=limit, required=False)
     if not text:
         raise ValidationError({field: missing})
-    if len(text) > limit:
-        raise ValidationError(
-            {field: _("Use at most %(limit)d characters.") % {"limit": limit}},
-        )
-    if any(unicodedata.category(char) in _INVISIBLE for char in text):
-        raise ValidationError({field: _("Remove the invisible or control characters.")})
     return text
 
 

@@ -35,7 +35,12 @@ from tenants.models import (
     RoleOffer,
 )
 from tenants.trail import Action, Actor, actor_label, trail_write
-from tenants.validators import validate_slug_label
+from tenants.validators import (
+    FULL_NAME_MAX_CHARS,
+    NAME_MAX_CHARS,
+    name_clean,
+    validate_slug_label,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -71,9 +76,7 @@ def firm_create(
 ) -> Firm:
     """Create an advisory firm (one INSERT and its trail row)."""
     slug = _validate_slug(slug)
-    name = (name or "").strip()
-    if not name:
-        raise ValidationError(_("A name is required."))
+    name = name_clean(name, field="name", limit=NAME_MAX_CHARS)
     slug = firm_slug_check(slug)
     firm = Firm(
         slug=slug,
@@ -158,11 +161,12 @@ def client_create(
     for a refill of the pool after commit.
     """
     slug = _validate_slug(slug)
+    name = name_clean(name, field="name", limit=NAME_MAX_CHARS)
     host = hosts.client_host(client_slug=slug, firm_slug=firm.slug)
     client = ClientOrganisation(
         firm=firm,
         slug=slug,
-        name=(name or "").strip(),
+        name=name,
         sector=sector,
         employee_count=employee_count,
         country=_valid_country(country),
@@ -267,6 +271,8 @@ def client_update(*, actor: Actor, client: ClientOrganisation, **fields: Any) ->
         raise ValidationError(_("Offboarding is a separate step that destroys the client's data."))
     if "country" in fields:
         _valid_country(fields["country"])
+    if "name" in fields:
+        fields["name"] = name_clean(fields["name"], field="name", limit=NAME_MAX_CHARS)
     with transaction.atomic():
         locked = ClientOrganisation.objects.select_for_update().get(pk=client.pk)
         _refuse_offboarded(locked)
@@ -322,9 +328,8 @@ def client_country_set(
 
 def _clean_person(email: str, full_name: str, role: str, firm: Any, client: Any) -> tuple[str, str]:
     email = (email or "").strip().lower()
-    full_name = (full_name or "").strip()
-    if len(full_name) > 150:
-        raise ValidationError(_("A name can have at most 150 characters."))
+    # Optional here: an invited person may fill in their name later (preferences).
+    full_name = name_clean(full_name, field="full_name", limit=FULL_NAME_MAX_CHARS, required=False)
     try:
         if len(email) > 254:
             raise ValidationError("too long")

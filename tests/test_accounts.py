@@ -383,3 +383,17 @@ def test_password_reset_emails_are_limited_per_address(
         console.post("/accounts/password-reset/", {"email": "nobody@nowhere.test"})
     unknown = console.post("/accounts/password-reset/", {"email": "nobody@nowhere.test"})
     assert "Too many requests." in unknown.content.decode()
+
+
+def test_a_persons_own_name_follows_the_one_name_rule(cast, console):
+    """Preferences stored any text as a name: control characters, zero-width spaces."""
+    sign_in(console, cast.adviser_a)
+    console.cookies.load({settings.LANGUAGE_COOKIE_NAME: "en"})
+    before = User.objects.get(pk=cast.adviser_a.pk).full_name
+    for name in ["Ann\x07a", "\u200b\u200b"]:
+        response = console.post("/accounts/preferences/", {"language": "en", "full_name": name})
+        assert response.status_code == 200
+        assert "Remove the invisible or control characters." in response.content.decode()
+        assert User.objects.get(pk=cast.adviser_a.pk).full_name == before
+    console.post("/accounts/preferences/", {"language": "en", "full_name": "  Anna   de Vries "})
+    assert User.objects.get(pk=cast.adviser_a.pk).full_name == "Anna de Vries"

@@ -229,7 +229,7 @@ def test_one_english_word_with_two_dutch_meanings_has_a_context_for_each():
         assert str(Thread.Status.OPEN.label) == "Open"
         assert translation.pgettext("verb", "Open") == "Openen"
         assert translation.gettext("Plan") == "Plannen"
-        assert translation.pgettext("subscription", "Plan") == "Abonnement"
+        assert translation.pgettext("subscription", "Plan") == "Abonnementsvorm"
     for template, context in [
         ("tenants/client_detail.html", '{% translate "Open" context "verb" %}'),
         ("intake/key.html", '{% translate "Open" context "verb" %}'),

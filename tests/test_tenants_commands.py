@@ -720,3 +720,36 @@ def test_manage_py_without_secrets_says_what_to_set_instead_of_a_traceback():
     assert "Traceback" not in result.stderr
     assert "SECRET_KEY (or SECRET_KEY_FILE) is required when DEBUG is off." in result.stderr
     assert "python3 dev.py manage" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "match"),
+    [
+        ("Zorg\x01groep", "--name: Remove the invisible or control characters"),
+        ("\u200b\u200b", "--name: Remove the invisible or control characters"),
+        ("Zorg\u202egroep", "--name: Remove the invisible or control characters"),
+        ("  \t ", "--name: A name is required"),
+    ],
+)
+def test_one_name_rule_for_firms_clients_and_people_in_the_commands(cast, name, match):
+    """The commands took control characters and zero-width-only names (an XLSX export then
+    failed on the client's name); theme names and the sign-up refused them."""
+    before = (Firm.objects.count(), ClientOrganisation.objects.count(), User.objects.count())
+    refused("create_firm", "--slug", "foxtrot", "--name", name, match=match)
+    refused(
+        "create_client", "--firm", "acme", "--slug", "c9", "--name", name, "--employees", "5",
+        match=match,
+    )  # fmt: skip
+    if "required" not in match:  # a person's name may be left empty
+        refused(
+            "create_user", "--email", "new@acme.test", "--role", "adviser", "--firm", "acme",
+            "--name", name, match=match,
+        )  # fmt: skip
+    assert (
+        Firm.objects.count(),
+        ClientOrganisation.objects.count(),
+        User.objects.count(),
+    ) == before
+    # White space is tidied, not refused.
+    run("create_firm", "--slug", "golf", "--name", "  Golf \t Advies  ")
+    assert Firm.objects.get(slug="golf").name == "Golf Advies"

@@ -84,7 +84,7 @@ class Command(OperatorCommand):
             password = self._read_password(options.get("stdin") or sys.stdin, email, full_name)
 
         existing = User.objects.filter(email__iexact=email).exists()
-        with refusing({"email": "--email"}), transaction.atomic():
+        with refusing({"email": "--email", "full_name": "--name"}), transaction.atomic():
             user = services.user_create(
                 actor=Operator("create_user"),
                 email=email,
