@@ -155,8 +155,11 @@ def write_app(directory: Path, version: int, processes: int) -> None:
 
 
 class Bench:
-    def __init__(self, *, tenants: int, processes: int, app_dir: Path, bench_url: str) -> None:
+    def __init__(
+        self, *, tenants: int, processes: int, app_dir: Path, bench_url: str, citus: bool = False
+    ) -> None:
         self.tenants = tenants
+        self.citus = citus
         self.processes = processes
         self.app_dir = app_dir
         self.env = {
@@ -209,7 +212,8 @@ class Bench:
         return list(ClientOrganisation.objects.order_by("pk").values_list("schema_name", flat=True))
 
     def run(self, label: str, command: list[str]) -> float:
-        log = self.log_dir / f"migrations-{label.replace(' ', '-')}.log"
+        where = "-citus" if self.citus else ""
+        log = self.log_dir / f"migrations-{label.replace(' ', '-')}{where}.log"
         started = time.perf_counter()
         with log.open("w") as output:
             result = subprocess.run(
@@ -301,6 +305,7 @@ def main() -> int:
             processes=options.processes,
             app_dir=app_dir,
             bench_url=bench_url,
+            citus=bool(options.citus),
         )
         try:
             write_app(app_dir, version=1, processes=options.processes)
