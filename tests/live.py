@@ -98,6 +98,7 @@ def remove_firm(live: LiveFirm) -> None:
     )
     user_ids = [user.pk for user in live.users.values()]
     with transaction.atomic():
+        _remove_releases(live.firm)
         Assignment.objects.filter(client__firm=live.firm).delete()
         Domain.objects.filter(tenant__firm=live.firm).delete()
         # QuerySet.delete skips TenantMixin.delete, which would refuse or drop schemas itself.
@@ -108,6 +109,24 @@ def remove_firm(live: LiveFirm) -> None:
             for schema in schemas:
                 if provisioning.is_valid_schema_name(schema):
                     cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def _remove_releases(firm: Firm) -> None:
+    """Figure releases are append-only (a trigger refuses DELETE while their client exists, and
+    Django deletes a client's rows before the client): a firm whose figures were released (a
+    report page, a publication) can only be removed with the trigger off, in this transaction."""
+    from reports.models import FigureRelease
+
+    if not FigureRelease.objects.filter(firm=firm).exists():
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "ALTER TABLE reports_figurerelease DISABLE TRIGGER reports_figurerelease_append_only"
+        )
+        FigureRelease.objects.filter(firm=firm).delete()
+        cursor.execute(
+            "ALTER TABLE reports_figurerelease ENABLE TRIGGER reports_figurerelease_append_only"
+        )
 
 
 def schema_exists(schema: str) -> bool:

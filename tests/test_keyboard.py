@@ -1,27 +1,42 @@
-"""Keyboard only, in a real Chromium: the sign-in with the second factor and the way on to a client.
+"""Keyboard only, in a real Chromium: the main flow of each role (issue 18).
+
+The sign-in with the second factor and the way on to a client; an adviser opens a case and
+records a conversation; an internal adviser starts a sparring thread; a contact person
+acknowledges a signal; a firm administrator publishes an annual report.
 
 No mouse: Tab, Shift+Tab, Enter, Space and typing. Every Tab stop on the way must be visible and
 have a name (nothing from a library sits invisibly in the Tab order), and focus must land where a
-person expects it (the error summary after a refused form). Builds its own committed firm
-(tests/live.py); runs with the other browser tests.
+person expects it (the error summary after a refused form). Each test builds its own committed
+firm (tests/live.py); they run with the other browser tests.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
+from django_otp.oath import TOTP
 
-from tests.live import PASSWORD
+from accounts import services as account_services
+from tests.live import PASSWORD, LiveFirm, create_firm, remove_firm
 from tests.test_browser import (  # noqa: F401  (fixtures)
+    CHROMIUM,
     _totp_now,
     chromium_page,
     server,
     world,
 )
 
-pytestmark = [pytest.mark.browser]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(), reason="chromium not installed: browser tests skipped"
+    ),
+]
 
 FOCUSED = """() => {
   const e = document.activeElement;
@@ -111,3 +126,223 @@ def test_sign_in_with_second_factor_and_reach_the_client_by_keyboard(
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert page.evaluate("document.documentElement.lang") == "en"
+
+
+# ---------------------------------------------------------------- the main flow of each role
+
+
+def _enrol(user) -> bytes:
+    """Give `user` a confirmed authenticator, as the set-up page does; return its key."""
+    device = account_services.totp_device_pending(user=user)
+    account_services.totp_device_confirm(user=user, device=device)
+    return bytes(device.bin_key)
+
+
+def _code(key: bytes) -> str:
+    return f"{TOTP(key, step=30, digits=6).token():06d}"
+
+
+def sign_in_by_keyboard(page, server, email: str, key: bytes) -> None:  # noqa: F811
+    """E-mail, Tab, password, Enter; the authenticator's code, Enter."""
+    page.goto(server.url(settings.BASE_DOMAIN))
+    page.wait_for_url(re.compile(r"/accounts/login/"))
+    assert page.evaluate(FOCUSED)["id"] == "id_username"
+    page.keyboard.type(email)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/accounts/2fa/verify/"))
+    tab_to(page, lambda f: f["id"] == "id_token")
+    page.keyboard.type(_code(key))
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
+def follow(page, wanted, *, limit: int = 60, timeout_ms: float | None = None) -> None:
+    """Tab to a link or button and press Enter on it, waiting for the page it leads to."""
+    tab_to(page, wanted, limit=limit)
+    with page.expect_navigation(timeout=timeout_ms):
+        page.keyboard.press("Enter")
+
+
+def named(name: str):
+    return lambda f: f["name"] == name
+
+
+@pytest.fixture(scope="module")
+def people(django_db_setup, django_db_blocker) -> Iterator[tuple[LiveFirm, dict[str, bytes]]]:
+    """A committed firm with one client: an admin, an assigned adviser, a contact person and an
+    internal adviser of the client, each with an authenticator; an open case, a sent signal and
+    an annual report sent for review.
+
+    Built once for the flows below (each uses its own person and object; building costs about as
+    much as a flow). Outside any test's transaction, so it commits and the server thread sees it.
+    """
+    from django_tenants.utils import schema_exists
+
+    with django_db_blocker.unblock():
+        built = _people()
+        try:
+            yield built
+        finally:
+            schemas = [client.schema_name for client in built[0].clients.values()]
+            remove_firm(built[0])
+            assert not any(schema_exists(schema) for schema in schemas)
+
+
+def _people() -> tuple[LiveFirm, dict[str, bytes]]:
+    from django_tenants.utils import tenant_context
+
+    from boardroom import services as board
+    from cases import services as case_services
+    from cases.models import Theme
+    from reports import releases
+
+    live = create_firm(
+        clients={"own": "Zorghuis Oost"},
+        users={
+            "admin": ("firm_admin", None),
+            "adviser": ("adviser", None),
+            "contact": ("contact_person", "own"),
+            "internal": ("internal_adviser", "own"),
+        },
+        assignments={"adviser": ["own"]},
+    )
+    try:
+        keys = {name: _enrol(user) for name, user in live.users.items()}
+        adviser = live.users["adviser"]
+        with tenant_context(live.clients["own"]):
+            case_services.case_open(
+                actor=adviser,
+                case_type="undesirable_behaviour",
+                themes=[Theme.objects.get(code="bullying")],
+                reporter_role="employee",
+                accused_relation="colleague",
+                channel="phone",
+            )
+            board.signal_send(
+                actor=adviser,
+                signal=board.signal_create(
+                    actor=adviser,
+                    title="Signalen over werkdruk",
+                    risk="Meerdere medewerkers noemen hoge werkdruk.",
+                    recommendation="Bespreek de werkverdeling in het managementoverleg.",
+                    severity="medium",
+                ),
+            )
+            report = board.report_draft_create(actor=adviser, year=timezone.localdate().year - 1)
+            board.report_update(
+                actor=adviser,
+                report=report,
+                narrative="Een rustig jaar met aandacht voor werkdruk.",
+                recommendations="Blijf investeren in een veilige werkcultuur.",
+                expected_version=report.version,
+            )
+            board.report_submit(actor=adviser, report=report)
+            # The year's figures released beforehand, as the nightly task does (the report
+            # page would otherwise release them inside the request).
+            releases.client_publications(
+                [report.year], client=live.clients["own"], today=timezone.localdate()
+            )
+    except BaseException:
+        remove_firm(live)
+        raise
+    return live, keys
+
+
+def test_adviser_opens_a_case_and_records_a_conversation_by_keyboard(
+    people,
+    server,  # noqa: F811
+    chromium_page,  # noqa: F811
+):
+    live, keys = people
+    page = chromium_page
+    sign_in_by_keyboard(page, server, live.users["adviser"].email, keys["adviser"])
+
+    page.wait_for_url(re.compile(r"/console/"))
+    follow(page, lambda f: f["tag"] == "a" and f["name"] == "Zorghuis Oost")
+    page.wait_for_url(server.url(live.hosts["own"]))
+    follow(page, named("Dossiers"))
+    follow(page, lambda f: f["tag"] == "a" and re.fullmatch(r"\d{4}-\d{4}", f["name"]))
+    assert page.locator("h1").inner_text().startswith(str(timezone.localdate().year))
+
+    # The form is folded away: Enter on its summary opens it, Tab goes on into its fields.
+    tab_to(page, named("Gesprek vastleggen"))
+    page.keyboard.press("Enter")
+    tab_to(page, lambda f: f["id"].endswith("duration_minutes"))
+    page.keyboard.type("45")
+    page.keyboard.press("Tab")
+    assert page.evaluate(FOCUSED)["id"].endswith("summary")
+    page.keyboard.type("Eerste gesprek, de melder wil eerst zelf het gesprek aangaan.")
+    follow(page, lambda f: f["tag"] == "button" and f["name"] == "Opslaan", limit=10)
+
+    conversations = page.locator("section[aria-labelledby=conversations-title] li")
+    assert conversations.count() == 1
+    assert "45 min" in conversations.first.inner_text()
+    assert "de melder wil eerst zelf" in conversations.first.inner_text()
+
+
+def test_internal_adviser_starts_a_sparring_thread_by_keyboard(
+    people,
+    server,  # noqa: F811
+    chromium_page,  # noqa: F811
+):
+    live, keys = people
+    page = chromium_page
+    sign_in_by_keyboard(page, server, live.users["internal"].email, keys["internal"])
+
+    # One organisation: the sign-in goes straight on to its host.
+    page.wait_for_url(server.url(live.hosts["own"]))
+    follow(page, named("Sparren"))
+    follow(page, named("Nieuw spargesprek"))
+    tab_to(page, lambda f: f["id"].endswith("subject"))
+    page.keyboard.type("Hoe gaan jullie om met een melding over werkdruk?")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Een team vraagt hulp, maar wil niet dat de leiding het weet.")
+    follow(page, lambda f: f["tag"] == "button" and f["name"] == "Versturen", limit=10)
+
+    page.wait_for_url(re.compile(r"/sparring/[0-9a-f-]{36}/"))
+    assert page.locator("h1").inner_text() == "Hoe gaan jullie om met een melding over werkdruk?"
+
+
+def test_contact_person_acknowledges_a_signal_by_keyboard(
+    people,
+    server,  # noqa: F811
+    chromium_page,  # noqa: F811
+):
+    live, keys = people
+    page = chromium_page
+    sign_in_by_keyboard(page, server, live.users["contact"].email, keys["contact"])
+
+    page.wait_for_url(server.url(live.hosts["own"]))
+    follow(page, named("Signalen"))
+    follow(page, named("Signalen over werkdruk"))
+    follow(page, named("Wij hebben dit signaal gelezen"))
+
+    assert page.locator("dt", has_text="Gezien").count() == 1
+    assert page.get_by_role("button", name="Wij hebben dit signaal gelezen").count() == 0
+
+
+def test_firm_admin_publishes_an_annual_report_by_keyboard(
+    people,
+    server,  # noqa: F811
+    chromium_page,  # noqa: F811
+):
+    live, keys = people
+    page = chromium_page
+    year = str(timezone.localdate().year - 1)
+    sign_in_by_keyboard(page, server, live.users["admin"].email, keys["admin"])
+
+    # An administrator's console leads to the client's page in the console, and on from there.
+    page.wait_for_url(re.compile(r"/console/"))
+    follow(page, lambda f: f["tag"] == "a" and f["name"] == "Zorghuis Oost")
+    follow(page, named("Openen"))
+    page.wait_for_url(server.url(live.hosts["own"]))
+    follow(page, named("Jaarverslagen"))
+    # The draft's page draws its figures and charts for staff: slow on a busy machine.
+    follow(page, lambda f: f["tag"] == "a" and f["name"] == year, timeout_ms=60_000)
+    # Publishing freezes the figures and renders the PDF ("this takes a few seconds").
+    follow(page, named("Publiceren"), timeout_ms=60_000)
+
+    assert page.locator("h1").first.inner_text().startswith(f"Jaarverslag {year}")
+    assert "Gepubliceerd op" in page.locator("main").inner_text()
