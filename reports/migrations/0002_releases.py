@@ -35,9 +35,11 @@ class Migration(migrations.Migration):
     ]
 
 
-# Releases are append-only: no UPDATE ever, and a DELETE only as part of removing the client
-# (or firm) itself. A foreign-key cascade deletes the parent row first, so the trigger sees it
-# gone; any other DELETE finds it still there and is refused.
+# Releases are append-only: no UPDATE ever, and a DELETE only once the client (or firm) row is
+# gone. Django's ORM cascades in Python and deletes the releases *before* their parent, so
+# `client.delete()` of a client with releases is refused too; the product never deletes a client
+# row (offboarding keeps it, status "offboarded"), and tests that remove one switch the trigger
+# off for that delete (tests/live.py).
 APPEND_ONLY = """
 CREATE FUNCTION reports_release_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
