@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from audit import labels as audit_labels
 from cases import exports, forms, selectors, services
 from cases.models import Case
 from cases.services import DuplicateSubmission, EditConflict
@@ -566,7 +567,18 @@ def settings_update(request: HttpRequest) -> HttpResponse:
 def access_log(request: HttpRequest) -> HttpResponse:
     reference = (request.GET.get("reference") or "").strip()[:40]
     page = selectors.access_log_page(reference=reference, page=request.GET.get("page", 1))
-    return render(request, "cases/access_log.html", {"page": page, "reference": reference})
+    # The rows hold short English notes; they are shown in the reader's language.
+    rows = [
+        (
+            entry,
+            audit_labels.kind_label(entry.object_type),
+            audit_labels.note_label(entry.detail, object_type=entry.object_type),
+        )
+        for entry in page.object_list
+    ]
+    return render(
+        request, "cases/access_log.html", {"page": page, "rows": rows, "reference": reference}
+    )
 
 
 # --- internal advisers -------------------------------------------------------------------------
