@@ -150,7 +150,7 @@ def test_firm_admin_administers_without_reading(cast, http):
         assert case.reference in body
         assert "Geheimhouding" not in body and "Zwijgplicht" not in body
     log = browser.get("/cases/administration/access-log/").content.decode()
-    assert "adviser@acme.test" in log and "note added" in log
+    assert "adviser@acme.test" in log and "notitie toegevoegd" in log  # the note, in Dutch
     response = browser.post(
         f"/cases/{case.reference}/handover/",
         {"adviser": cast.adviser_a_backup.pk, "version": case.version + 1},
