@@ -145,7 +145,8 @@ def web(committed_db, static_root) -> Iterator[tuple[subprocess.Popen, int]]:
 def get(port: int, path: str, host: str = "vertrouwd.localhost") -> tuple[int, dict, bytes]:
     request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Host": host})
     try:
-        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 (http only)
+        # Generous: on a loaded CI machine the first request of a fresh worker takes seconds.
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (http only)
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read()
