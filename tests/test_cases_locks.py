@@ -469,6 +469,9 @@ def test_every_case_service_requests_exactly_one_rollup_rebuild_per_counted_chan
         "counted_fact_changed",
         "index_state",
         "next_reference",
+        # A form's idempotency key: a record of a submission, never a counted fact.
+        "submission_claim",
+        "submission_link",
     }
     public = {
         name
