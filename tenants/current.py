@@ -17,6 +17,10 @@ from django.http import Http404
 from tenants.models import ClientOrganisation
 from tenants.schemas import current_schema
 
+# Set on a tenant built from the routing cache (routing fields only): see
+# current_client_organisation.
+ROUTE_ONLY = "_route_only"
+
 
 @dataclasses.dataclass(frozen=True)
 class ClientRef:
@@ -41,9 +45,20 @@ def current_client() -> ClientRef:
 
 
 def current_client_organisation() -> ClientOrganisation:
-    """The current client's row: the connection's tenant (no query), else read once; Http404
-    in the public schema."""
+    """The current client's row, complete: the connection's tenant when it is a loaded row (no
+    query), else read once and kept on that tenant; Http404 in the public schema.
+
+    On a client host the tenant is built from the cached route (`tenants.middleware`) and holds
+    only the routing fields (ids, schema, name, slug); its other fields are model defaults, not
+    the client's (an employee count of None made the year's release fail). So such a tenant is
+    never returned as the row."""
     tenant = getattr(connection, "tenant", None)
-    if isinstance(tenant, ClientOrganisation) and tenant.pk and current_schema() != "public":
+    if not isinstance(tenant, ClientOrganisation) or not tenant.pk or current_schema() == "public":
+        return ClientOrganisation.objects.select_related("firm").get(pk=current_client().client_id)
+    if not getattr(tenant, ROUTE_ONLY, False):
         return tenant
-    return ClientOrganisation.objects.select_related("firm").get(pk=current_client().client_id)
+    row = getattr(tenant, "_loaded_row", None)
+    if row is None:
+        row = ClientOrganisation.objects.select_related("firm").get(pk=tenant.pk)
+        tenant._loaded_row = row  # once per request
+    return row

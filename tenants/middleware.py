@@ -22,6 +22,7 @@ from saas import hosts
 from saas.request import AppRequest
 from tenants import access
 from tenants.access import Policy, Role
+from tenants.current import ROUTE_ONLY
 from tenants.migration_runner import schema_is_current
 from tenants.models import ClientOrganisation
 from tenants.routing import normalise_host, route_for_host
@@ -85,6 +86,7 @@ class TenantRoutingMiddleware:
             slug=route.slug,
         )
         tenant._state.adding = False
+        setattr(tenant, ROUTE_ONLY, True)  # not the whole row: tenants.current reads that
         tenant_db.set_tenant(tenant)
         request.tenant = tenant
         request.route = route

@@ -451,6 +451,37 @@ def test_a_quarter_that_has_not_closed_is_not_released(cast):
         ).exists()
 
 
+def test_the_first_reader_of_a_year_makes_its_fourth_quarter_release_with_the_clients_row(
+    cast, client_for
+):
+    """No nightly run yet: the first dashboard request makes last year's releases, the fourth
+    quarter's with the indicators. On a client host the connection's tenant holds only the
+    routing fields; the release must read the client's row (its employee count), not that."""
+    from django.utils import timezone
+
+    last_year = timezone.localdate().year - 1
+    with tenant_context(cast.a1):
+        register(cast, count=6, on=datetime.date(last_year, 11, 3))
+    # What the tasks released on the way is taken back (trigger off in this test's transaction),
+    # so the request is the first to release, as on a site whose nightly run has not come yet.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "ALTER TABLE reports_figurerelease DISABLE TRIGGER reports_figurerelease_append_only"
+        )
+        FigureRelease.objects.filter(client=cast.a1).delete()
+        cursor.execute(
+            "ALTER TABLE reports_figurerelease ENABLE TRIGGER reports_figurerelease_append_only"
+        )
+    http = client_for(cast.a1)
+    sign_in(http, cast.contact_a1)
+    assert http.get("/board/").status_code == 200
+    fourth = FigureRelease.objects.get(client=cast.a1, year=last_year, quarter=4)
+    indicators = fourth.truth["indicators"]
+    assert indicators["contacts"] == 6
+    employees = type(cast.a1).objects.get(pk=cast.a1.pk).employee_count
+    assert indicators["contacts_per_100"] == round(100 * 6 / employees, 1)
+
+
 def test_releases_refuse_update_and_delete(cast):
     with tenant_context(cast.a1):
         release = releases.client_release_make(
