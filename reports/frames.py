@@ -333,8 +333,10 @@ def year_to_date_cell(
         table, column = tables[key], TOTAL
     else:
         table, column = tables.get(ytd_key(key)), quarter.label
-    if table is None or not table.has_cell(row, column):
-        return (0.0, None) if table is not None else (float("nan"), Status.PENDING)
+    if table is None or column not in table.values.columns:
+        return float("nan"), Status.PENDING  # nothing released for it (an older release)
+    if not table.has_cell(row, column):
+        return 0.0, None  # a row the release lacks: a category that did not exist then
     return table.cell(row, column)
 
 
@@ -474,15 +476,17 @@ def theme_rises(
         if None in (uppers[quarter] for quarter in quarters if quarter.year != latest.year):
             continue
         total = sum(uppers[quarter] or 0.0 for quarter in quarters if quarter.year != latest.year)
-        # The quarters of this year before `latest` are exactly its year to date before it.
-        this_year = [uppers[quarter] for quarter in quarters if quarter.year == latest.year]
-        bounds = [] if None in this_year else [sum(value or 0.0 for value in this_year)]
-        if this_year:
-            before_latest = year_to_date_cell(tables, "themes", theme, latest.shifted(-1))
-            bounds += [b for b in [_upper(before_latest, k)] if b is not None]
-        if this_year and not bounds:
-            continue
-        total += min(bounds) if bounds else 0.0
+        if latest.number > 1:
+            # This year's quarters before `latest` are exactly its year to date before it: at
+            # most the smaller of that bound and the sum of the quarters' own bounds.
+            this_year = [uppers[quarter] for quarter in quarters if quarter.year == latest.year]
+            ytd = _upper(year_to_date_cell(tables, "themes", theme, latest.shifted(-1)), k)
+            bounds = [] if ytd is None else [ytd]
+            if None not in this_year:
+                bounds.append(sum(value or 0.0 for value in this_year))
+            if not bounds:
+                continue
+            total += min(bounds)
         average = total / before
         if now >= factor * max(average, 1.0):
             found.append((theme, now, average))

@@ -24,7 +24,7 @@ import pandas as pd
 from django.core.cache import cache
 from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Q, QuerySet, Sum
 
-from reports.frames import combine, run_parts
+from reports.frames import combine, run_parts, ytd_key
 from reports.models import CaseRollup, Dimension, RollupState
 from reports.periods import Period, Quarter
 from reports.suppression import (
@@ -215,7 +215,6 @@ def _released(
     """The newest release of each client and year: only the tables the portfolio sums
     (extracted in SQL, so a thousand clients do not mean a thousand whole releases parsed)."""
     from reports.models import FigureRelease
-    from reports.releases import ytd_key
 
     keys = [name for key in _SUMMED for name in (key, ytd_key(key))]
     rows = (
