@@ -20,6 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 
@@ -52,11 +53,17 @@ def strict_headers(response: HttpResponse, *, keep_cookie: bool = False) -> Http
 def reporter_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     @wraps(view)
     def wrapper(request: HttpRequest, lang: str, *args: Any, **kwargs: Any) -> HttpResponse:
-        if lang not in LANGUAGES:
-            raise Http404
-        translation.activate(lang)
-        request.LANGUAGE_CODE = lang
-        response = view(request, lang, *args, **kwargs)
+        try:
+            if lang not in LANGUAGES:
+                lang = LANGUAGES[0]
+                raise Http404
+            translation.activate(lang)
+            request.LANGUAGE_CODE = lang
+            response = view(request, lang, *args, **kwargs)
+        except Http404:
+            # Not the site's 404 page: its language form asks for Django's CSRF cookie, which
+            # would be the reporter's first cookie (for the whole base domain, for a year).
+            response = render(request, "intake/not_found.html", {"lang": lang}, status=404)
         return strict_headers(response, keep_cookie=getattr(response, "mailbox_cookie", False))
 
     return public(csrf_exempt(wrapper))
