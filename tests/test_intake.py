@@ -642,3 +642,102 @@ def test_my_day_lists_the_handlers_contacts_with_deadlines(cast):
     assert f"/intake/work/{receipt.contact.pk}/" in page
     with tenant_context(cast.a1):
         assert connection.schema_name == cast.a1.schema_name
+
+
+# --- key rotation -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def fresh_keys():
+    crypto.master_keys.cache_clear()
+    crypto.forget_data_key()
+    yield
+    crypto.master_keys.cache_clear()
+    crypto.forget_data_key()
+
+
+def _attachment_cipher(client, pk) -> bytes:
+    with tenant_context(client), connection.cursor() as cursor:
+        cursor.execute("SELECT content FROM intake_attachment WHERE id = %s", [pk])
+        return bytes(cursor.fetchone()[0])
+
+
+def test_intake_files_texts_and_journal_survive_a_new_data_key_and_the_purge(cast, fresh_keys):
+    """rotate_keys re-encrypts the mailbox's files and texts under the new data key; the journal,
+    sealed under the reporter's own key, is not the firm's to rotate and opens as before."""
+    import os
+
+    from django.core.management import call_command
+
+    from tenants.models import ClientOrganisation
+
+    receipt = _submit(
+        cast,
+        body="Tekst voor de rotatie.",
+        uploads=[
+            services.Upload(name="foto.jpg", data=jpeg_with_gps()),
+            services.Upload(name="brief.docx", data=docx_with_author()),
+        ],
+    )
+    with tenant_context(cast.a1):
+        mailbox = services.mailbox_open(raw_key=receipt.key)
+        services.journal_add(
+            mailbox=mailbox,
+            occurred_on=TODAY,
+            what="Dagboek voor de rotatie",
+            uploads=[services.Upload(name="bewijs.jpg", data=jpeg_with_gps())],
+        )
+        attachments = list(Attachment.objects.filter(entry__contact=receipt.contact))
+
+        def read_all() -> dict:
+            contact = Contact.objects.get(pk=receipt.contact.pk)
+            files = {
+                a.file_name: services.attachment_read(
+                    actor=services.REPORTER, contact=contact, attachment_id=a.pk
+                )[2]
+                for a in attachments
+            }
+            opened = services.mailbox_open(raw_key=receipt.key)
+            journal = services.journal_read(mailbox=opened)
+            journal_file = services.journal_file(mailbox=opened, file_id=journal[0].files[0][0])
+            return {
+                "files": files,
+                "body": contact.entries.get().body,
+                "journal": journal[0].fields["what"],
+                "journal file": journal_file[2],
+            }
+
+        before = read_all()
+    assert len(attachments) == 2 and before["body"] == "Tekst voor de rotatie."
+    old_key = crypto.data_key(cast.a1.schema_name)
+    old_ciphers = {a.pk: _attachment_cipher(cast.a1, a.pk) for a in attachments}
+    quiet = open(os.devnull, "w")  # noqa: SIM115
+
+    call_command("rotate_keys", "--new-data-key", "--firm", "acme", "--client", "a1", stdout=quiet)
+    crypto.forget_data_key()
+    new_key = crypto.data_key(cast.a1.schema_name)
+    assert new_key != old_key
+    for attachment in attachments:
+        cipher = _attachment_cipher(cast.a1, attachment.pk)
+        assert cipher != old_ciphers[attachment.pk]
+        # Under the new key alone; the old one no longer opens it.
+        with pytest.raises(crypto.DecryptionError):
+            crypto.open_sealed(
+                cipher,
+                keys=[old_key],
+                schema_name=cast.a1.schema_name,
+                purpose=attachment.purpose(),
+            )
+    with tenant_context(cast.a1):
+        assert read_all() == before
+
+    # The purge, once no process can still hold the old key, destroys it: all still reads.
+    ClientOrganisation.objects.filter(pk=cast.a1.pk).update(
+        data_key_rotated_at=timezone.now() - datetime.timedelta(days=1)
+    )
+    call_command("rotate_keys", "--purge-retired", "--firm", "acme", "--client", "a1", stdout=quiet)
+    assert bytes(ClientOrganisation.objects.get(pk=cast.a1.pk).retired_data_keys) == b""
+    crypto.forget_data_key()
+    with tenant_context(cast.a1):
+        assert read_all() == before
+    assert AUTHOR.encode() not in before["files"]["brief.docx"]
