@@ -9,13 +9,15 @@
 - A NUL character in any query or form value: PostgreSQL cannot store or compare it (a case
   reference or access-log filter with %00 was a 500). Refused with 400 for every form at once.
 
-Each answer is a short page in the visitor's language (LocaleMiddleware runs before this one).
-The Stripe webhook reads its raw body itself and is checked there (it is not a form).
+Each answer is a short page in the visitor's language (LocaleMiddleware runs before this one;
+on the employee intake's pages, whose path names the reporter's language, that one). The
+Stripe webhook reads its raw body itself and is checked there (it is not a form).
 """
 
 from __future__ import annotations
 
 import codecs
+import re
 from collections.abc import Callable
 
 from django.conf import settings
@@ -23,11 +25,15 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 ACCEPTED_CHARSETS = {"utf-8", "ascii"}
 BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 RAW_BODY_PATHS = ("/billing/webhook/",)
+# The intake's reporter pages carry the language in the path (no cookie, and the browser's
+# language may not be the one the reporter chose); their refusals get the intake's headers.
+INTAKE_PAGE = re.compile(r"^/intake/(nl|en)/")
 
 
 def refusal(request: HttpRequest, *, status: int, title: str, message: str) -> HttpResponse:
@@ -60,7 +66,16 @@ class RequestGuardMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        refused = self._check(request)
+        intake = INTAKE_PAGE.match(request.path)
+        if intake is None:
+            refused = self._check(request)
+        else:
+            from intake.web import strict_headers
+
+            with translation.override(intake[1]):
+                refused = self._check(request)
+            if refused is not None:
+                strict_headers(refused)
         return refused if refused is not None else self.get_response(request)
 
     def _check(self, request: HttpRequest) -> HttpResponse | None:
@@ -85,7 +100,11 @@ class RequestGuardMiddleware:
         try:
             if has_nul(request.POST):
                 return self._nul(request)
-        except (RequestDataTooBig, TooManyFieldsSent):
+        except RequestDataTooBig:
+            # Under MAX_REQUEST_BYTES, so the form's texts passed DATA_UPLOAD_MAX_MEMORY_SIZE
+            # (files do not count): a pasted text of a million characters, not the files.
+            return self._text_too_long(request)
+        except TooManyFieldsSent:
             return self._too_large(request)
         except (UnicodeDecodeError, MultiPartParserError):
             return self._bad_encoding(request)
@@ -109,6 +128,17 @@ class RequestGuardMiddleware:
             status=400,
             title=_("This input cannot be used"),
             message=_("The form was sent in a character encoding other than UTF-8."),
+        )
+
+    @staticmethod
+    def _text_too_long(request: HttpRequest) -> HttpResponse:
+        return refusal(
+            request,
+            status=413,
+            title=_("Too much at once"),
+            message=_(
+                "A text you sent is far too long. Shorten it, or send it as a file, and try again."
+            ),
         )
 
     @staticmethod

@@ -192,6 +192,52 @@ def test_oversized_and_wrong_files_are_refused_before_anything_is_stored(cast):
     assert _state(cast.a1) == before
 
 
+OVERSIZE_WORDS = {
+    "nl": (
+        "Deze tekst is te lang",
+        "Een tekst die u verstuurde is veel te lang",
+        "groter dan 52 MB",
+    ),
+    "en": ("This text is too long", "A text you sent is far too long", "larger than 52 MB"),
+}
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_a_megabyte_of_text_and_sixty_megabytes_of_files_get_a_clear_answer_in_the_pages_language(
+    cast, lang
+):
+    """As a browser sends the form (multipart): a million characters, a million characters of
+    three bytes each (past Django's 2.5 MB for form texts) and three files of 20 MB (past the
+    52 MB a request may have). The browser asks for the other language; the page's path wins."""
+    http = Client(HTTP_HOST=_host(cast.a1), HTTP_ACCEPT_LANGUAGE="en" if lang == "nl" else "nl")
+    too_long, far_too_long, too_large = OVERSIZE_WORDS[lang]
+    before = _state(cast.a1)
+
+    def send(body: str, files: list[io.BytesIO]):
+        data = {"nonce": _nonce(), "kind": "message", "body": body, "attachments": files}
+        response = http.post(f"/intake/{lang}/send/", data)
+        assert response.cookies == {} and response["Cache-Control"] == "no-store"
+        assert response["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+        assert f'<html lang="{lang}">' in response.content.decode()
+        return response.status_code, response.content.decode()
+
+    empty = io.BytesIO(b"")
+    empty.name = ""
+    status, page = send("x" * 1_000_000, [empty])
+    assert status == 400 and too_long in page
+    status, page = send("€" * 1_000_000, [empty])
+    assert status == 413 and far_too_long in page
+    files = []
+    for number in range(3):
+        upload = io.BytesIO(b"%PDF-1.4\n" + b"0" * (20 * 1024 * 1024))
+        upload.name = f"scan-{number}.pdf"
+        files.append(upload)
+    status, page = send("Zie de scans.", files)
+    assert status == 413 and too_large in page
+    assert _state(cast.a1) == before
+    assert not OutgoingEmail.objects.filter(kind__startswith="intake.").exists()
+
+
 def test_html_is_stored_as_text_and_shown_escaped(cast):
     receipt = _submit(cast, body="<script>alert('x')</script> <b>vet</b>")
     adviser = Client(HTTP_HOST=_host(cast.a1))
