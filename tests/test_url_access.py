@@ -265,19 +265,22 @@ def _appointment_id(cast, client, internal_key: str) -> int:
     return appointment.pk
 
 
-def _objects_of(cast, firm_slug: str) -> dict[str, int]:
+def _objects_of(cast, firm_slug: str, client_key: str | None = None) -> dict[str, Any]:
+    """The objects a URL of the firm's client names: a1 for acme, b1 for bravo, unless
+    `client_key` names another client of the firm (then that client must hold each kind of
+    object; tests/test_tenants_insider_trust.py gives a2 a thread and an internal adviser)."""
     from tenants.models import FirmMembership
 
-    client = cast.a1 if firm_slug == "acme" else cast.b1
+    client_key = client_key or ("a1" if firm_slug == "acme" else "b1")
+    client = getattr(cast, client_key)
+    internal = f"internal_{client_key}"
     return {
         "theme_id": _own_theme_id(cast.acme if firm_slug == "acme" else cast.bravo),
         # Standard themes belong to every firm: no foreign one (their views are POST only).
         "code": "bullying",
         "client_id": client.pk,
-        "assignment_id": client.assignments.first().pk,
-        "appointment_id": _appointment_id(
-            cast, client, "internal_a1" if firm_slug == "acme" else "internal_b1"
-        ),
+        "assignment_id": (client.assignments.first() or cast.a1.assignments.first()).pk,
+        "appointment_id": _appointment_id(cast, client, internal),
         # A firm role of this firm (its adviser), and an offer of this firm to somebody.
         "scope": "firm",
         "membership_id": FirmMembership.objects.filter(firm=client.firm, role="adviser")
@@ -286,13 +289,13 @@ def _objects_of(cast, firm_slug: str) -> dict[str, int]:
         .pk,
         "offer_id": _offer_id(cast, client.firm),
         # a1 and a2 hold a case with this reference, b1 does not; and the other way round.
-        "reference": cast.case_reference("a1" if firm_slug == "acme" else "b1"),
+        "reference": cast.case_reference(client_key),
         # The cast's sparring thread, its attachment and a notification e-mail of this client.
         **sparring_objects(client),
         # The cast's published annual report year, sent signal and batch of drafts.
-        **board_objects(client, "a1" if firm_slug == "acme" else "b1"),
+        **board_objects(client, client_key),
         # An intake contact addressed to the client's internal adviser (made for this test).
-        **_intake_objects(cast, client, "a1" if firm_slug == "acme" else "b1"),
+        **_intake_objects(cast, client, client_key),
     }
 
 
@@ -303,6 +306,8 @@ def _intake_objects(cast, client, key: str) -> dict[str, Any]:
     from intake.links import short_link_for
     from tests.cast import TINY_PNG
 
+    adviser = "adviser_b" if key == "b1" else "adviser_a"
+
     with tenant_context(client):
         receipt = services.contact_submit(
             nonce=keys.new_nonce(),
@@ -312,7 +317,7 @@ def _intake_objects(cast, client, key: str) -> dict[str, Any]:
             uploads=[services.Upload(name="schets.png", data=TINY_PNG)],
         )
         record = services.oral_record_add(
-            actor=cast.users["adviser_a" if key == "a1" else "adviser_b"],
+            actor=cast.users[adviser],
             contact=receipt.contact,
             held_on=receipt.contact.submitted_at.date(),
             text="Verslag",
@@ -328,9 +333,15 @@ def _intake_objects(cast, client, key: str) -> dict[str, Any]:
 
 
 def _expected(
-    route: Route, urlconf: str, url: str, visitor: str, context: str, kind: str
+    route: Route,
+    urlconf: str,
+    url: str,
+    visitor: str,
+    context: str,
+    kind: str,
+    oracle: dict[str, dict[str, set[str]]] = ORACLE,
 ) -> tuple[int, str]:
-    """(status, location prefix or '') the walk expects."""
+    """(status, location prefix or '') the walk expects; `oracle` says who holds what where."""
     match = resolve(url.split("?")[0], urlconf=urlconf)
     if "admin" in match.namespaces:
         policy, roles = Policy.PLATFORM_STAFF, frozenset()
@@ -355,7 +366,7 @@ def _expected(
                 "accounts:two_factor_setup": (302, "/accounts/2fa/verify/"),
             }.get(route.name, (allowed_status, ""))
         return 302, f"http://{settings.BASE_DOMAIN}/accounts/2fa/verify/"
-    held = ORACLE[visitor].get(context, set())
+    held = oracle[visitor].get(context, set())
     if on_client_host and not held:
         return 404, ""
     if policy is Policy.PLATFORM_STAFF:
@@ -441,6 +452,31 @@ def _header_problems(response, where: str) -> list[str]:
 
 
 @dataclass(frozen=True)
+class Planned:
+    """One URL of the walk, not requested yet: where, which route, own or foreign object."""
+
+    context: str  # "console" or the cast's client key
+    host: str
+    urlconf: str
+    url: str
+    route: Route
+    kind: str  # "own" or "foreign" object in the URL
+
+    @property
+    def public(self) -> bool:
+        """Open to anybody (the same answer with or without a role)."""
+        match = resolve(self.url.split("?")[0], urlconf=self.urlconf)
+        return "admin" not in match.namespaces and policy_of(match.func)[0] is Policy.PUBLIC
+
+    def expected(
+        self, visitor: str, oracle: dict[str, dict[str, set[str]]] = ORACLE
+    ) -> tuple[int, str]:
+        return _expected(
+            self.route, self.urlconf, self.url, visitor, self.context, self.kind, oracle
+        )
+
+
+@dataclass(frozen=True)
 class Visit:
     """One GET of the walk: who, where, what the oracle expects and what came back."""
 
@@ -455,26 +491,32 @@ class Visit:
     response: Any
 
 
-def walk_visits(
+def walk_plan(
     visitor: str,
     cast,
     *,
     kinds: tuple[str, ...] = ("own", "foreign"),
     contexts_only: tuple[str, ...] | None = None,
-):
-    """Every URL pattern on the console and each client host, GET as `visitor`: the page list
-    this walk and the accessibility checks (tests/test_accessibility.py) share. `contexts_only`
-    limits it to some of "console", "a1", "a2", "b1"."""
+    objects: tuple[dict[str, Any], dict[str, Any]] | None = None,
+) -> list[Planned]:
+    """Every URL pattern on the console and each client host, filled for `visitor` with objects
+    of their own firm and of the other: the page list of the walk, without requesting it.
+    `contexts_only` limits it to some of "console", "a1", "a2", "b1"; `objects` gives the
+    (own, foreign) objects to fill in, made beforehand (by `_objects_of`)."""
     contexts = [("console", settings.BASE_DOMAIN, settings.PUBLIC_SCHEMA_URLCONF)] + [
         (key, cast.host(getattr(cast, key)), settings.ROOT_URLCONF) for key in ("a1", "a2", "b1")
     ]
     if contexts_only is not None:
         contexts = [context for context in contexts if context[0] in contexts_only]
-    firm = FIRM_OF.get(visitor, "acme")
-    own = _objects_of(cast, firm)
-    foreign = _objects_of(cast, "bravo" if firm == "acme" else "acme")
+    if objects is None:
+        firm = FIRM_OF.get(visitor, "acme")
+        objects = (
+            _objects_of(cast, firm),
+            _objects_of(cast, "bravo" if firm == "acme" else "acme"),
+        )
+    own, foreign = objects
+    plan = []
     for context, host, urlconf in contexts:
-        http = _client_for(visitor, cast, host)
         for route in _walk(get_resolver(urlconf).url_patterns):
             parameters = _parameter_names(route)
             for kind in [k for k in ("own", "foreign") if k in kinds] if parameters else ("own",):
@@ -483,10 +525,38 @@ def walk_visits(
                     for name in parameters
                 }
                 url = _url(route, urlconf, kwargs)
-                status, location = _expected(route, urlconf, url, visitor, context, kind)
-                yield Visit(
-                    visitor, context, host, url, route.name, kind, status, location, http.get(url)
-                )
+                plan.append(Planned(context, host, urlconf, url, route, kind))
+    return plan
+
+
+def walk_visits(
+    visitor: str,
+    cast,
+    *,
+    kinds: tuple[str, ...] = ("own", "foreign"),
+    contexts_only: tuple[str, ...] | None = None,
+    objects: tuple[dict[str, Any], dict[str, Any]] | None = None,
+):
+    """Every URL of `walk_plan`, GET as `visitor`: the page list this walk and the accessibility
+    checks (tests/test_accessibility.py) share."""
+    sessions: dict[str, Client] = {}
+    for planned in walk_plan(
+        visitor, cast, kinds=kinds, contexts_only=contexts_only, objects=objects
+    ):
+        if planned.context not in sessions:
+            sessions[planned.context] = _client_for(visitor, cast, planned.host)
+        status, location = planned.expected(visitor)
+        yield Visit(
+            visitor,
+            planned.context,
+            planned.host,
+            planned.url,
+            planned.route.name,
+            planned.kind,
+            status,
+            location,
+            sessions[planned.context].get(planned.url),
+        )
 
 
 @pytest.mark.parametrize("visitor", VISITORS)
