@@ -600,6 +600,59 @@ def test_invitation_answers_are_identical_for_known_and_unknown_addresses(cast, 
     assert offers == [("onbekend@example.test", True), (cast.contact_b1.email, False)]
 
 
+def test_invitations_do_the_same_work_for_known_and_unknown_addresses(
+    cast, console, django_capture_on_commit_callbacks
+):
+    """Time cannot tell the addresses apart when the work is the same: an invitation to an
+    unknown address and to an account at another firm run the same SQL statements in the same
+    order (parameters aside), add the same rows (one offer, one trail row, one outbox row) and
+    leave the same work for after the commit (one callback: queue the e-mail). The times
+    themselves are measured in bench/invitations.py, not asserted here."""
+    from mail.models import OutgoingEmail
+
+    sign_in(console, cast.admin_a)
+
+    def invite(email: str) -> tuple[list[str], tuple[int, ...], int]:
+        statements: list[str] = []
+
+        def record(execute, sql, params, many, context):
+            statements.append(re.sub(r'"s\d+_x\d+"', '"savepoint"', sql))  # a counter in the name
+            return execute(sql, params, many, context)
+
+        def counts() -> tuple[int, ...]:
+            return (
+                RoleOffer.objects.count(),
+                TrailEntry.objects.count(),
+                OutgoingEmail.objects.count(),
+            )
+
+        with transaction.atomic():
+            before = counts()
+            with (
+                django_capture_on_commit_callbacks(execute=False) as callbacks,
+                connection.execute_wrapper(record),
+            ):
+                response = console.post(
+                    "/console/people/",
+                    {"email": email, "full_name": "Getypte Naam", "role": "adviser"},
+                )
+            assert response.status_code == 302
+            added = tuple(after - then for after, then in zip(counts(), before, strict=True))
+            transaction.set_rollback(True)
+        return statements, added, len(callbacks)
+
+    addresses = ("onbekend@example.test", cast.contact_b1.email)
+    for email in addresses:  # the first requests fill caches (content types, routes)
+        invite(email)
+    unknown, known = (invite(email) for email in addresses)
+    assert unknown[0] == known[0]
+    assert any(
+        sql.startswith('INSERT INTO "accounts_user"') and "ON CONFLICT DO NOTHING" in sql
+        for sql in unknown[0]
+    )
+    assert unknown[1:] == known[1:] == ((1, 1, 1), 1)
+
+
 def test_the_existing_account_holder_accepts_the_offered_role(cast):
     mail.outbox.clear()
     with transaction.atomic():
