@@ -17,6 +17,7 @@ from django.http import (
 )
 from django.template import loader
 from django.urls import reverse
+from django.utils import translation
 
 from saas import hosts
 from saas.request import AppRequest
@@ -42,11 +43,30 @@ def _maintenance_response() -> HttpResponse:
 
 
 def _unknown_host_response(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/intake/"):
+        return _closed_intake_response(request)
     # Rendered without a request context: nothing here may touch the database or the session.
     body = loader.render_to_string(
         "unknown_host.html", {"base_url": hosts.console_url("/", request=None)}
     )
     return HttpResponseNotFound(body)
+
+
+def _closed_intake_response(request: HttpRequest) -> HttpResponse:
+    """A reporter's bookmark, or the address on a poster, of a client that is suspended or
+    offboarded (its host resolves no more; offboarding deletes its domains): the channel is
+    closed and where else to go, as the short link says. The same for every unknown host, so it
+    tells nobody whether an organisation was ever there. No database, no session, no cookie."""
+    from intake.web import LANGUAGES, strict_headers
+
+    parts = request.path.split("/")
+    lang = parts[2] if len(parts) > 2 and parts[2] in LANGUAGES else None
+    if lang is None:
+        preferred = translation.get_language_from_request(request)
+        lang = preferred if preferred in LANGUAGES else LANGUAGES[0]
+    with translation.override(lang):
+        body = loader.render_to_string("intake/closed.html", {"lang": lang})
+    return strict_headers(HttpResponse(body, status=410))
 
 
 class TenantRoutingMiddleware:

@@ -637,6 +637,42 @@ def test_short_link_forwards_and_says_where_to_go_when_the_client_is_closed(cast
     assert console.get("/m/nothing/").status_code == 404
 
 
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_a_closed_clients_intake_address_says_the_channel_is_closed_and_where_to_go(cast, lang):
+    """Suspended: the host resolves no more. Offboarded: its domains are gone (here: a host no
+    domain names). Either way a reporter's bookmark gets the closed page, in the path's language,
+    without a cookie; other paths of such a host stay the plain unknown-host page."""
+    from tenants.routing import forget_client
+
+    host = _host(cast.a1)
+    cast.a1.status = "suspended"
+    cast.a1.save()
+    forget_client(cast.a1.pk)
+    words = {"nl": "Dit meldpunt is gesloten", "en": "This channel is closed"}[lang]
+    gone = f"weg.acme.{settings.BASE_DOMAIN}"
+    for where, path in ((host, f"/intake/{lang}/"), (gone, f"/intake/{lang}/mailbox/")):
+        response = Client(HTTP_HOST=where).get(path)
+        body = response.content.decode()
+        assert response.status_code == 410 and words in body, where
+        assert "Huis voor Klokkenluiders" in body and "federaalombudsman.be" in body
+        assert response.cookies == {} and response["Cache-Control"] == "no-store"
+        assert response["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+        assert f'<html lang="{lang}">' in body
+    assert Client(HTTP_HOST=host).get("/cases/").status_code == 404
+    # The short link says the same for an offboarded client.
+    code = services_links_code(cast)
+    cast.a1.status = "offboarded"
+    cast.a1.save()
+    closed = Client(HTTP_HOST=settings.BASE_DOMAIN).get(f"/m/{code}/?lang={lang}")
+    assert closed.status_code == 410 and words in closed.content.decode()
+
+
+def services_links_code(cast) -> str:
+    from intake.links import short_link_for
+
+    return short_link_for(cast.a1).code
+
+
 def test_adviser_card_photo_is_reencoded_without_exif_and_shown_only_for_this_clients_advisers(
     cast,
 ):
