@@ -1,13 +1,21 @@
 """Indicators a board can act on, per client and year, through the one anonymity gate.
 
-Kept apart from the publication frames (`reports/frames.py`) on purpose: it only calls the
-suppression engine's public interface (`suppress`, `Table`, `PublishedTable.shown`). Every
-number behind an indicator is a count that passes `suppress` first; a ratio or a median is
-computed from shown counts only, and is hidden (None) when a count it rests on is hidden —
-"a ratio built on a hidden count is hidden too". The employee count is the client's own
-headcount (kept for billing), not a count of people who reported.
+Every number behind an indicator is a count that is released **jointly** with the year's
+fourth-quarter release (`reports.releases.client_release_make` passes `indicator_tables` to the
+same `suppress` call as the case tables). Why jointly: the counts behind the shares are related
+to the released tables in ways a reader knows (anonymous contacts are part of all contacts,
+reporters who came back are part of those with a mailbox, integrity reports are part of the
+integrity cases). Suppressed in a table of their own, a share could pin a cell the release hid,
+or the release a count the share's table hid. So each relation is written as an equation the
+engine sees: every count is one part of a two-part table whose total is linked to the count it
+is part of, down to the released case totals themselves ("part + rest = whole", with the rest a
+cell like any other, so "part <= whole" is known and protected).
 
-Runs in the client's schema (reads cases), one query per figure family; for one client.
+A share or a median is computed from shown counts only and is hidden (None) when a count it
+rests on is hidden: "a ratio built on a hidden count is hidden too". The employee count is the
+client's own headcount (kept for billing), not a count of people who reported.
+
+Runs in the client's schema (reads cases), one query for the year; for one client.
 """
 
 from __future__ import annotations
@@ -15,26 +23,44 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import statistics
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 from django.db.models import Exists, Min, OuterRef
 from django.utils import timezone
 
-from reports.suppression import Publication, Table, suppress
+from reports.suppression import TOTAL, Link, Publication, Table
 
-KEY = "indicators"
-ROWS = [
-    "contacts",
-    "anonymous",
-    "anonymous_in_mailbox",
-    "anonymous_came_back",
-    "with_conversation",
-    "closed",
-    "integrity_reports",
-    "acknowledged_in_time",
-    "answered_in_time",
+COLUMN = "year"
+# The wholes a count can be part of: all cases opened in the year, or the integrity cases.
+CONTACTS = "contacts"
+INTEGRITY = "integrity"
+
+
+@dataclasses.dataclass(frozen=True)
+class Partition:
+    """A count (`part`) and what is left of its whole (`rest`); the table's total is the whole:
+    either a root (`CONTACTS`, `INTEGRITY`) or the part of another partition (`within`)."""
+
+    key: str
+    part: str
+    rest: str
+    within: str  # a root name or the key of the partition whose part this one splits
+
+
+PARTITIONS = [
+    Partition("ind_anonymous", "anonymous", "named", CONTACTS),
+    # Only a reporter who wrote anonymously through the intake has a mailbox to come back to.
+    Partition("ind_mailbox", "in_mailbox", "no_mailbox", "ind_anonymous"),
+    Partition("ind_came_back", "came_back", "not_back", "ind_mailbox"),
+    Partition("ind_conversation", "with_conversation", "no_conversation", CONTACTS),
+    Partition("ind_closed", "closed", "open", CONTACTS),
+    Partition("ind_integrity", "reported", "not_reported", INTEGRITY),
+    Partition("ind_acknowledged", "in_time", "late", "ind_integrity"),
+    Partition("ind_answered", "in_time", "late", "ind_integrity"),
 ]
+BY_KEY = {partition.key: partition for partition in PARTITIONS}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,11 +76,7 @@ class YearIndicators:
     answered_in_time_share: float | None
 
 
-def _column(year: int) -> str:
-    return f"y{year}"
-
-
-def _cases_of(year: int) -> list[dict[str, Any]]:
+def cases_of(year: int) -> list[dict[str, Any]]:
     from cases.models import Case, CaseType
     from intake.models import Contact
 
@@ -91,6 +113,7 @@ def _cases_of(year: int) -> list[dict[str, Any]]:
             {
                 # Anonymous: the adviser holds no identity for the reporter.
                 "anonymous": anonymous,
+                "integrity": case.case_type == CaseType.INTEGRITY,
                 "in_mailbox": anonymous and case.in_mailbox,
                 "came_back": anonymous and case.came_back,
                 "to_conversation": (case.first_conversation - case.opened_on).days
@@ -111,104 +134,127 @@ def _cases_of(year: int) -> list[dict[str, Any]]:
     return rows
 
 
-def _counts(rows: list[dict[str, Any]]) -> dict[str, int]:
+def _part_counts(rows: list[dict[str, Any]]) -> dict[str, int]:
+    flag = {
+        "ind_anonymous": "anonymous",
+        "ind_mailbox": "in_mailbox",
+        "ind_came_back": "came_back",
+        "ind_integrity": "integrity_report",
+        "ind_acknowledged": "acknowledged_in_time",
+        "ind_answered": "answered_in_time",
+    }
+    counts = {key: sum(1 for row in rows if row[name]) for key, name in flag.items()}
+    counts["ind_conversation"] = sum(1 for row in rows if row["to_conversation"] is not None)
+    counts["ind_closed"] = sum(1 for row in rows if row["to_closure"] is not None)
+    return counts
+
+
+def _whole_counts(rows: list[dict[str, Any]], parts: Mapping[str, int]) -> dict[str, int]:
+    roots = {
+        CONTACTS: len(rows),
+        INTEGRITY: sum(1 for row in rows if row["integrity"]),
+    }
     return {
-        "contacts": len(rows),
-        "anonymous": sum(1 for row in rows if row["anonymous"]),
-        "anonymous_in_mailbox": sum(1 for row in rows if row["in_mailbox"]),
-        "anonymous_came_back": sum(1 for row in rows if row["came_back"]),
-        "with_conversation": sum(1 for row in rows if row["to_conversation"] is not None),
-        "closed": sum(1 for row in rows if row["to_closure"] is not None),
-        "integrity_reports": sum(1 for row in rows if row["integrity_report"]),
-        "acknowledged_in_time": sum(1 for row in rows if row["acknowledged_in_time"]),
-        "answered_in_time": sum(1 for row in rows if row["answered_in_time"]),
+        partition.key: roots[partition.within]
+        if partition.within in roots
+        else parts[partition.within]
+        for partition in PARTITIONS
     }
 
 
-def _share(publication: Publication, part: str, whole: str, column: str) -> float | None:
-    table = publication[KEY]
-    numerator, denominator = table.shown(part, column), table.shown(whole, column)
+def indicator_tables(
+    rows: list[dict[str, Any]], *, released: Mapping[str, tuple[str, str, str, int]]
+) -> tuple[list[Table], list[Link]]:
+    """The counts behind the indicators as two-part tables, and the links a reader knows.
+
+    `released` maps a root (`CONTACTS`, `INTEGRITY`) to the released cell that counts the same
+    cases (table, row, column, value). The link is made only when the numbers agree: a case
+    registered late for a released quarter is in the indicators' year but no longer in the
+    released quarter tables (see `reports.releases`), and then the two are different counts.
+    """
+    parts = _part_counts(rows)
+    wholes = _whole_counts(rows, parts)
+    tables = []
+    links: list[Link] = []
+    for partition in PARTITIONS:
+        part = parts[partition.key]
+        frame = pd.DataFrame(
+            {COLUMN: [part, wholes[partition.key] - part]},
+            index=[partition.part, partition.rest],
+        ).astype("int64")
+        tables.append(Table(partition.key, frame, row_totals=False, column_totals=True))
+        total = (partition.key, TOTAL, COLUMN)
+        if partition.within in BY_KEY:
+            links.append(Link(total, (partition.within, BY_KEY[partition.within].part, COLUMN)))
+            continue
+        cell = released.get(partition.within)
+        if cell is not None and cell[3] == wholes[partition.key]:
+            links.append(Link(total, cell[:3]))
+        else:
+            # Not the released count: still one whole for every partition of the same root.
+            first = next(p for p in PARTITIONS if p.within == partition.within)
+            if first is not partition:
+                links.append(Link(total, (first.key, TOTAL, COLUMN)))
+    return tables, links
+
+
+def _shown(publication: Publication, key: str, row: str) -> float | None:
+    if key not in publication.tables:
+        return None
+    return publication[key].shown(row, COLUMN)
+
+
+def _share(publication: Publication, key: str) -> float | None:
+    partition = BY_KEY[key]
+    numerator = _shown(publication, key, partition.part)
+    denominator = _shown(publication, key, TOTAL)
     if numerator is None or denominator is None or denominator == 0:
         return None
     return round(100 * numerator / denominator, 1)
 
 
-def _median(values: list[int], publication: Publication, row: str, column: str) -> float | None:
+def _median(values: list[int], publication: Publication, key: str) -> float | None:
     # A median rests on the count of cases behind it: hidden with that count.
-    if publication[KEY].shown(row, column) is None or not values:
+    if _shown(publication, key, BY_KEY[key].part) is None or not values:
         return None
     return float(statistics.median(values))
 
 
-def indicators_for(
-    *, years: list[int], k: int, employee_count: int
-) -> tuple[list[YearIndicators], Publication]:
-    """The indicators of the current client's schema for `years` (year on year), suppressed.
-
-    Returns one YearIndicators per year and the publication of the counts behind them (for a
-    table beside the figures). All years pass the gate together, so comparing them cannot
-    subtract a hidden number out.
-    """
-    per_year = {year: _cases_of(year) for year in years}
-    frame = pd.DataFrame(
-        {_column(year): _counts(per_year[year]) for year in years}, index=ROWS
-    ).astype(int)
-    publication = suppress(
-        [Table(key=KEY, frame=frame, row_totals=False, column_totals=False)], k=k
-    )
-    result = []
-    for year in years:
-        column = _column(year)
-        rows = per_year[year]
-        contacts = publication[KEY].shown("contacts", column)
-        result.append(
-            YearIndicators(
-                year=year,
-                contacts=contacts,
-                contacts_per_100=round(100 * contacts / employee_count, 1)
-                if contacts is not None and employee_count > 0
-                else None,
-                anonymous_share=_share(publication, "anonymous", "contacts", column),
-                came_back_share=_share(
-                    publication, "anonymous_came_back", "anonymous_in_mailbox", column
-                ),
-                median_days_to_conversation=_median(
-                    [r["to_conversation"] for r in rows if r["to_conversation"] is not None],
-                    publication,
-                    "with_conversation",
-                    column,
-                ),
-                median_days_to_closure=_median(
-                    [r["to_closure"] for r in rows if r["to_closure"] is not None],
-                    publication,
-                    "closed",
-                    column,
-                ),
-                acknowledged_in_time_share=_share(
-                    publication, "acknowledged_in_time", "integrity_reports", column
-                ),
-                answered_in_time_share=_share(
-                    publication, "answered_in_time", "integrity_reports", column
-                ),
-            )
-        )
-    return result, publication
-
-
-def indicators_frozen(*, year: int, k: int, employee_count: int, contacts: float | None) -> dict:
-    """The indicators of a year as its fourth-quarter release freezes them (`reports.releases`):
-    computed once, when the year's figures are released, and never again, so looking before
-    and after a change shows the same numbers. `contacts` is the year's released case total:
-    one number for "cases opened in the year" wherever it is shown."""
-    (found,), _publication = indicators_for(years=[year], k=k, employee_count=employee_count)
-    values = dataclasses.asdict(found)
-    values["contacts"] = contacts
-    values["contacts_per_100"] = (
-        round(100 * contacts / employee_count, 1)
+def indicators_released(
+    *,
+    year: int,
+    rows: list[dict[str, Any]],
+    publication: Publication,
+    employee_count: int,
+    contacts: float | None,
+) -> dict[str, Any]:
+    """The indicators of `year` as the fourth-quarter release freezes them: computed once from
+    the counts that release showed (`publication` holds `indicator_tables`' tables, suppressed
+    with the case tables), never again, so looking before and after a change shows the same
+    numbers. `contacts` is the year's released case total: one number for "cases opened in the
+    year" wherever it is shown."""
+    values = YearIndicators(
+        year=year,
+        contacts=contacts,
+        contacts_per_100=round(100 * contacts / employee_count, 1)
         if contacts is not None and employee_count > 0
-        else None
+        else None,
+        anonymous_share=_share(publication, "ind_anonymous"),
+        came_back_share=_share(publication, "ind_came_back"),
+        median_days_to_conversation=_median(
+            [r["to_conversation"] for r in rows if r["to_conversation"] is not None],
+            publication,
+            "ind_conversation",
+        ),
+        median_days_to_closure=_median(
+            [r["to_closure"] for r in rows if r["to_closure"] is not None],
+            publication,
+            "ind_closed",
+        ),
+        acknowledged_in_time_share=_share(publication, "ind_acknowledged"),
+        answered_in_time_share=_share(publication, "ind_answered"),
     )
-    return values
+    return dataclasses.asdict(values)
 
 
 def indicators_current(*, today: datetime.date | None = None) -> list[YearIndicators]:

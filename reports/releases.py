@@ -13,7 +13,9 @@ later figure built from what was released. That is what this module does.
   of that year** (`suppress(..., fixed=...)`: what was shown stays shown and can never serve as
   a complement again; what was hidden stays hidden with the bounds its mark gave). The year
   totals and the external/internal table come with the fourth quarter. The running quarter is
-  never shown; its cells are `PENDING` in every table.
+  never shown; its cells are `PENDING` in every table. The fourth quarter also releases the
+  counts behind the board's indicators (`reports.indicators.indicator_tables`), in the same
+  proof, with their part-of relations to each other and to the year's case totals.
 - **Releases are append-only** (a database trigger refuses UPDATE and DELETE, like the access
   log). A quarter's figures never change after release, so looking before and after a change
   shows the same numbers; a case registered late for a released quarter counts in the year's
@@ -49,7 +51,9 @@ import pandas as pd
 from django.conf import settings
 from django.db import connection, transaction
 
+from cases.models import CaseType
 from reports import frames as report_frames
+from reports import indicators
 from reports.frames import (
     CASE_DIMENSIONS,
     EXTERNAL,
@@ -324,6 +328,23 @@ def client_tables(
     return tables, links, sums
 
 
+def _released_wholes(tables: Iterable[Table]) -> dict[str, tuple[str, str, str, int]]:
+    """The year's released case total and integrity total (cells of the type table), as the
+    wholes the indicator counts are parts of."""
+    first = next(iter(CASE_DIMENSIONS))
+    frame = next(table.frame for table in tables if table.key == first)
+    wholes = {indicators.CONTACTS: (first, TOTAL, TOTAL, int(frame.to_numpy().sum()))}
+    integrity = str(CaseType.INTEGRITY)
+    if integrity in frame.index:
+        wholes[indicators.INTEGRITY] = (
+            first,
+            integrity,
+            TOTAL,
+            int(frame.loc[integrity].sum()),
+        )
+    return wholes
+
+
 def _fixed_from(publication: Publication, tables: Iterable[Table]) -> dict[tuple, Fixed]:
     """Every cell an earlier release showed (or marked), as it was shown."""
     fixed: dict[tuple, Fixed] = {}
@@ -375,6 +396,15 @@ def client_release_make(
             else None
         )
         tables, links, sums = client_tables(frames, quarter, vocabulary, previous_tables)
+        if quarter.number == 4:
+            # The counts behind the board's indicators are released with the year, in the
+            # same proof (see reports.indicators for why not on their own).
+            indicator_rows = indicators.cases_of(quarter.year)
+            more_tables, more_links = indicators.indicator_tables(
+                indicator_rows, released=_released_wholes(tables)
+            )
+            tables += more_tables
+            links += more_links
         fixed = (
             _fixed_from(Publication.from_json(previous.published), tables)
             if previous is not None
@@ -401,11 +431,10 @@ def client_release_make(
             "sums": [[list(item.total), [list(part) for part in item.parts]] for item in sums],
         }
         if quarter.number == 4:
-            from reports.indicators import indicators_frozen
-
-            truth["indicators"] = indicators_frozen(
+            truth["indicators"] = indicators.indicators_released(
                 year=quarter.year,
-                k=k,
+                rows=indicator_rows,
+                publication=publication,
                 employee_count=client.employee_count,
                 contacts=publication["cases_by_type"].shown(TOTAL, TOTAL),
             )

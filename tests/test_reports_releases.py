@@ -102,7 +102,80 @@ def histories(draw, year: int = YEAR):
         for theme in draw(st.sets(st.sampled_from(VOCABULARY.theme), min_size=1, max_size=2)):
             themes.append((case_id, theme))
     edits = draw(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 60)), max_size=6))
-    return cases, themes, edits
+    # What the indicators count of each case (anonymous, a mailbox, came back, a conversation
+    # after some days, an integrity report answered in time or not), drawn per case.
+    flags = {
+        case[0]: draw(
+            st.fixed_dictionaries(
+                {
+                    "anonymous": st.booleans(),
+                    "in_mailbox": st.booleans(),
+                    "came_back": st.booleans(),
+                    "to_conversation": st.none() | st.integers(0, 40),
+                    "integrity_report": st.booleans(),
+                    "acknowledged_in_time": st.booleans(),
+                    "answered_in_time": st.booleans(),
+                }
+            )
+        )
+        for case in cases
+    }
+    return cases, themes, edits, flags
+
+
+def _indicator_rows(cases: list[list], flags: dict) -> list[dict]:
+    """The indicators' rows of the year's cases as `reports.indicators.cases_of` makes them
+    (with what can only be true together: a mailbox only for an anonymous reporter, and so on)."""
+    rows = []
+    for case in cases:
+        drawn = flags.get(case[0], {})
+        anonymous = drawn.get("anonymous", False)
+        in_mailbox = anonymous and drawn.get("in_mailbox", False)
+        report = case[3] == "a" and drawn.get("integrity_report", False)
+        rows.append(
+            {
+                "anonymous": anonymous,
+                "integrity": case[3] == "a",
+                "in_mailbox": in_mailbox,
+                "came_back": in_mailbox and drawn.get("came_back", False),
+                "to_conversation": drawn.get("to_conversation"),
+                "to_closure": None if case[2] is None else (case[2] - case[1]).days,
+                "integrity_report": report,
+                "acknowledged_in_time": report and drawn.get("acknowledged_in_time", False),
+                "answered_in_time": report and drawn.get("answered_in_time", False),
+            }
+        )
+    return rows
+
+
+def _knows_indicators(auditor: Auditor, tables, prefix: str = "") -> None:
+    """What a reader of the indicators knows without being told, written from their meaning
+    (not from the engine's links): each count is part of its whole; anonymous contacts and
+    those with a conversation or closed are parts of all the year's contacts; reports are
+    part of the integrity cases. Where the year's contacts are the released case total (no
+    case registered late for a released quarter), the reader may know that too."""
+    keys = {table.key for table in tables}
+    if "ind_anonymous" not in keys:
+        return
+
+    def cell(key: str, row: str, column: str = "year") -> int:
+        return auditor.cell(prefix + key, row, column)
+
+    for key, whole in [
+        ("ind_mailbox", cell("ind_anonymous", "anonymous")),
+        ("ind_came_back", cell("ind_mailbox", "in_mailbox")),
+        ("ind_conversation", cell("ind_anonymous", TOTAL)),
+        ("ind_closed", cell("ind_anonymous", TOTAL)),
+        ("ind_acknowledged", cell("ind_integrity", "reported")),
+        ("ind_answered", cell("ind_integrity", "reported")),
+    ]:
+        auditor.same(cell(key, TOTAL), whole)
+    for mine, released in [
+        (cell("ind_anonymous", TOTAL), cell("cases_by_type", TOTAL, TOTAL)),
+        (cell("ind_integrity", TOTAL), cell("cases_by_type", "a", TOTAL)),
+    ]:
+        if auditor.truth[mine] == auditor.truth[released]:
+            auditor.same(mine, released)
 
 
 def _knows_year_to_date(auditor: Auditor, tables, prefix: str = "") -> None:
@@ -122,10 +195,13 @@ def _knows_year_to_date(auditor: Auditor, tables, prefix: str = "") -> None:
                 )
 
 
-def _release_year(cases, themes, edits, k, year: int = YEAR):
+def _release_year(cases, themes, edits, flags, k, year: int = YEAR):
     """Release the year quarter by quarter; between releases apply the edits (changes to
-    cases of any quarter, as advisers make them). Returns every release's tables and
+    cases of any quarter, as advisers make them); the fourth quarter releases the indicators'
+    counts with the year, as `client_release_make` does. Returns every release's tables and
     publication."""
+    from reports import indicators
+
     cases = [list(case) for case in cases]
     made = []
     previous_tables = None
@@ -142,6 +218,27 @@ def _release_year(cases, themes, edits, k, year: int = YEAR):
         frames = _frames([tuple(case) for case in cases], themes)
         quarter = Quarter(year, number)
         tables, links, sums = releases.client_tables(frames, quarter, VOCABULARY, previous_tables)
+        if number == 4:
+            type_table = tables[0].frame
+            more_tables, more_links = indicators.indicator_tables(
+                _indicator_rows(cases, flags),
+                released={
+                    indicators.CONTACTS: (
+                        "cases_by_type",
+                        TOTAL,
+                        TOTAL,
+                        int(type_table.to_numpy().sum()),
+                    ),
+                    indicators.INTEGRITY: (
+                        "cases_by_type",
+                        "a",
+                        TOTAL,
+                        int(type_table.loc["a"].sum()),
+                    ),
+                },
+            )
+            tables += more_tables
+            links += more_links
         fixed = (
             releases._fixed_from(previous_publication, tables)
             if previous_publication is not None
@@ -164,8 +261,8 @@ def _release_year(cases, themes, edits, k, year: int = YEAR):
 )
 @given(history=histories(), k=st.integers(3, 6))
 def test_a_year_released_quarter_by_quarter_pins_no_hidden_cell(history, k):
-    cases, themes, edits = history
-    made = _release_year(cases, themes, edits, k)
+    cases, themes, edits, flags = history
+    made = _release_year(cases, themes, edits, flags, k)
     # A released cell never changes: value and mark stay what the first release showed.
     for (_t1, _l1, earlier), (_t2, _l2, later) in itertools.pairwise(made):
         for key, table in earlier.tables.items():
@@ -181,6 +278,7 @@ def test_a_year_released_quarter_by_quarter_pins_no_hidden_cell(history, k):
     for link in links:
         auditor.same(auditor.cell(*link.first), auditor.cell(*link.second))
     _knows_year_to_date(auditor, tables)
+    _knows_indicators(auditor, tables)
     assert any(table.key.endswith("_ytd") for table in tables)
     auditor.assert_safe()
 
@@ -205,8 +303,8 @@ def test_clients_of_one_sector_and_every_portfolio_period_pin_no_hidden_cell(his
 
     auditor = Auditor(k)
     released = {}
-    for number, (cases, themes, edits) in enumerate(histories, start=1):
-        tables, links, publication = _release_year(cases, list(themes), edits, k)[-1]
+    for number, (cases, themes, edits, flags) in enumerate(histories, start=1):
+        tables, links, publication = _release_year(cases, list(themes), edits, flags, k)[-1]
         for table in tables:
             auditor.add_table(
                 dataclasses.replace(table, key=f"c{number}.{table.key}"), publication[table.key]
@@ -217,6 +315,7 @@ def test_clients_of_one_sector_and_every_portfolio_period_pin_no_hidden_cell(his
                 auditor.cell(f"c{number}.{link.second[0]}", *link.second[1:]),
             )
         _knows_year_to_date(auditor, tables, prefix=f"c{number}.")
+        _knows_indicators(auditor, tables, prefix=f"c{number}.")
         summed = ("cases_by_type", "themes", "cases_by_type_ytd", "themes_ytd")
         released[number] = {YEAR: {key: publication[key] for key in summed}}
     clients = {number: SimpleNamespace(sector="care") for number in released}
@@ -284,8 +383,10 @@ def test_two_years_of_a_sector_and_every_view_of_every_audience_pin_no_hidden_ce
     released: dict[int, dict[int, Publication]] = {}
     for number, per_year in enumerate(clients, start=1):
         released[number] = {YEAR - 2: releases.pending_publication(YEAR - 2, VOCABULARY, k)}
-        for year, (cases, themes, edits) in zip(years, per_year, strict=True):
-            tables, links, publication = _release_year(cases, list(themes), edits, k, year=year)[-1]
+        for year, (cases, themes, edits, flags) in zip(years, per_year, strict=True):
+            tables, links, publication = _release_year(
+                cases, list(themes), edits, flags, k, year=year
+            )[-1]
             prefix = f"c{number}.{year}."
             for table in tables:
                 auditor.add_table(
@@ -297,6 +398,7 @@ def test_two_years_of_a_sector_and_every_view_of_every_audience_pin_no_hidden_ce
                     auditor.cell(prefix + link.second[0], *link.second[1:]),
                 )
             _knows_year_to_date(auditor, tables, prefix=prefix)
+            _knows_indicators(auditor, tables, prefix=prefix)
             released[number][year] = publication
 
     def parts(number: int, key: str, row: str, run: list[Quarter]) -> list[int]:
