@@ -310,3 +310,11 @@ def test_summary_per_year_kind_and_outsider_for_the_risk_analysis(belgian_a1, cl
     with tenant_context(cast.a1):
         export = AccessLogEntry.objects.get(object_type="third_party_register", action="export")
         assert export.detail == "summary of 3 declaration(s) in 2 year(s) exported as CSV"
+
+
+def test_retention_reaches_suspended_clients_too(cast):
+    """A legal retention term does not pause with the contract (Reach.HOLDING_DATA)."""
+    ClientOrganisation.objects.filter(pk=cast.a2.pk).update(status="suspended")
+    assert tasks.register_retention_dispatch.apply().get() == 3  # a1, a2 (suspended), b1
+    ClientOrganisation.objects.filter(pk=cast.a2.pk).update(wrapped_data_key=b"")
+    assert tasks.register_retention_dispatch.apply().get() == 2  # no key, no schema to reach

@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Count
 from django.db.models.functions import ExtractYear
 
+from accounts.models import User
 from audit.models import AccessLogEntry
 from audit.services import access_log_write
 from thirdparty.models import Declaration
@@ -24,7 +25,7 @@ EXPORT_COLUMNS = [
 ]
 
 
-def declaration_list(*, actor: Any) -> list[Declaration]:
+def declaration_list(*, actor: User) -> list[Declaration]:
     """Every declaration in the register, newest first; logs one READ (causes two queries)."""
     declarations = list(Declaration.objects.all())
     access_log_write(
@@ -43,7 +44,7 @@ def _cell(value: Any) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def register_export_csv(*, actor: Any) -> str:
+def register_export_csv(*, actor: User) -> str:
     """The register as CSV (for the inspection, the risk analysis and the yearly report).
 
     Codes for the kind of act and of outsider (stable across languages), the facts as written.
@@ -79,7 +80,7 @@ def register_export_csv(*, actor: Any) -> str:
 SUMMARY_COLUMNS = ["year", "kind", "outsider", "declarations"]
 
 
-def register_summary_csv(*, actor: Any) -> str:
+def register_summary_csv(*, actor: User) -> str:
     """Declarations counted per year of declaration, kind of act and kind of outsider, as CSV:
     what the employer's risk analysis and yearly report need, without the facts.
 
