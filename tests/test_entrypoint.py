@@ -162,6 +162,19 @@ def test_web_role_serves_probes_and_hashed_static_files_then_stops_gracefully(we
     assert status == 200 and body == (static_root / hashed).read_bytes()
     assert "immutable" in headers["Cache-Control"]
     assert get(port, "/static/css/no-such-file.css")[0] == 404
+    # A reporter's request behind the ingress: its address and browser must not be logged.
+    browser, address = f"ReporterBrowser/{secrets.token_hex(4)}", "203.0.113.57"
+    reporter = urllib.request.Request(
+        f"http://127.0.0.1:{port}/intake/nl/mailbox/",
+        headers={
+            "Host": "gone.acme.vertrouwd.localhost",
+            "User-Agent": browser,
+            "X-Forwarded-For": address,
+        },
+    )
+    with pytest.raises(urllib.error.HTTPError) as closed:
+        urllib.request.urlopen(reporter, timeout=30)  # noqa: S310 (http only)
+    assert closed.value.code == 410
 
     # A request in flight when SIGTERM arrives: headers half sent, the rest after the signal.
     with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
@@ -179,6 +192,11 @@ def test_web_role_serves_probes_and_hashed_static_files_then_stops_gracefully(we
     # And no new connections are taken any more.
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    output = process.stdout.read()
+    access = [line for line in output.splitlines() if '"GET /' in line]
+    assert any('"GET /intake/nl/mailbox/" 410' in line for line in access), output[-2000:]
+    assert browser not in output and address not in output
+    assert not any("127.0.0.1" in line for line in access)
 
 
 def _require_redis(url: str) -> None:

@@ -316,6 +316,27 @@ def test_key_guessing_is_limited_per_key_without_storing_an_address(cast, settin
     assert not any("10.0.0" in str(key) for key in stored)
 
 
+def test_key_guessing_is_limited_per_client_across_keys_and_other_clients_still_open(
+    cast, settings
+):
+    """Guessing many lookup ids, one try each, passes the per-key limit: the per-client count
+    stops it, for every key of that client (the right one too) and no other client."""
+    settings.INTAKE_KEY_FAILURES_PER_KEY = 100
+    settings.INTAKE_KEY_FAILURES_PER_CLIENT = 3
+    receipt = _submit(cast)
+    other = _submit(cast, client=cast.b1)
+    statuses = []
+    for number in range(4):
+        guess = f"{number:08d}" + "0" * 20
+        http = Client(HTTP_HOST=_host(cast.a1), REMOTE_ADDR=f"10.0.1.{number}")
+        statuses.append(_open(http, guess).status_code)
+    assert statuses == [400, 400, 400, 429]
+    assert _open(Client(HTTP_HOST=_host(cast.a1)), receipt.key).status_code == 429
+    with tenant_context(cast.a1):
+        assert MailboxSession.objects.count() == 0
+    assert _open(Client(HTTP_HOST=_host(cast.b1)), other.key).status_code == 303
+
+
 def test_mailbox_forms_need_the_cookie_and_its_token(cast):
     receipt = _submit(cast)
     http = Client(HTTP_HOST=_host(cast.a1))
