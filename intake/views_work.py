@@ -53,6 +53,9 @@ def _detail(request: HttpRequest, contact: Any, **extra: Any) -> HttpResponse:
         "records": records,
         "handler_name": (handler.full_name or handler.email) if handler else "",
         "nonce": keys.new_nonce(),
+        # To the minute for the handling adviser only; to every other reader a day (issue 15:
+        # an hour and minute can say who was on shift, or who was at their desk).
+        "time_format": "j F Y H:i" if contact.handler_id == request.user.pk else "j F Y",
         "external": user_reads_cases(request.user),
         "case_types": CaseType.choices,
         "roles": Case.ReporterRole.choices,

@@ -443,6 +443,26 @@ def test_firm_admin_sees_existence_and_deadlines_never_content(cast):
     assert _as(cast.contact_a1, cast.a1).get("/intake/work/").status_code == 404
 
 
+def test_times_are_a_day_for_everyone_but_the_handling_adviser(cast):
+    """The handler sees the minute; the other assigned adviser, and firm admins in the access
+    log, see the day of what the reporter did."""
+    receipt = _submit(cast)
+    with tenant_context(cast.a1):
+        submitted = timezone.localtime(Contact.objects.get().submitted_at)
+    minute = submitted.strftime("%H:%M")
+    path = f"/intake/work/{receipt.contact.pk}/"
+    handler = _as(cast.adviser_a, cast.a1).get(path).content.decode()
+    assert receipt.contact.handler_id == cast.adviser_a.pk and minute in handler
+    other = _as(cast.adviser_a_backup, cast.a1).get(path).content.decode()
+    assert minute not in other and str(submitted.year) in other
+    log = _as(cast.admin_a, cast.a1).get("/cases/administration/access-log/").content.decode()
+    rows = [line for line in log.splitlines() if str(receipt.contact.pk) in line]
+    reporter = [row for row in rows if "<td>reporter</td>" in row]
+    assert len(reporter) == 1 and len(rows) > 1  # the advisers' reads keep their time
+    assert minute not in reporter[0] and str(submitted.year) in reporter[0]
+    assert all(re.search(r"\d\d:\d\d:\d\d", row) for row in rows if row not in reporter)
+
+
 def test_internal_adviser_reads_only_what_was_addressed_to_them(cast):
     mine = _submit(cast, chosen_adviser=cast.internal_a1.pk)
     theirs = _submit(cast)
