@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -12,21 +11,14 @@ from django.utils.translation import gettext_lazy as _
 from billing.invoicing import Period, period_make
 from billing.models import MAX_ANNUAL_FEE, MAX_HOURS_INCLUDED, ClientContract
 from tenants.forms import DateInput
-
-
-def _reasonable_date(value: datetime.date | None) -> None:
-    if value is None:
-        return
-    today = timezone.localdate()
-    if not (
-        datetime.date(today.year - 50, 1, 1) <= value <= datetime.date(today.year + 50, 12, 31)
-    ):
-        raise ValidationError(_("Enter a date within fifty years of today."))
+from tenants.validators import validate_date_in_range
 
 
 class PeriodForm(forms.Form):
-    start = forms.DateField(label=_("From"), widget=DateInput(), validators=[_reasonable_date])
-    end = forms.DateField(label=_("Until"), widget=DateInput(), validators=[_reasonable_date])
+    start = forms.DateField(
+        label=_("From"), widget=DateInput(), validators=[validate_date_in_range]
+    )
+    end = forms.DateField(label=_("Until"), widget=DateInput(), validators=[validate_date_in_range])
 
     @staticmethod
     def default_initial() -> dict[str, str]:
@@ -77,7 +69,7 @@ class ContractForm(forms.Form):
         decimal_places=2,
     )
     starts_on = forms.DateField(
-        label=_("Billing starts"), widget=DateInput(), validators=[_reasonable_date]
+        label=_("Billing starts"), widget=DateInput(), validators=[validate_date_in_range]
     )
 
     def clean(self) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from billing import conf, stripe_gateway
 from billing.models import MAX_HOURLY_RATE, ClientContract, FirmSubscription
 from billing.selectors import active_client_count, trial_end_default
 from tenants.models import ClientOrganisation, Firm
+from tenants.validators import date_clean
 
 logger = logging.getLogger(__name__)
 
@@ -230,6 +231,7 @@ def client_contract_save(
     hours_included_per_year: Decimal = Decimal("0"),
 ) -> ClientContract:
     """Create or replace the contract of a client organisation (one row per client)."""
+    starts_on = date_clean(starts_on, field="starts_on", required=True)
     if fee_mode not in ClientContract.FeeMode.values:
         raise ValidationError(_("Unknown kind of fee."))
     if hourly_rate is None or not (Decimal("0") < hourly_rate < MAX_HOURLY_RATE):

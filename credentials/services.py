@@ -26,6 +26,7 @@ from credentials.models import (
     TrainingEntry,
 )
 from tenants.models import ClientMembership, ClientOrganisation, Firm, FirmMembership
+from tenants.validators import date_clean
 
 logger = logging.getLogger(__name__)
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
@@ -54,16 +55,7 @@ REFUSALS = {
 
 
 def _date(value: Any, *, field: str, required: bool = True) -> datetime.date | None:
-    if value in (None, ""):
-        if required:
-            raise ValidationError({field: _("Enter a date.")})
-        return None
-    if not isinstance(value, datetime.date):
-        raise ValidationError({field: _("Enter a valid date.")})
-    today = timezone.localdate()
-    if not (today.replace(year=today.year - 50) <= value <= today.replace(year=today.year + 10)):
-        raise ValidationError({field: _("Enter a date within fifty years of today.")})
-    return value
+    return date_clean(value, field=field, required=required)
 
 
 def _past(value: datetime.date | None, *, field: str) -> None:

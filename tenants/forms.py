@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-import datetime
 import uuid
 from typing import Any
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tenants.models import (
@@ -15,7 +13,7 @@ from tenants.models import (
     ClientOrganisation,
     FirmMembership,
 )
-from tenants.validators import validate_slug_label
+from tenants.validators import validate_date_in_range, validate_slug_label
 
 
 class DateInput(forms.DateInput):
@@ -23,14 +21,6 @@ class DateInput(forms.DateInput):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(format="%Y-%m-%d", **kwargs)
-
-
-def _reasonable_date(value: datetime.date | None) -> None:
-    if value is None:
-        return
-    today = timezone.localdate()
-    if not (today.replace(year=today.year - 50) <= value <= today.replace(year=today.year + 50)):
-        raise forms.ValidationError(_("Enter a date within fifty years of today."))
 
 
 class ClientForm(forms.Form):
@@ -54,10 +44,13 @@ class ClientForm(forms.Form):
         label=_("Number of employees"), min_value=1, max_value=1_000_000
     )
     contract_starts_on = forms.DateField(
-        label=_("Contract starts"), widget=DateInput(), validators=[_reasonable_date]
+        label=_("Contract starts"), widget=DateInput(), validators=[validate_date_in_range]
     )
     contract_ends_on = forms.DateField(
-        label=_("Contract ends"), required=False, widget=DateInput(), validators=[_reasonable_date]
+        label=_("Contract ends"),
+        required=False,
+        widget=DateInput(),
+        validators=[validate_date_in_range],
     )
 
     def clean_slug(self) -> str:
@@ -93,9 +86,11 @@ class ClientEditForm(ClientForm):
 class AssignmentForm(forms.Form):
     adviser = forms.ModelChoiceField(label=_("Adviser"), queryset=None, empty_label=None)
     kind = forms.ChoiceField(label=_("Kind"), choices=Assignment.Kind.choices)
-    starts_on = forms.DateField(label=_("From"), widget=DateInput(), validators=[_reasonable_date])
+    starts_on = forms.DateField(
+        label=_("From"), widget=DateInput(), validators=[validate_date_in_range]
+    )
     ends_on = forms.DateField(
-        label=_("Until"), required=False, widget=DateInput(), validators=[_reasonable_date]
+        label=_("Until"), required=False, widget=DateInput(), validators=[validate_date_in_range]
     )
 
     def __init__(self, *args: Any, advisers: Any, **kwargs: Any) -> None:

@@ -38,6 +38,7 @@ from tenants.trail import Action, Actor, actor_label, trail_write
 from tenants.validators import (
     FULL_NAME_MAX_CHARS,
     NAME_MAX_CHARS,
+    date_clean,
     name_clean,
     validate_slug_label,
 )
@@ -162,6 +163,8 @@ def client_create(
     """
     slug = _validate_slug(slug)
     name = name_clean(name, field="name", limit=NAME_MAX_CHARS)
+    contract_starts_on = date_clean(contract_starts_on, field="contract_starts_on")
+    contract_ends_on = date_clean(contract_ends_on, field="contract_ends_on")
     host = hosts.client_host(client_slug=slug, firm_slug=firm.slug)
     client = ClientOrganisation(
         firm=firm,
@@ -273,6 +276,11 @@ def client_update(*, actor: Actor, client: ClientOrganisation, **fields: Any) ->
         _valid_country(fields["country"])
     if "name" in fields:
         fields["name"] = name_clean(fields["name"], field="name", limit=NAME_MAX_CHARS)
+    for name in ("contract_starts_on", "contract_ends_on"):
+        if name in fields:
+            fields[name] = date_clean(
+                fields[name], field=name, required=name == "contract_starts_on"
+            )
     with transaction.atomic():
         locked = ClientOrganisation.objects.select_for_update().get(pk=client.pk)
         _refuse_offboarded(locked)
@@ -644,7 +652,8 @@ def assignment_create(
     records it as self-access and the firm's other admins get a notice without content.
     """
     _refuse_offboarded(client)
-    starts_on = starts_on or timezone.localdate()
+    starts_on = date_clean(starts_on, field="starts_on") or timezone.localdate()
+    ends_on = date_clean(ends_on, field="ends_on")
     if kind not in Assignment.Kind.values:
         raise ValidationError(_("Unknown kind of assignment."))
     if ends_on is not None and ends_on < starts_on:
@@ -722,6 +731,7 @@ def assignment_end(
     An end date in the past or today means now. Ending an assignment that has ended already
     changes nothing and writes nothing. One trail row.
     """
+    ends_on = date_clean(ends_on, field="ends_on")
     today = timezone.localdate()
     with transaction.atomic():
         locked = (

@@ -42,6 +42,7 @@ import os
 import tarfile
 import tempfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -202,9 +203,9 @@ def client_export(*, actor: Actor, client: ClientOrganisation, path: Path) -> Tr
     Once the file is complete, one row on the firm's audit trail.
     """
     path = Path(path)
-    if path.exists():
+    if _stat(path, Path.exists):
         raise TransferError(f"{path} exists already; choose a new file name.")
-    if not path.parent.is_dir():
+    if not _stat(path.parent, Path.is_dir):
         raise TransferError(f"The directory {path.parent} does not exist.")
     schema = client.schema_name
     with connection.cursor() as cursor:
@@ -401,9 +402,19 @@ def _unpack(path: Path, directory: Path) -> set[str]:
     return seen
 
 
+def _stat(path: Path, question: Callable[[Path], bool]) -> bool:
+    """Ask `question` about `path`; a name the system refuses (too long, say) is refused here
+    instead of ending an operator's command in a traceback."""
+    try:
+        return question(path)
+    except OSError as error:
+        shown = str(path) if len(str(path)) <= 120 else f"{str(path)[:120]}…"
+        raise TransferError(f"{shown} cannot be used: {error.strerror}.") from None
+
+
 def _read_archive(path: Path, directory: Path) -> _Archive:
     """Unpack and verify the file completely before anything is written to the database."""
-    if not path.is_file():
+    if not _stat(path, Path.is_file):
         raise TransferError(f"There is no file {path}.")
     try:
         seen = _unpack(path, directory)

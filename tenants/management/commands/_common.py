@@ -14,16 +14,26 @@ from django.utils import translation
 
 from accounts.models import User
 from tenants.models import ClientOrganisation, Firm
+from tenants.validators import date_bounds, has_invisible, validate_date_in_range
 
 
 def parse_date(value: str) -> datetime.date:
-    """Parse a strict YYYY-MM-DD date for argparse (fromisoformat also takes week dates etc.)."""
+    """Parse a strict YYYY-MM-DD date for argparse (fromisoformat also takes week dates etc.)
+    inside the one date range of forms and services (`tenants.validators.date_bounds`)."""
     try:
-        return datetime.datetime.strptime(value, "%Y-%m-%d").date()
+        day = datetime.datetime.strptime(value, "%Y-%m-%d").date()
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"“{value}” is not a date in the form YYYY-MM-DD."
         ) from None
+    try:
+        validate_date_in_range(day)
+    except ValidationError:
+        low, high = date_bounds()
+        raise argparse.ArgumentTypeError(
+            f"{value} is not within fifty years of today ({low} to {high})."
+        ) from None
+    return day
 
 
 def check_range(value: int, *, option: str, low: int, high: int) -> None:
@@ -55,13 +65,32 @@ def refusing(option_names: Mapping[str, str] | None = None) -> Iterator[None]:
 
 
 class OperatorCommand(BaseCommand):
-    """A command for platform operators: English output, whatever the default UI language."""
+    """A command for platform operators: English output, whatever the default UI language.
+
+    Every text argument (names, short names, addresses, paths, confirmations) is refused when it
+    holds a control or invisible character, by the rule the web's names follow
+    (`tenants.validators.has_invisible`): a NUL would reach PostgreSQL as a traceback, and a
+    look-up can never match such a value anyway.
+    """
 
     def execute(self, *args: Any, **options: Any) -> str | None:
         # Service messages are translated; operators get the same language as the rest of
         # the command's output rather than a mix.
         with translation.override("en"):
+            self._refuse_invisible(args, options)
             return super().execute(*args, **options)
+
+    def _refuse_invisible(self, args: tuple[Any, ...], options: Mapping[str, Any]) -> None:
+        flags = {
+            action.dest: (action.option_strings or [action.dest])[-1]
+            for action in self.create_parser("manage.py", "command")._actions
+        }
+        values = [(flags.get(dest, dest), value) for dest, value in options.items()]
+        values += [(str(position), value) for position, value in enumerate(args, start=1)]
+        for flag, value in values:
+            # White space is tidied by the services (a tab between words is no error).
+            if isinstance(value, str) and has_invisible(" ".join(value.split())):
+                raise CommandError(f"{flag}: Remove the invisible or control characters.")
 
 
 def firm_get(slug: str) -> Firm:
