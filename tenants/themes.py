@@ -21,7 +21,6 @@ rollups and published annual reports keep grouping by them after a rename.
 from __future__ import annotations
 
 import logging
-import unicodedata
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +32,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from tenants.models import Firm, FirmTheme
+from tenants.validators import name_clean
 
 if TYPE_CHECKING:
     from tenants.trail import Actor
@@ -45,7 +45,6 @@ _CODE_PREFIX = "own_"
 _CODE_SLUG_CHARS = 30
 # First key of pg_advisory_xact_lock(int, int); the second is the firm. Any fixed number.
 _THEME_LOCK = 720_261_130
-_INVISIBLE = {"Cc", "Cf", "Cs", "Co"}
 
 
 class ThemeAlreadyAdded(Exception):
@@ -70,25 +69,9 @@ def _fold(name: str) -> str:
 
 
 def theme_name_clean(name: Any) -> str:
-    """Return the name stripped, with runs of white space as one space; refuse empty names,
-    invisible characters and names longer than MAX_NAME_CHARS."""
-    value = " ".join(unicodedata.normalize("NFC", str(name or "")).split())
-    if not value:
-        raise ValidationError({"name": _("Enter a name for the theme.")})
-    if any(unicodedata.category(character) in _INVISIBLE for character in value):
-        raise ValidationError(
-            {"name": _("A theme name cannot contain control characters or invisible characters.")}
-        )
-    if len(value) > MAX_NAME_CHARS:
-        raise ValidationError(
-            {
-                "name": _(
-                    "A theme name can have at most %(limit)s characters; this one has %(length)s."
-                )
-                % {"limit": MAX_NAME_CHARS, "length": f"{len(value):,}"}
-            }
-        )
-    return value
+    """The name as stored, by the one rule for names (`tenants.validators.name_clean`: NFC, one
+    space between words, no control or invisible characters, at most MAX_NAME_CHARS)."""
+    return name_clean(name, field="name", limit=MAX_NAME_CHARS)
 
 
 def _standard_names() -> set[str]:

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 # Labels that would shadow infrastructure or confuse users if a firm or client took them.
@@ -99,7 +100,11 @@ def name_clean(value: Any, *, field: str, limit: int, required: bool = True) -> 
         raise ValidationError(
             {
                 field: _("A name can have at most %(limit)s characters; this one has %(length)s.")
-                % {"limit": limit, "length": len(text)}
+                # Grouped in the reader's language: 10.000 in Dutch, 10,000 in English.
+                % {
+                    "limit": number_format(limit, force_grouping=True),
+                    "length": number_format(len(text), force_grouping=True),
+                }
             },
             code="too_long",
         )

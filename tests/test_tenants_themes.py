@@ -485,13 +485,13 @@ def test_reports_list_every_theme_of_the_catalogue_hidden_ones_too(cast, run_on_
 DUTCH_ERRORS = {
     "": "Vul een naam voor het thema in.",
     "   \t ": "Vul een naam voor het thema in.",
-    "x" * 10_000: "Een themanaam heeft hooguit 80 tekens; deze heeft er 10,000.",
+    "x" * 10_000: "Een naam mag hooguit 80 tekens hebben; deze heeft er 10.000.",
     "Pesten": "“Pesten” is de naam van een standaardthema; gebruik dat thema of kies een andere naam.",
     "sexual  HARASSMENT": "“sexual HARASSMENT” is de naam van een standaardthema; gebruik dat thema "
     "of kies een andere naam.",
     "werkdruk IN de nachtdienst": "Het adviesbureau heeft al een thema “werkdruk IN de nachtdienst”.",
-    "Pesten\u200bonline": "Een themanaam mag geen stuurtekens of onzichtbare tekens bevatten.",
-    "Pesten\x07": "Een themanaam mag geen stuurtekens of onzichtbare tekens bevatten.",
+    "Pesten\u200bonline": "Verwijder de onzichtbare tekens of stuurtekens.",
+    "Pesten\x07": "Verwijder de onzichtbare tekens of stuurtekens.",
 }
 
 
@@ -509,7 +509,7 @@ def test_bad_names_are_refused_in_english(cast, run_on_commit, admin_en):
     theme = _add(cast, run_on_commit)
     cases = {
         " ": "Enter a name for the theme.",
-        "y" * 81: "A theme name can have at most 80 characters; this one has 81.",
+        "y" * 81: "A name can have at most 80 characters; this one has 81.",
         "Intimidatie": "“Intimidatie” is the name of a standard theme; use that one or choose "
         "another name.",
     }
