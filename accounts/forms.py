@@ -7,14 +7,12 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from accounts import ratelimit
-from tenants.validators import FULL_NAME_MAX_CHARS, name_clean
 
 
 class SignInForm(AuthenticationForm):
@@ -74,19 +72,8 @@ class TokenForm(forms.Form):
 
 class PreferencesForm(forms.Form):
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+    # Optional, as for an invitation; the name rule is the service's (user_preferences_set).
     full_name = forms.CharField(label=_("Full name"), max_length=150, required=False)
-
-    def clean_full_name(self) -> str:
-        # The one name rule (tenants.validators); optional, as for an invitation.
-        try:
-            return name_clean(
-                self.cleaned_data["full_name"],
-                field="full_name",
-                limit=FULL_NAME_MAX_CHARS,
-                required=False,
-            )
-        except ValidationError as error:
-            raise ValidationError(error.message_dict["full_name"]) from None
 
 
 class ResetForm(PasswordResetForm):

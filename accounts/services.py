@@ -1,18 +1,37 @@
-"""Second-factor enrolment and backup codes (django-otp devices)."""
+"""A person's own account: preferences, second-factor enrolment and backup codes (django-otp
+devices)."""
 
 from __future__ import annotations
 
 import math
 import secrets
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
+from tenants.validators import FULL_NAME_MAX_CHARS, name_clean
 
 BACKUP_CODE_COUNT = 10
+
+
+def user_preferences_set(*, user: User, language: str, full_name: str) -> User:
+    """Store a person's own language and full name (the one name rule; a name may stay empty,
+    as for an invitation). Refuses an unknown language; bad input changes nothing."""
+    if language not in {code for code, _name in settings.LANGUAGES}:
+        raise ValidationError({"language": _("Choose one of the options.")})
+    full_name = name_clean(full_name, field="full_name", limit=FULL_NAME_MAX_CHARS, required=False)
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        locked.language, locked.full_name = language, full_name
+        locked.save(update_fields=["language", "full_name"])
+    user.language, user.full_name = language, full_name
+    return user
 
 
 def device_matching_token(*, user: User, token: str) -> TOTPDevice | StaticDevice | None:

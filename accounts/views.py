@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -166,9 +167,15 @@ def preferences(request: HttpRequest) -> HttpResponse:
     initial = {"language": user.language or settings.LANGUAGE_CODE, "full_name": user.full_name}
     form = PreferencesForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        user.language = form.cleaned_data["language"]
-        user.full_name = form.cleaned_data["full_name"]
-        user.save(update_fields=["language", "full_name"])
+        try:
+            services.user_preferences_set(
+                user=user,
+                language=form.cleaned_data["language"],
+                full_name=form.cleaned_data["full_name"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+            return render(request, "accounts/preferences.html", {"form": form})
         response = redirect("accounts:preferences")
         response.set_cookie(
             settings.LANGUAGE_COOKIE_NAME,

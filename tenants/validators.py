@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime
 import re
 import unicodedata
-from typing import Any
+from typing import Any, Literal, overload
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -136,6 +136,14 @@ def validate_date_in_range(value: datetime.date | None) -> None:
         raise ValidationError(
             _("Enter a date within fifty years of today."), code="date_out_of_range"
         )
+
+
+@overload
+def date_clean(value: Any, *, field: str, required: Literal[True]) -> datetime.date: ...
+
+
+@overload
+def date_clean(value: Any, *, field: str, required: bool = False) -> datetime.date | None: ...
 
 
 def date_clean(value: Any, *, field: str, required: bool = False) -> datetime.date | None:

@@ -397,3 +397,22 @@ def test_a_persons_own_name_follows_the_one_name_rule(cast, console):
         assert User.objects.get(pk=cast.adviser_a.pk).full_name == before
     console.post("/accounts/preferences/", {"language": "en", "full_name": "  Anna   de Vries "})
     assert User.objects.get(pk=cast.adviser_a.pk).full_name == "Anna de Vries"
+
+
+def test_preferences_are_written_by_their_service_which_refuses_bad_input(cast):
+    from django.core.exceptions import ValidationError
+
+    from accounts.services import user_preferences_set
+
+    user = User.objects.get(pk=cast.adviser_a.pk)
+    before = (user.language, user.full_name)
+    for language, name, field in [("de", "Anna", "language"), ("en", "An\u200bna", "full_name")]:
+        with pytest.raises(ValidationError) as refused:
+            user_preferences_set(user=user, language=language, full_name=name)
+        assert list(refused.value.message_dict) == [field]
+        stored = User.objects.get(pk=user.pk)
+        assert (stored.language, stored.full_name) == before
+    user_preferences_set(user=user, language="en", full_name=" Anna  de Vries ")
+    stored = User.objects.get(pk=user.pk)
+    assert (stored.language, stored.full_name) == ("en", "Anna de Vries")
+    assert (user.language, user.full_name) == ("en", "Anna de Vries")
