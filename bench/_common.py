@@ -135,18 +135,23 @@ def throwaway_keys() -> dict[str, str]:
     }
 
 
-def setup_django(bench_url: str) -> None:
+def setup_django(bench_url: str, *, redis_url: str = "") -> None:
     """Configure Django in this process on the bench database, as production would run.
 
     Production settings (DEBUG stays off unless the environment turns it on: it would keep
-    every query) with throwaway keys, and no Redis: the locmem cache, tasks run in-process.
+    every query) with throwaway keys, and no Redis unless `redis_url` names one: without it the
+    locmem cache, and tasks run in-process (inside the timed request); with it, the Redis cache
+    and tasks queued there, as in production (nothing consumes them).
     """
     os.environ["DATABASE_URL"] = bench_url
     os.environ["DJANGO_SETTINGS_MODULE"] = "saas.settings"
     for name, value in throwaway_keys().items():
         os.environ.setdefault(name, value)
     os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ.pop("REDIS_URL", None)
+    if redis_url:
+        os.environ["REDIS_URL"] = redis_url
+    else:
+        os.environ.pop("REDIS_URL", None)
     project_on_path()
     # WhiteNoise warns that STATIC_ROOT does not exist: no collectstatic for a benchmark.
     warnings.filterwarnings("ignore", message="No directory at")
