@@ -346,3 +346,27 @@ def test_every_probe_path_is_served_by_the_app(db):
             assert response.status_code in {200, 503}, (path, host, response.status_code)
     # And a path the app does not serve is a 404 there (the check above could not pass blindly).
     assert Client(HTTP_HOST=settings.BASE_DOMAIN).get("/no-such-probe").status_code == 404
+
+
+def test_the_intakes_paths_have_an_ingress_without_access_log():
+    """ingress-nginx logs every client's address and user agent; the employee intake promises
+    that none is kept: its paths get an Ingress of their own with the access log off."""
+    documents = by_kind(render(PRODUCTION), "Ingress")
+    main, intake = documents["vertrouwd"], documents["vertrouwd-intake"]
+    annotations = intake["metadata"]["annotations"]
+    assert annotations["nginx.ingress.kubernetes.io/enable-access-log"] == "false"
+    assert "nginx.ingress.kubernetes.io/enable-access-log" not in main["metadata"]["annotations"]
+    assert annotations["cert-manager.io/cluster-issuer"] == "letsencrypt-dns"
+    assert annotations["nginx.ingress.kubernetes.io/proxy-body-size"] == "52m"
+    assert intake["spec"]["tls"] == main["spec"]["tls"]
+    assert [rule["host"] for rule in intake["spec"]["rules"]] == [
+        rule["host"] for rule in main["spec"]["rules"]
+    ]
+    for rule in intake["spec"]["rules"]:
+        assert [(p["path"], p["pathType"]) for p in rule["http"]["paths"]] == [
+            ("/intake/", "Prefix"),
+            ("/m/", "Prefix"),
+        ]
+        assert {p["backend"]["service"]["name"] for p in rule["http"]["paths"]} == {"vertrouwd-web"}
+    logged = merged(PRODUCTION, {"ingress": {"reporterAccessLog": True}})
+    assert "vertrouwd-intake" not in by_kind(render(logged), "Ingress")
