@@ -405,6 +405,12 @@ def client_release_make(
             )
             tables += more_tables
             links += more_links
+            # The sparring threads of the year (counts about cases, for the annual report):
+            # released once like every other figure, so a report drafted twice, or the report
+            # and a later draft, show one version (they were suppressed anew per build).
+            from boardroom.annual import sparring_table
+
+            tables.append(sparring_table(quarter.year))
         fixed = (
             _fixed_from(Publication.from_json(previous.published), tables)
             if previous is not None

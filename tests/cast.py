@@ -290,3 +290,22 @@ def sign_in(client: Any, user: User, *, verified: bool = True) -> None:
         session = client.session
         session[DEVICE_ID_SESSION_KEY] = device.persistent_id
         session.save()
+
+
+def fresh_client(cast: Any, *, since: datetime.date, slug: str = "fresh") -> ClientOrganisation:
+    """A client of acme made in a test, none of whose years is released yet (the cast publishes
+    its clients' annual reports, which releases their past years for good), with adviser_a
+    assigned from `since`."""
+    client = services.client_create(
+        actor=Operator("test"),
+        firm=cast.acme,
+        slug=slug,
+        name="Nieuwe Klant",
+        employee_count=420,
+        sector="healthcare",
+        contract_starts_on=since,
+    )
+    services.assignment_create(
+        actor=Operator("test"), client=client, adviser=cast.adviser_a, starts_on=since
+    )
+    return client

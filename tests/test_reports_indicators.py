@@ -16,8 +16,7 @@ from reports.models import FigureRelease
 from reports.periods import Quarter
 from reports.releases import client_release_make, table_load
 from reports.suppression import TOTAL, Publication
-from tenants import services as tenant_services
-from tenants.trail import Operator
+from tests.cast import fresh_client
 
 TODAY = timezone.localdate()
 YEAR = TODAY.year - 1  # a whole year, released in a client that is new (see `fresh`)
@@ -26,23 +25,7 @@ QUARTER_DAYS = [datetime.date(YEAR, month, 10) for month in (2, 5, 8, 11)]
 
 @pytest.fixture
 def fresh(cast):
-    """A client made in the test, so that none of its years is released yet (the cast
-    publishes its clients' reports, which releases their past years)."""
-    client = tenant_services.client_create(
-        actor=Operator("test"),
-        firm=cast.acme,
-        slug="fresh",
-        name="Nieuwe Klant",
-        employee_count=420,
-        sector="healthcare",
-        contract_starts_on=datetime.date(YEAR, 1, 1),
-    )
-    tenant_services.assignment_create(
-        actor=Operator("test"),
-        client=client,
-        adviser=cast.adviser_a,
-        starts_on=datetime.date(YEAR, 1, 1),
-    )
+    client = fresh_client(cast, since=datetime.date(YEAR, 1, 1))
     with tenant_context(client):
         yield SimpleNamespace(client=client, adviser_a=cast.adviser_a)
 
