@@ -1,5 +1,9 @@
 """Case services lock the case and check its state on the locked row; they request the rollup
-rebuild themselves, once, when they change a counted fact (no model signals)."""
+rebuild themselves, once, when they change a counted fact (no model signals).
+
+The rollups (`reports.CaseRollup`) no longer feed the portfolio, which reads releases (made from
+the case tables, so they need no rebuild); the count below still holds every service to its
+one explicit request, and goes with the rollups when they are removed (docs/architecture.md)."""
 
 from __future__ import annotations
 
