@@ -13,7 +13,7 @@ from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.utils import translation
-from django_tenants.utils import schema_context
+from django_tenants.utils import tenant_context
 
 from billing import invoicing
 from billing.invoicing import Period, line_compute, period_make, year_fraction
@@ -159,17 +159,19 @@ def test_a_period_of_just_under_five_years_is_fine():
 # --------------------------------------------------------------------------------------- hours
 @pytest.mark.skipif(not apps.is_installed("cases"), reason="no cases app: hours are always zero")
 def test_hours_are_summed_per_client_and_month_from_billable_time_entries(cast):
-    from cases.models import Case, TimeEntry
+    from cases import services
+    from cases.models import Theme
 
-    with schema_context(cast.a1.schema_name):
-        case = Case.objects.create(
-            reference="BILL-0001",
+    # Through the services, as an adviser registers them (the case, then time on it).
+    with tenant_context(cast.a1):
+        case = services.case_open(
+            actor=cast.adviser_a,
             case_type="undesirable_behaviour",
+            themes=[Theme.objects.get(code="bullying")],
             reporter_role="employee",
             accused_relation="colleague",
             channel="phone",
             opened_on=datetime.date(2025, 1, 5),
-            adviser_id=cast.adviser_a.pk,
         )
         for day, minutes, billable in [
             (datetime.date(2025, 1, 6), 90, True),
@@ -178,11 +180,11 @@ def test_hours_are_summed_per_client_and_month_from_billable_time_entries(cast):
             (datetime.date(2025, 2, 4), 600, False),  # not billable
             (datetime.date(2025, 4, 1), 30, True),  # outside the period
         ]:
-            TimeEntry.objects.create(
+            services.time_entry_add(
+                actor=cast.adviser_a,
                 case=case,
                 worked_on=day,
                 minutes=minutes,
-                adviser_id=cast.adviser_a.pk,
                 billable=billable,
             )
     hours = hours_by_client_and_month(
