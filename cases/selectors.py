@@ -29,9 +29,9 @@ from cases.models import (
     Step,
     TimeEntry,
 )
-from tenants.access import serves_client
+from tenants.access import serves_client, serving_adviser_ids
 from tenants.current import current_client
-from tenants.models import Assignment, Firm, FirmMembership
+from tenants.models import Firm
 
 CASES_PER_PAGE = 50
 LOG_ENTRIES_PER_PAGE = 100
@@ -168,17 +168,8 @@ def advisers_of_client(*, day: datetime.date | None = None) -> list[Any]:
     from accounts.models import User
 
     client = current_client()
-    ids = Assignment.objects.in_force(day).filter(client_id=client.client_id).values("adviser_id")
-    return list(
-        User.objects.filter(
-            pk__in=ids,
-            is_active=True,
-            firm_memberships__firm_id=client.firm_id,
-            firm_memberships__role=FirmMembership.Role.ADVISER,
-        )
-        .distinct()
-        .order_by("full_name", "email")
-    )
+    ids = serving_adviser_ids(client_id=client.client_id, firm_id=client.firm_id, day=day)
+    return list(User.objects.filter(pk__in=ids).order_by("full_name", "email"))
 
 
 def people_by_id(ids: set[int]) -> dict[int, Any]:

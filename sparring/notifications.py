@@ -23,23 +23,18 @@ from sparring import index
 from sparring.emails import DIGEST, MESSAGE
 from sparring.models import Thread
 from sparring.public.models import DigestNotice, NotificationPreference
+from tenants.access import serving_adviser_ids
 from tenants.current import current_client_organisation
-from tenants.models import Assignment, ClientMembership, FirmMembership
+from tenants.models import ClientMembership
 
 logger = logging.getLogger(__name__)
 
 
 def _current_adviser_ids(*, client_id: int, firm_id: int, day: datetime.date) -> set[int]:
-    return set(
-        Assignment.objects.in_force(day)
-        .filter(client_id=client_id)
-        .filter(
-            adviser__is_active=True,
-            adviser__firm_memberships__firm_id=firm_id,
-            adviser__firm_memberships__role=FirmMembership.Role.ADVISER,
-        )
-        .values_list("adviser_id", flat=True)
-    )
+    return {
+        row["adviser_id"]
+        for row in serving_adviser_ids(client_id=client_id, firm_id=firm_id, day=day)
+    }
 
 
 def new_message_notify(

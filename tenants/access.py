@@ -14,9 +14,12 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tenants.models import Assignment, ClientMembership, Firm, FirmMembership
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
 
 ViewFunc = TypeVar("ViewFunc", bound=Callable[..., Any])
 
@@ -75,6 +78,24 @@ def policy_of(view: Callable[..., Any]) -> tuple[Policy, frozenset[Role]] | None
     return getattr(view, "access_policy", None)
 
 
+def serving_adviser_ids(
+    *, client_id: int, firm_id: int, day: datetime.date | None = None
+) -> QuerySet[Assignment, Any]:
+    """THE adviser rule as a list: ids (`adviser_id`) of the active external advisers of the
+    client's firm with an assignment to this client in force, for a subquery or a set. The
+    one-user question, `serves_client`, asks it."""
+    return (
+        Assignment.objects.in_force(day)
+        .filter(
+            client_id=client_id,
+            adviser__is_active=True,
+            adviser__firm_memberships__firm_id=firm_id,
+            adviser__firm_memberships__role=FirmMembership.Role.ADVISER,
+        )
+        .values("adviser_id")
+    )
+
+
 def serves_client(
     user: Any, *, client_id: int, firm_id: int, day: datetime.date | None = None
 ) -> bool:
@@ -85,13 +106,8 @@ def serves_client(
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     return (
-        Assignment.objects.in_force(day)
-        .filter(
-            adviser=user,
-            client_id=client_id,
-            adviser__firm_memberships__firm_id=firm_id,
-            adviser__firm_memberships__role=FirmMembership.Role.ADVISER,
-        )
+        serving_adviser_ids(client_id=client_id, firm_id=firm_id, day=day)
+        .filter(adviser=user)
         .exists()
     )
 
@@ -145,10 +161,25 @@ def roles_in_firm(user: Any, firm: Firm | None) -> frozenset[Role]:
     )
 
 
-def assigned_client_ids(user: Any, *, firm: Firm, day: datetime.date | None = None) -> set[int]:
-    """Client organisations of `firm` the adviser is assigned to today (one query)."""
-    return set(
-        Assignment.objects.in_force(day)
-        .filter(adviser=user, client__firm=firm)
-        .values_list("client_id", flat=True)
+def served_client_ids(
+    user: Any, *, firm: Firm | None = None, day: datetime.date | None = None
+) -> set[int]:
+    """THE adviser rule from the adviser's side: the clients `user` serves now (an active
+    adviser of the client's firm with an assignment in force), of `firm` or of every firm
+    where they are an adviser. One query."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return set()
+    adviser_firms = FirmMembership.objects.filter(
+        user=user, role=FirmMembership.Role.ADVISER
+    ).values("firm_id")
+    assignments = Assignment.objects.in_force(day).filter(
+        adviser=user, client__firm_id__in=adviser_firms
     )
+    if firm is not None:
+        assignments = assignments.filter(client__firm=firm)
+    return set(assignments.values_list("client_id", flat=True))
+
+
+def assigned_client_ids(user: Any, *, firm: Firm, day: datetime.date | None = None) -> set[int]:
+    """Client organisations of `firm` the adviser serves today (`served_client_ids`)."""
+    return served_client_ids(user, firm=firm, day=day)

@@ -9,7 +9,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
-from tenants.access import Role, assigned_client_ids
+from tenants.access import Role, assigned_client_ids, served_client_ids
 from tenants.models import (
     Assignment,
     ClientMembership,
@@ -200,14 +200,7 @@ def firm_advisers(*, firm: Firm) -> QuerySet[Any]:
 def organisations_of(*, user: Any) -> list[ClientOrganisation]:
     """Every client organisation where the user has any role today, for the chooser page."""
     ids = set(ClientMembership.objects.filter(user=user).values_list("client_id", flat=True))
-    adviser_firms = FirmMembership.objects.filter(
-        user=user, role=FirmMembership.Role.ADVISER
-    ).values("firm_id")
-    ids |= set(
-        Assignment.objects.in_force()
-        .filter(adviser=user, client__firm_id__in=adviser_firms)
-        .values_list("client_id", flat=True)
-    )
+    ids |= served_client_ids(user)
     admin_firms = FirmMembership.objects.filter(
         user=user, role=FirmMembership.Role.FIRM_ADMIN
     ).values("firm_id")

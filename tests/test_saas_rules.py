@@ -83,3 +83,22 @@ def test_only_tenants_schemas_decides_which_client_schemas_a_job_reaches():
         if path.name == "tasks.py" and re.search(r"schema_name\s*==\s*[\"']public[\"']", text):
             copies.append(f"{relative}: its own public-schema guard (use client_schema_task)")
     assert copies == []
+
+
+def test_only_tenants_access_says_who_serves_a_client():
+    """ "An active adviser of the client's firm with an assignment in force" is `serves_client`
+    (one user) and `serving_adviser_ids` (all of them). A query that joins assignments in force
+    to the adviser membership, or checks the membership of the user it just found assigned,
+    writes its own copy (the handover, the advisers of a client and sparring's notices each
+    had one)."""
+    copy = re.compile(
+        r"in_force\([^)]*\)(?:(?!\n\n)[\s\S]){0,600}?"
+        r"(?:firm_memberships__role|FirmMembership\.objects\.filter\(\s*user=)"
+    )
+    copies = [
+        path.relative_to(ROOT).as_posix()
+        for path in _sources()
+        if path.relative_to(ROOT).as_posix() != "tenants/access.py"
+        and copy.search(path.read_text())
+    ]
+    assert copies == []

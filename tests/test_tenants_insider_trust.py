@@ -305,6 +305,26 @@ def _audited_actions(cast):
     admin = cast.admin_a
     return [
         (
+            "client_create",
+            Action.CLIENT_CREATE,
+            lambda: services.client_create(
+                actor=admin, firm=cast.acme, slug="a3", name="Derde Klant", employee_count=50
+            ),
+        ),
+        (
+            "role_offer_withdraw",
+            Action.ROLE_OFFER_DECLINE,
+            lambda: services.role_offer_withdraw(
+                actor=admin,
+                offer=RoleOffer.objects.create(
+                    user=cast.contact_b1,
+                    firm=cast.acme,
+                    role="adviser",
+                    email=cast.contact_b1.email,
+                ),
+            ),
+        ),
+        (
             "user_create",
             Action.MEMBERSHIP_ADD,
             lambda: services.user_create(
@@ -372,6 +392,8 @@ def _audited_actions(cast):
 @pytest.mark.parametrize(
     "label",
     [
+        "client_create",
+        "role_offer_withdraw",
         "user_create",
         "person_invite",
         "assignment_create",
@@ -390,6 +412,15 @@ def test_each_audited_change_writes_exactly_one_trail_row_by_its_actor(cast, lab
     rows = _new_rows(before)
     assert [(row.action, row.actor_id, row.actor_email, row.firm_id) for row in rows] == [
         (action, cast.admin_a.pk, cast.admin_a.email, cast.acme.pk)
+    ]
+
+
+def test_an_operator_creating_a_firm_writes_one_row_naming_the_command(cast):
+    before = TrailEntry.objects.count()
+    firm = services.firm_create(actor=Operator("create_firm"), slug="charlie", name="Charlie")
+    rows = _new_rows(before)
+    assert [(r.action, r.actor_id, r.operator_command, r.firm_id) for r in rows] == [
+        (Action.FIRM_CREATE, None, "create_firm", firm.pk)
     ]
 
 

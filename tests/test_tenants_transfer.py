@@ -89,6 +89,17 @@ def everything_count() -> tuple[int, int, int, int]:
     )
 
 
+def trail_of(client: ClientOrganisation) -> list[tuple[str, str]]:
+    """(action, operator command) of the client's trail rows, oldest first."""
+    from tenants.models import TrailEntry
+
+    return list(
+        TrailEntry.objects.filter(client_id=client.pk)
+        .order_by("pk")
+        .values_list("action", "operator_command")
+    )
+
+
 def drop_client(client: ClientOrganisation) -> None:
     """Lose a client entirely (rows and schema), as a disaster or an offboarding would."""
     with transaction.atomic():
@@ -180,10 +191,13 @@ def test_round_trip_in_the_same_database_restores_everything(live_client, tmp_pa
     assert len(keys_before.retired) == 1
     path = tmp_path / "xeno.vtar.gz"
     out = io.StringIO()
+    trail_before = trail_of(client)
     call_command(
         "export_client", firm=live_client.firm.slug, slug=client.slug, output=str(path), stdout=out
     )
     assert f"schema {schema}" in out.getvalue() and path.is_file()
+    # One trail row per export, by the operator command (the trail is append-only: counted).
+    assert trail_of(client)[len(trail_before) :] == [("client_export", "export_client")]
     with connection.cursor() as cursor:
         tables_before = table_snapshot(cursor, schema)
     assert tables_before["cases_case"][0] == 1 and tables_before["audit_accesslogentry"][0] >= 1
@@ -203,12 +217,15 @@ def test_round_trip_in_the_same_database_restores_everything(live_client, tmp_pa
         members["tables/cases_case.copy"] = data.replace(b"phone", b"email", 1)
 
     rewrite(path, tampered, change_a_row)
+    trail_before = trail_of(client)
     with pytest.raises(CommandError, match="does not read back as exported"):
         call_command("import_client", str(tampered))
     assert everything_count() == before
+    assert trail_of(client) == trail_before  # refused: no row
 
     out = io.StringIO()
     call_command("import_client", str(path), stdout=out, verbosity=2)
+    assert trail_of(client)[len(trail_before) :] == [("client_import", "import_client")]
     assert "every table verified" in out.getvalue()
     restored = ClientOrganisation.objects.get(schema_name=schema)
     assert restored.pk == client.pk  # the id was free again, so it is kept

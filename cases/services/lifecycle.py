@@ -25,8 +25,8 @@ from cases.services._common import (
     outcome_allowed,
 )
 from cases.services.events import referral_add
+from tenants.access import serves_client
 from tenants.current import current_client
-from tenants.models import Assignment, FirmMembership
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -145,16 +145,7 @@ def case_handover(
     assigned to the client. A closed case can be handed over, an erased one not.
     """
     client = current_client()
-    today = timezone.localdate()
-    assigned = (
-        Assignment.objects.in_force(today)
-        .filter(adviser=to_adviser, client_id=client.client_id)
-        .exists()
-    )
-    is_adviser = FirmMembership.objects.filter(
-        user=to_adviser, firm_id=client.firm_id, role=FirmMembership.Role.ADVISER
-    ).exists()
-    if not (assigned and is_adviser and to_adviser.is_active):
+    if not serves_client(to_adviser, client_id=client.client_id, firm_id=client.firm_id):
         raise ValidationError(
             {"adviser": _("Choose an adviser who is assigned to this client organisation.")}
         )
