@@ -8,7 +8,7 @@ import secrets
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import translation
 from django.views.decorators.http import require_GET
@@ -57,13 +57,26 @@ def short_link(request: HttpRequest, code: str) -> HttpResponse:
         IntakeLink.objects.select_related("client").filter(code=(code or "")[:16].lower()).first()
     )
     if link is None:
-        raise Http404
+        # Not the site's 404 page, which sets the CSRF cookie for every host of the base domain.
+        translation.activate(_language(request))
+        return strict_headers(
+            render(
+                request,
+                "intake/not_found.html",
+                {"lang": _language(request), "short": True},
+                status=404,
+            )
+        )
     client = link.client
     if client.status == ClientOrganisation.Status.ACTIVE:
         return strict_headers(HttpResponseRedirect(intake_url(client, request=request)))
-    lang = request.GET.get("lang") if request.GET.get("lang") in ("nl", "en") else None
-    lang = lang or (request.LANGUAGE_CODE if request.LANGUAGE_CODE in ("nl", "en") else "nl")
+    lang = _language(request)
     translation.activate(lang)
     return strict_headers(
         render(request, "intake/closed.html", {"lang": lang, "short": True}, status=410)
     )
+
+
+def _language(request: HttpRequest) -> str:
+    lang = request.GET.get("lang") if request.GET.get("lang") in ("nl", "en") else None
+    return lang or (request.LANGUAGE_CODE if request.LANGUAGE_CODE in ("nl", "en") else "nl")

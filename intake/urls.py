@@ -1,6 +1,6 @@
 """The intake on a client organisation's host (included under /intake/)."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from intake import views, views_work
 
@@ -48,4 +48,6 @@ urlpatterns = [
     path("<str:lang>/journal/share/", views.journal_share, name="journal_share"),
     path("<str:lang>/journal/delete/", views.journal_delete, name="journal_delete"),
     path("<str:lang>/journal/file/<uuid:file_id>/", views.journal_file, name="journal_file"),
+    # Anything else under a reporter's language: the intake's 404, without the site's cookie.
+    re_path(r"^(?P<lang>[a-z]{2})/(?P<rest>.+)$", views.not_found, name="not_found"),
 ]

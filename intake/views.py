@@ -387,6 +387,12 @@ def journal_file(request: HttpRequest, lang: str, file_id: Any) -> HttpResponse:
     return _download(name, content_type, data)
 
 
+@reporter_view
+def not_found(request: HttpRequest, lang: str, rest: str) -> HttpResponse:
+    """A path under /intake/<lang>/ that is no page: reporter_view answers the intake's 404."""
+    raise Http404
+
+
 @public
 @require_GET
 def photo(request: HttpRequest, user_id: int) -> HttpResponse:

@@ -97,6 +97,8 @@ def test_intake_root_follows_the_browser_language_without_a_cookie(cast):
         "/intake/de/",
         f"/intake/en/mailbox/file/{NO_ROW}/",
         f"/intake/nl/journal/file/{NO_ROW}/",
+        "/intake/nl/journal/file/not-a-uuid/",
+        "/intake/en/no-such-page/",
     ):
         missing = http.get(path)
         assert missing.status_code == 404 and missing.cookies == {}, path
@@ -675,7 +677,9 @@ def test_short_link_forwards_and_says_where_to_go_when_the_client_is_closed(cast
     assert closed.status_code == 410 and closed.cookies == {}
     assert "Huis voor Klokkenluiders" in closed.content.decode()
     assert "federal coordinator" in closed.content.decode()
-    assert console.get("/m/nothing/").status_code == 404
+    mistyped = console.get("/m/nothing/")
+    assert mistyped.status_code == 404 and mistyped.cookies == {}
+    assert mistyped["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
 
 
 @pytest.mark.parametrize("lang", ["nl", "en"])

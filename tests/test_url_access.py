@@ -139,6 +139,7 @@ ALLOWED_GET_STATUS.update(
         "intake:photo": 404,
         "intake:mailbox_file": 404,
         "intake:journal_file": 404,
+        "intake:not_found": 404,
         **{
             f"intake:{name}": 405
             for name in (
@@ -209,6 +210,7 @@ def _fill(name: str, *, own: dict[str, int], foreign: dict[str, int], kind: str,
         "url": "x",
         "lang": "nl",
         "file_id": "00000000-0000-4000-8000-000000000000",
+        "rest": "no-such-page/",
     }
     if name in generic:
         return generic[name]
