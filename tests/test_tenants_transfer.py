@@ -138,7 +138,7 @@ def rewrite(source: Path, target: Path, change) -> None:
 @pytest.fixture
 def live_client(committed_db):
     from cases import services as case_services
-    from cases.models import Case, Note, Theme
+    from cases.models import Theme
 
     live = create_firm(
         clients={"x": "Xeno Zorg"},
@@ -155,8 +155,13 @@ def live_client(committed_db):
             accused_relation="colleague",
             channel="phone",
         )
-        Case.objects.filter(pk=case.pk).update(reporter_identity=SECRET_IDENTITY)
-        Note.objects.create(case=case, text=SECRET_NOTE, author_id=live.users["adviser"].pk)
+        case = case_services.case_update(
+            actor=live.users["adviser"],
+            case=case,
+            expected_version=case.version,
+            reporter_identity=SECRET_IDENTITY,
+        )
+        case_services.note_add(actor=live.users["adviser"], case=case, text=SECRET_NOTE)
     try:
         yield live
     finally:

@@ -573,6 +573,9 @@ def test_every_url_for_every_visitor_and_tenant(visitor, cast):
         )
         where = f"{visitor} GET {visit.host}{visit.url}"
         failures += _header_problems(response, where)
+        if visitor != "anonymous" and "no-store" not in response.get("Cache-Control", ""):
+            # Issue 12: no response to a signed-in person is kept by a browser or a proxy.
+            failures.append(f"{where}: Cache-Control {response.get('Cache-Control')!r}")
         if problem:
             failures.append(
                 f"{where} ({visit.route}, {visit.kind}): expected {status} {location}, "
