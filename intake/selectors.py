@@ -24,6 +24,7 @@ from audit.services import access_log_write
 from cases.selectors import advisers_of_client, current_client, user_reads_cases
 from intake.models import Contact
 from intake.public.models import AdviserCard
+from tenants.access import serving_adviser_ids
 from tenants.models import ClientMembership, ClientOrganisation, FirmMembership
 
 
@@ -82,6 +83,21 @@ def intake_advisers(*, day: datetime.date | None = None) -> list[AdviserInfo]:
                 )
             )
     return result
+
+
+def intake_adviser_ids(*, day: datetime.date | None = None) -> set[int]:
+    """The ids of the advisers `intake_advisers` lists (2 queries, no cards, no users): what a
+    submission checks the reporter's choice against."""
+    client = current_client()
+    externals = serving_adviser_ids(client_id=client.client_id, firm_id=client.firm_id, day=day)
+    internals = ClientMembership.objects.filter(
+        user__is_active=True,
+        client_id=client.client_id,
+        role=ClientMembership.Role.INTERNAL_ADVISER,
+    )
+    return set(externals.values_list("adviser_id", flat=True)) | set(
+        internals.values_list("user_id", flat=True)
+    )
 
 
 def anonymous_reports_possible(*, client: ClientOrganisation) -> bool:
@@ -208,10 +224,11 @@ def handler_for(
 
     client = current_client()
     day = day or timezone.localdate()
-    ids = {user.pk for user in advisers_of_client(day=day)} - {excluded}
+    serving = serving_adviser_ids(client_id=client.client_id, firm_id=client.firm_id, day=day)
     ordered = (
         Assignment.objects.in_force(day)
-        .filter(client_id=client.client_id, adviser_id__in=ids)
+        .filter(client_id=client.client_id, adviser_id__in=serving)
+        .exclude(adviser_id=excluded)
         .order_by("kind", "starts_on", "pk")  # "backup" < "primary": reversed below
         .values_list("adviser_id", "kind")
     )

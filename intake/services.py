@@ -45,7 +45,7 @@ from intake.models import (
     OralRecordVersion,
 )
 from intake.public.models import IntakeIndexEntry
-from intake.selectors import handler_for, intake_advisers
+from intake.selectors import handler_for, intake_adviser_ids
 from mail.outbox import email_enqueue
 from sparring import filetypes
 from tenants import crypto
@@ -117,7 +117,7 @@ def _uploads(uploads: Sequence[Upload]) -> list[tuple[str, bytes, filetypes.File
 
 
 def _adviser_choice(chosen: Any, excluded: Any) -> tuple[int | None, int | None]:
-    advisers = {info.id for info in intake_advisers()}
+    advisers = intake_adviser_ids()
 
     def parse(value: Any, field: str) -> int | None:
         if value in (None, ""):
