@@ -1,17 +1,22 @@
 """What the access log's rows say, in the reader's language.
 
-The rows are append-only and were written as short English notes ("consent recorded
-(talk_to_hr)"); they are never rewritten. This module reads them: the kind of object a row is
-about, and its note, translated with the labels the rest of the product uses. A note it does
-not know is shown as it was stored (a newer release may write notes an older reader lacks).
+A row stores its note as a code with parameters (`note`, `note_params`: "consent_recorded",
+{"scope": "talk_to_hr"}), given by `note_encode` when the row is written
+(`audit.services.access_log_write`), and is said in the reader's language by `note_render` with
+the labels the rest of the product uses. The services still describe what happened in a short
+English phrase (`detail`, kept in the row as written); it is encoded once, at writing, never
+parsed at display. Rows written before codes existed (append-only: they are never rewritten, so
+no data migration) have no code and are read by the same table from their phrase; a phrase no
+entry knows is shown as stored (a newer release may write notes an older reader lacks).
 Services that write a new kind of note add it here; `tests/test_audit_labels.py` checks that
-every note the code writes today is known.
+every note the code writes today has a code.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -92,17 +97,28 @@ def _fields(names: str) -> str:
     return ", ".join(labels)
 
 
-def _count(singular: str, plural: str) -> Callable[[re.Match[str]], str]:
-    def render(match: re.Match[str]) -> str:
-        count = int(match["n"])
+Params = Mapping[str, Any]
+
+
+def _count(singular: str, plural: str) -> Callable[[Params], str]:
+    def render(params: Params) -> str:
+        count = int(params["n"])
         return ngettext(singular, plural, count) % {"count": count}
 
     return render
 
 
-# (pattern of the stored note, how to say it); params are translated with the product's labels.
-PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
+def _code(phrase: str) -> str:
+    return re.sub(r"\W+", "_", phrase).strip("_")
+
+
+# A fixed phrase's code is the phrase in snake case ("conversation added": conversation_added).
+FIXED = {_code(phrase): label for phrase, label in NOTES.items()}
+
+# (code, pattern of the phrase, how to say it); params are said with the product's labels.
+PATTERNS: list[tuple[str, re.Pattern[str], Callable[[Params], str]]] = [
     (
+        "consent_recorded",
         re.compile(r"consent recorded \((?P<scope>\w+)\)"),
         lambda m: (
             _("consent recorded (%(scope)s)")
@@ -110,6 +126,7 @@ PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
         ),
     ),
     (
+        "consent_withdrawn",
         re.compile(r"consent withdrawn \((?P<scope>\w+)\)"),
         lambda m: (
             _("consent withdrawn (%(scope)s)")
@@ -117,6 +134,7 @@ PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
         ),
     ),
     (
+        "referral_added",
         re.compile(r"referral added \((?P<target>\w+)\)"),
         lambda m: (
             _("referral added (%(target)s)")
@@ -124,6 +142,7 @@ PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
         ),
     ),
     (
+        "phase_changed",
         re.compile(r"phase (?P<before>\w+) → (?P<after>\w+)"),
         lambda m: (
             _("phase %(before)s → %(after)s")
@@ -134,59 +153,77 @@ PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
         ),
     ),
     (
+        "fields_changed",
         re.compile(r"changed (?P<fields>[\w, ]+)"),
         lambda m: _("changed: %(fields)s") % {"fields": _fields(m["fields"])},
     ),
     (
+        "thread_started",
         re.compile(r"started, (?P<n>\d+) attachment\(s\)"),
         _count("started, %(count)s attachment", "started, %(count)s attachments"),
     ),
     (
+        "thread_answered",
         re.compile(r"answered, (?P<n>\d+) attachment\(s\)"),
         _count("answered, %(count)s attachment", "answered, %(count)s attachments"),
     ),
     (
+        "threads_searched",
         re.compile(r"(?P<n>\d+) thread\(s\) searched"),
         _count("%(count)s thread searched", "%(count)s threads searched"),
     ),
     (
+        "attachment_downloaded",
         re.compile(r"downloaded from thread (?P<thread>\S+)"),
         lambda m: _("downloaded from thread %(thread)s") % {"thread": m["thread"]},
     ),
     (
+        "linked_to_case",
         re.compile(r"linked to case (?P<reference>\S+)"),
         lambda m: _("linked to case %(reference)s") % {"reference": m["reference"]},
     ),
     (
+        "linked_to_new_case",
         re.compile(r"linked to new case (?P<reference>\S+)"),
         lambda m: _("linked to new case %(reference)s") % {"reference": m["reference"]},
     ),
     (
+        "journal_shared",
         re.compile(r"shared (?P<n>\d+) journal entries"),
         _count("shared %(count)s journal entry", "shared %(count)s journal entries"),
     ),
     (
+        "oral_record_state",
         re.compile(r"oral record (?P<state>\w+)"),
         lambda m: _("oral record: %(state)s") % {"state": m["state"]},
     ),
     (
+        "published",
         re.compile(r"published (?P<digest>\w+)"),
         lambda m: _("published (%(digest)s)") % {"digest": m["digest"]},
     ),
-    (re.compile(r"retention firm default"), lambda m: _("retention: the firm's setting")),
     (
+        "retention_firm_default",
+        re.compile(r"retention firm default"),
+        lambda m: _("retention: the firm's setting"),
+    ),
+    (
+        "retention_months",
         re.compile(r"retention (?P<n>\d+)"),
         _count("retention: %(count)s month", "retention: %(count)s months"),
     ),
     (
+        "declarations_shown",
         re.compile(r"(?P<n>\d+) declaration\(s\) shown"),
         _count("%(count)s declaration shown", "%(count)s declarations shown"),
     ),
     (
+        "declarations_exported",
         re.compile(r"(?P<n>\d+) declaration\(s\) exported as CSV"),
         _count("%(count)s declaration exported as CSV", "%(count)s declarations exported as CSV"),
     ),
     (
+        "declarations_destroyed",
         re.compile(r"(?P<n>\d+) declaration\(s\) destroyed after \d+ years"),
         _count(
             "%(count)s declaration destroyed after its retention period",
@@ -194,10 +231,12 @@ PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
         ),
     ),
     (
+        "declaration_added",
         re.compile(r"declaration added \((?P<kind>\w+)\)"),
         lambda m: _("declaration added (%(kind)s)") % {"kind": m["kind"]},
     ),
     (
+        "country_changed",
         re.compile(r"country (?P<before>\w+) → (?P<after>\w+)"),
         lambda m: (
             _("country %(before)s → %(after)s")
@@ -216,17 +255,52 @@ def kind_label(object_type: str) -> str:
     return str(label) if label is not None else object_type
 
 
-def note_label(detail: str, *, object_type: str = "") -> str:
-    """A row's note in the active language; unknown notes as stored."""
+def note_encode(detail: str, *, object_type: str = "") -> tuple[str, dict[str, str]]:
+    """The code and parameters of a phrase a service wrote; ("", {}) for one no entry knows."""
     if not detail:
-        return ""
+        return "", {}
     if object_type == "activity":
-        return _choice("boardroom.Activity", "Kind", detail)
-    known = NOTES.get(detail)
-    if known is not None:
-        return str(known)
-    for pattern, render in PATTERNS:
+        return "activity_kind", {"kind": detail}
+    if detail in NOTES:
+        return _code(detail), {}
+    for code, pattern, _render in PATTERNS:
         match = pattern.fullmatch(detail)
         if match is not None:
-            return render(match)
-    return detail
+            return code, match.groupdict()
+    return "", {}
+
+
+def _fixed(label: Any) -> Callable[[Params], str]:
+    return lambda params: str(label)
+
+
+_RENDERERS: dict[str, Callable[[Params], str]] = {
+    "activity_kind": lambda p: _choice("boardroom.Activity", "Kind", p["kind"]),
+    **{code: render for code, _pattern, render in PATTERNS},
+    **{code: _fixed(label) for code, label in FIXED.items()},
+}
+
+
+def note_render(code: str, params: Params | None = None) -> str | None:
+    """A stored code said in the active language; None for a code this release lacks."""
+    render = _RENDERERS.get(code)
+    if render is None:
+        return None
+    try:
+        return render(params or {})
+    except (KeyError, ValueError, TypeError):  # parameters of another release's making
+        return None
+
+
+def note_label(
+    detail: str, *, object_type: str = "", note: str = "", params: Params | None = None
+) -> str:
+    """A row's note in the active language: from its code, else (rows written before codes)
+    from its phrase; a note nothing here knows is shown as stored."""
+    if note:
+        said = note_render(note, params)
+        if said is not None:
+            return said
+    code, found = note_encode(detail, object_type=object_type)
+    said = note_render(code, found) if code else None
+    return said if said is not None else detail

@@ -28,8 +28,12 @@ class AccessLogEntry(models.Model):
     action = models.CharField(max_length=20, choices=Action.choices)
     object_type = models.CharField(max_length=40)
     object_reference = models.CharField(max_length=40, db_index=True)
-    # Never content: what was touched, not what it says.
+    # Never content: what was touched, not what it says. `detail` is the service's short English
+    # phrase as written; `note` and `note_params` are its code and values (audit.labels), said in
+    # the reader's language. Rows from before codes have an empty `note` (read by their phrase).
     detail = models.CharField(max_length=200, blank=True)
+    note = models.CharField(max_length=40, blank=True, default="")
+    note_params = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name = _("access log entry")

@@ -8,6 +8,7 @@ from typing import Any
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from audit.labels import note_label
 from audit.models import AccessLogEntry
 from cases.models import Case
 from cases.selectors import case_page, people_by_id
@@ -144,7 +145,12 @@ def case_data(case: Case) -> dict[str, Any]:
                 "at": _date(entry.at),
                 "who": entry.actor_email,
                 "action": entry.action,
-                "what": entry.detail,
+                "what": note_label(
+                    entry.detail,
+                    object_type=entry.object_type,
+                    note=entry.note,
+                    params=entry.note_params,
+                ),
             }
             for entry in log
         ],

@@ -567,12 +567,17 @@ def settings_update(request: HttpRequest) -> HttpResponse:
 def access_log(request: HttpRequest) -> HttpResponse:
     reference = (request.GET.get("reference") or "").strip()[:40]
     page = selectors.access_log_page(reference=reference, page=request.GET.get("page", 1))
-    # The rows hold short English notes; they are shown in the reader's language.
+    # Each row's note is a code with values, said in the reader's language.
     rows = [
         (
             entry,
             audit_labels.kind_label(entry.object_type),
-            audit_labels.note_label(entry.detail, object_type=entry.object_type),
+            audit_labels.note_label(
+                entry.detail,
+                object_type=entry.object_type,
+                note=entry.note,
+                params=entry.note_params,
+            ),
         )
         for entry in page.object_list
     ]
