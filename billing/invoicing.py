@@ -221,6 +221,7 @@ def export_csv(lines: list[Line], period: Period) -> bytes:
 def export_xlsx(lines: list[Line], period: Period) -> bytes:
     """An XLSX workbook with the same columns; numbers as numbers, dates as dates."""
     from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Font
 
     workbook = Workbook()
@@ -235,7 +236,9 @@ def export_xlsx(lines: list[Line], period: Period) -> bytes:
             if isinstance(value, Decimal):
                 values.append(float(value))
             elif isinstance(value, str):
-                values.append(_cell_text(value))
+                # Names from before the one name rule may hold control characters, which
+                # openpyxl refuses (the export answered 500): leave them out of the cell.
+                values.append(ILLEGAL_CHARACTERS_RE.sub("", _cell_text(value)))
             else:
                 values.append(value)
         sheet.append(values)

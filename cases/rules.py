@@ -8,6 +8,7 @@ from typing import Literal, overload
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 # A conversation summary of a few pages is long; anything far beyond is a paste accident.
@@ -42,7 +43,11 @@ def text(
                 field: _(
                     "This text is too long: at most %(limit)s characters, this one has %(length)s."
                 )
-                % {"limit": f"{limit:,}", "length": f"{len(value):,}"}
+                # Grouped in the reader's language: 20.000 in Dutch, 20,000 in English.
+                % {
+                    "limit": number_format(limit, force_grouping=True),
+                    "length": number_format(len(value), force_grouping=True),
+                }
             }
         )
     return value

@@ -198,6 +198,12 @@ def test_text_limit_message_names_the_limit_and_the_length(a1):
     assert error.value.message_dict["text"] == [
         "This text is too long: at most 20,000 characters, this one has 1,048,576."
     ]
+    # Numbers grouped the Dutch way in Dutch (it said "20,000" there too).
+    with translation.override("nl"), pytest.raises(ValidationError) as error:
+        services.note_add(actor=a1.adviser_a, case=case, text="z" * 1_048_576)
+    assert error.value.message_dict["text"] == [
+        "Deze tekst is te lang: hooguit 20.000 tekens, deze heeft er 1.048.576."
+    ]
 
 
 def test_third_party_step_needs_a_current_consent(a1):
