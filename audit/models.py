@@ -32,8 +32,9 @@ class AccessLogEntry(models.Model):
     # phrase as written; `note` and `note_params` are its code and values (audit.labels), said in
     # the reader's language. Rows from before codes have an empty `note` (read by their phrase).
     detail = models.CharField(max_length=200, blank=True)
-    note = models.CharField(max_length=40, blank=True, default="")
-    note_params = models.JSONField(default=dict, blank=True)
+    # Defaults in the database too: rows inserted by SQL (schema clones, imports) need none.
+    note = models.CharField(max_length=60, blank=True, default="", db_default="")
+    note_params = models.JSONField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("access log entry")

@@ -40,5 +40,5 @@ def access_log_write(
         object_reference=object_reference[:40],
         detail=detail,
         note=note,
-        note_params=note_params,
+        note_params=note_params or None,
     )

@@ -108,7 +108,7 @@ def test_a_new_row_stores_a_code_and_values_and_is_said_from_them(cast):
         unknown = access_log_write(
             actor=None, action="read", object_type="case", object_reference="x", detail="new kind"
         )
-        assert (unknown.note, unknown.note_params) == ("", {})
+        assert (unknown.note, unknown.note_params) == ("", None)
     # Said from the code, not the phrase: a row whose phrase says something else shows its code.
     with translation.override("nl"):
         said = labels.note_label(
@@ -131,9 +131,9 @@ def test_rows_written_before_codes_are_still_said_in_the_readers_language(cast, 
     with tenant_context(cast.a1), connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO audit_accesslogentry (at, actor_id, actor_email, action, object_type,"
-            " object_reference, detail, note, note_params)"
+            " object_reference, detail)"
             " VALUES (now(), NULL, 'old@acme.test', 'update', 'case', '2026-0997',"
-            " 'consent withdrawn (talk_to_hr)', '', '{}')"
+            " 'consent withdrawn (talk_to_hr)')"
         )
     admin = client_for(cast.a1)
     sign_in(admin, cast.admin_a)

@@ -211,7 +211,8 @@ def test_clone_can_be_migrated_back_and_forth_like_a_migrated_schema(db):
         provisioning.clone_template_into(cloned)
 
     # Unapplying drops the triggers, function and table by the names the migrations gave them.
-    for target in ("zero", "0002_append_only"):
+    latest = MigrationLoader(None, ignore_no_migrations=True).graph.leaf_nodes("audit")[0][1]
+    for target in ("zero", latest):
         call_command(
             "migrate_schemas",
             "audit",
