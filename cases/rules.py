@@ -11,6 +11,8 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+from tenants.dates import years_later
+
 # A conversation summary of a few pages is long; anything far beyond is a paste accident.
 MAX_TEXT_CHARS = 20_000
 MAX_SHORT_TEXT_CHARS = 500
@@ -95,7 +97,7 @@ def past_date(
                 % {"date": not_before.isoformat()}
             }
         )
-    if value < today.replace(year=today.year - MAX_BACKDATE_YEARS):
+    if value < years_later(today, -MAX_BACKDATE_YEARS):
         raise ValidationError(
             {
                 field: _("This date is more than %(years)s years ago.")

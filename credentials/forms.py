@@ -39,26 +39,6 @@ class PersonChoiceForm(forms.Form):
         return self.people[self.cleaned_data["user"]]
 
 
-class AppointmentForm(PersonChoiceForm):
-    appointed_on = forms.DateField(label=_("Appointed on"), widget=DateInput())
-    representatives_agreed_on = forms.DateField(
-        label=_("Worker representatives agreed on"),
-        required=False,
-        widget=DateInput(),
-        help_text=_("Belgium: their agreement must come before the appointment."),
-    )
-    works_council_member = _declaration(_("Member of the works council"))
-    prevention_committee_member = _declaration(
-        _("Member of the committee for prevention and protection at work")
-    )
-    union_delegate = _declaration(_("Member of the union delegation"))
-    election_candidate = _declaration(_("Candidate in the social elections"))
-    management = _declaration(_("Management (runs the business day to day)"))
-    declared_on = forms.DateField(
-        label=_("Declarations signed on"), required=False, widget=DateInput()
-    )
-
-
 class DeclarationsForm(forms.Form):
     """The agreement and declarations of a recorded appointment (signed later, or corrected)."""
 
@@ -89,6 +69,13 @@ class DeclarationsForm(forms.Form):
             **{name: answers[getattr(appointment, name)] for name in appointment.DECLARATIONS},
         }
         return cls(initial=initial, prefix=f"appointment-{appointment.pk}", **kwargs)
+
+
+class AppointmentForm(PersonChoiceForm, DeclarationsForm):
+    """A new appointment: the person and the day, then the same agreement and declarations."""
+
+    appointed_on = forms.DateField(label=_("Appointed on"), widget=DateInput())
+    field_order = ["user", "appointed_on"]
 
 
 class CertificateForm(PersonChoiceForm):

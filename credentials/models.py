@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tenants.dates import years_later
 from tenants.models import ClientOrganisation, Firm
 
 # Belgium (welzijnswet): basic training of at least 30 hours within 2 years of appointment.
@@ -139,6 +140,17 @@ class TrainingEntry(models.Model):
         return f"{self.user_id} {self.done_on} {self.hours} h"
 
 
+class AppointmentQuerySet(models.QuerySet["InternalAdviserAppointment"]):
+    def in_force(self, day: datetime.date | None = None) -> AppointmentQuerySet:
+        """Appointments that hold on `day` (today): started, and not ended before it (`ended_on`
+        is the last day). The one rule for "the client's internal advisers now": the open
+        problems, the firm's "who is due" and the annual report all ask it."""
+        day = day or timezone.localdate()
+        return self.filter(appointed_on__lte=day).filter(
+            Q(ended_on__isnull=True) | Q(ended_on__gte=day)
+        )
+
+
 class InternalAdviserAppointment(models.Model):
     """A client's employee appointed as internal confidential adviser (VP).
 
@@ -167,6 +179,8 @@ class InternalAdviserAppointment(models.Model):
     declared_on = models.DateField(_("declarations signed on"), null=True, blank=True)
     created_by_id = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = AppointmentQuerySet.as_manager()
 
     DECLARATIONS = (
         "works_council_member",
@@ -197,22 +211,13 @@ class InternalAdviserAppointment(models.Model):
     def __str__(self) -> str:
         return f"{self.user_id} @ {self.client_id} since {self.appointed_on}"
 
-    def is_current(self, on: datetime.date | None = None) -> bool:
-        day = on or timezone.localdate()
-        return self.appointed_on <= day and (self.ended_on is None or day <= self.ended_on)
-
     @property
     def declarations_complete(self) -> bool:
         return all(getattr(self, name) is not None for name in self.DECLARATIONS)
 
     @property
     def training_due_on(self) -> datetime.date:
-        try:
-            return self.appointed_on.replace(year=self.appointed_on.year + BASIC_TRAINING_YEARS)
-        except ValueError:
-            return self.appointed_on.replace(
-                year=self.appointed_on.year + BASIC_TRAINING_YEARS, day=28
-            )
+        return years_later(self.appointed_on, BASIC_TRAINING_YEARS)
 
 
 class ReminderSent(models.Model):

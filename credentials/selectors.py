@@ -10,7 +10,7 @@ import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -88,13 +88,11 @@ def client_problems(
         return []
     today = today or timezone.localdate()
     problems: list[Problem] = []
-    current = [
-        appointment
-        for appointment in InternalAdviserAppointment.objects.filter(client=client)
-        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=today))
+    current = list(
+        InternalAdviserAppointment.objects.filter(client=client)
+        .in_force(today)
         .select_related("user", "client")
-        if appointment.appointed_on <= today
-    ]
+    )
     if client.employee_count >= INTERNAL_ADVISER_FROM_WORKERS and not current:
         problems.append(
             Problem(
@@ -275,7 +273,8 @@ def firm_due(*, firm: Firm, today: datetime.date | None = None) -> list[DueRow]:
                 )
             )
     appointments = (
-        InternalAdviserAppointment.objects.filter(client__firm=firm, ended_on__isnull=True)
+        InternalAdviserAppointment.objects.filter(client__firm=firm)
+        .in_force(today)
         .exclude(client__status=ClientOrganisation.Status.OFFBOARDED)
         .select_related("user", "client")
         .order_by("client__name", "appointed_on")
@@ -372,9 +371,7 @@ def report_advisers(
         )
     appointments = {
         appointment.user_id: appointment
-        for appointment in InternalAdviserAppointment.objects.filter(
-            client=client, appointed_on__lte=on
-        ).filter(Q(ended_on__isnull=True) | Q(ended_on__gte=on))
+        for appointment in InternalAdviserAppointment.objects.filter(client=client).in_force(on)
     }
     internal = (
         ClientMembership.objects.filter(

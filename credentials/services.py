@@ -25,6 +25,7 @@ from credentials.models import (
     InternalAdviserAppointment,
     TrainingEntry,
 )
+from tenants.dates import years_later
 from tenants.models import ClientMembership, ClientOrganisation, Firm, FirmMembership
 from tenants.validators import date_clean
 
@@ -161,7 +162,7 @@ def credential_set(
     _past(conduct_certificate_on, field="conduct_certificate_on")
     if certified_on is not None and expires_on is None:
         years = policy_for(firm).certificate_years
-        expires_on = _years_later(certified_on, years)
+        expires_on = years_later(certified_on, years)
     if certified_on is not None and expires_on is not None and expires_on <= certified_on:
         raise ValidationError({"expires_on": _("The certificate expires before it was issued.")})
     with transaction.atomic():
@@ -175,13 +176,6 @@ def credential_set(
         credential.updated_at = timezone.now()
         credential.save()
     return credential
-
-
-def _years_later(day: datetime.date, years: int) -> datetime.date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
 
 
 def training_add(

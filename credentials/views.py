@@ -6,6 +6,8 @@ employees), kept for the firm's own obligations. Thin views.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django.contrib import messages
@@ -100,6 +102,30 @@ def _errors(form: Any, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
+def _saved(request: HttpRequest, form: Any, write: Callable[..., Any], done: str) -> bool:
+    """Validate `form`, then call the service with its data; False (errors on the form) when
+    either refuses, so the caller shows the form again."""
+    if not form.is_valid():
+        return False
+    try:
+        write(actor=request.user, **form.cleaned_data)
+    except ValidationError as error:
+        _errors(form, error)
+        return False
+    messages.success(request, done)
+    return True
+
+
+def _errors_as_messages(request: HttpRequest, form: Any) -> None:
+    """The appointment forms sit on the client's page, which is shown again by a redirect: their
+    errors travel as messages, each naming its field."""
+    for message in form.non_field_errors():
+        messages.error(request, message)
+    for field in form:
+        for message in field.errors:
+            messages.error(request, f"{field.label}: {message}")
+
+
 @allow(Role.FIRM_ADMIN)
 @require_GET
 def overview(request: HttpRequest) -> HttpResponse:
@@ -111,14 +137,8 @@ def overview(request: HttpRequest) -> HttpResponse:
 @require_POST
 def certificate_set(request: HttpRequest) -> HttpResponse:
     form = CertificateForm(request.POST, people=_advisers(request.firm))
-    if form.is_valid():
-        try:
-            services.credential_set(actor=request.user, firm=request.firm, **form.cleaned_data)
-        except ValidationError as error:
-            _errors(form, error)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("credentials:overview")
+    if _saved(request, form, partial(services.credential_set, firm=request.firm), _("Saved.")):
+        return redirect("credentials:overview")
     return _page(request, certificate_form=form)
 
 
@@ -126,14 +146,10 @@ def certificate_set(request: HttpRequest) -> HttpResponse:
 @require_POST
 def training_add(request: HttpRequest) -> HttpResponse:
     form = TrainingForm(request.POST, people=_trainees(request.firm))
-    if form.is_valid():
-        try:
-            services.training_add(actor=request.user, firm=request.firm, **form.cleaned_data)
-        except ValidationError as error:
-            _errors(form, error)
-        else:
-            messages.success(request, _("Training recorded."))
-            return redirect("credentials:overview")
+    if _saved(
+        request, form, partial(services.training_add, firm=request.firm), _("Training recorded.")
+    ):
+        return redirect("credentials:overview")
     return _page(request, training_form=form)
 
 
@@ -141,14 +157,8 @@ def training_add(request: HttpRequest) -> HttpResponse:
 @require_POST
 def policy_set(request: HttpRequest) -> HttpResponse:
     form = PolicyForm(request.POST)
-    if form.is_valid():
-        try:
-            services.policy_set(actor=request.user, firm=request.firm, **form.cleaned_data)
-        except ValidationError as error:
-            _errors(form, error)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("credentials:overview")
+    if _saved(request, form, partial(services.policy_set, firm=request.firm), _("Saved.")):
+        return redirect("credentials:overview")
     return _page(request, policy_form=form)
 
 
@@ -157,20 +167,9 @@ def policy_set(request: HttpRequest) -> HttpResponse:
 def appointment_add(request: HttpRequest, client_id: int) -> HttpResponse:
     client = tenant_selectors.client_get_for_firm(firm=request.firm, client_id=client_id)
     form = AppointmentForm(request.POST, people=internal_advisers_of(client))
-    if form.is_valid():
-        data = dict(form.cleaned_data)
-        try:
-            services.appointment_create(actor=request.user, client=client, **data)
-        except ValidationError as error:
-            _errors(form, error)
-        else:
-            messages.success(request, _("Appointment recorded."))
-            return redirect("client_detail", client_id=client.pk)
-    for message in form.non_field_errors():
-        messages.error(request, message)
-    for field in form:
-        for message in field.errors:
-            messages.error(request, f"{field.label}: {message}")
+    write = partial(services.appointment_create, client=client)
+    if not _saved(request, form, write, _("Appointment recorded.")):
+        _errors_as_messages(request, form)
     return redirect("client_detail", client_id=client.pk)
 
 
@@ -192,21 +191,9 @@ def appointment_declarations(request: HttpRequest, appointment_id: int) -> HttpR
     """Record the representatives' agreement and the declarations of an appointment."""
     appointment = _appointment_of_firm(request, appointment_id)
     form = DeclarationsForm(request.POST, prefix=f"appointment-{appointment.pk}")
-    if form.is_valid():
-        try:
-            services.appointment_declarations_set(
-                actor=request.user, appointment=appointment, **form.cleaned_data
-            )
-        except ValidationError as error:
-            _errors(form, error)
-        else:
-            messages.success(request, _("Declarations saved."))
-            return redirect("client_detail", client_id=appointment.client_id)
-    for message in form.non_field_errors():
-        messages.error(request, message)
-    for field in form:
-        for message in field.errors:
-            messages.error(request, f"{field.label}: {message}")
+    write = partial(services.appointment_declarations_set, appointment=appointment)
+    if not _saved(request, form, write, _("Declarations saved.")):
+        _errors_as_messages(request, form)
     return redirect("client_detail", client_id=appointment.client_id)
 
 

@@ -1,7 +1,9 @@
 """The fixed cast every test can use (built once per test session, committed).
 
 Firm A ("acme") has two clients: `a1` (adviser_a primary, adviser_a_backup backup) and `a2`
-(nobody assigned). Firm B ("bravo") has `b1` (adviser_b). Everybody has a confirmed authenticator.
+(nobody assigned). Firm B ("bravo") has `b1` (adviser_b), a Belgian client: its employer's
+prevention adviser and an inspector read its register of acts by third parties, which holds one
+declaration. Everybody has a confirmed authenticator.
 Each test runs in a transaction that is rolled back, so tests may change the cast freely.
 """
 
@@ -35,6 +37,9 @@ USERS = {
     "adviser_b": ("adviser@bravo.test", "adviser", "bravo", None),
     "contact_b1": ("hr@client-b1.test", "contact_person", None, "b1"),
     "internal_b1": ("internal@client-b1.test", "internal_adviser", None, "b1"),
+    # Belgium: the roles that read b1's register of acts by third parties (and nothing else).
+    "prevention_b1": ("prevention@client-b1.test", "prevention_adviser", None, "b1"),
+    "inspector_b1": ("inspector@client-b1.test", "inspector", None, "b1"),
 }
 
 
@@ -70,6 +75,7 @@ def build_cast() -> None:
             name="Bouwbedrijf West",
             employee_count=120,
             sector="industry",
+            country="BE",
             contract_starts_on=start,
         ),
     }
@@ -102,6 +108,23 @@ def build_cast() -> None:
     _build_cases(clients, users)
     _build_sparring(clients, users)
     _build_board(clients, users, firms)
+    _build_register(clients, users)
+
+
+def _build_register(clients: dict[str, ClientOrganisation], users: dict[str, User]) -> None:
+    """One declaration in b1's register of acts by third parties (b1 is Belgian)."""
+    from django_tenants.utils import tenant_context
+
+    from thirdparty import services as register
+
+    with tenant_context(clients["b1"]):
+        register.declaration_add(
+            actor=users["adviser_b"],
+            declared_on=timezone.localdate() - datetime.timedelta(days=7),
+            kind="threats",
+            outsider="customer",
+            description="Een klant bedreigde een monteur op de bouwplaats.",
+        )
 
 
 # A valid 1x1 PNG: the cast's sparring attachment.

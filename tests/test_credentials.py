@@ -222,6 +222,46 @@ def test_basic_training_not_done_within_two_years_is_overdue(cast):
     assert _codes(client) == ["training_overdue"]
 
 
+@pytest.mark.parametrize(
+    ("ended_on", "in_force"),
+    [
+        (None, True),
+        (TODAY + datetime.timedelta(days=60), True),  # a planned end: holds until that day
+        (TODAY, True),  # the last day counts
+        (TODAY - datetime.timedelta(days=1), False),
+    ],
+)
+def test_problems_who_is_due_and_the_report_agree_on_who_is_appointed_now(cast, ended_on, in_force):
+    """One rule (`InternalAdviserAppointment.objects.in_force`) for the client's page, the
+    firm's overview and the annual report: they once disagreed about a planned end date."""
+    client = _belgian(cast, 60)
+    appointed = TODAY - datetime.timedelta(days=3 * 365)  # basic training overdue
+    appointment = _appoint(
+        cast, client, appointed_on=appointed, representatives_agreed_on=appointed
+    )
+    InternalAdviserAppointment.objects.filter(pk=appointment.pk).update(ended_on=ended_on)
+    due = [row.user for row in selectors.firm_due(firm=cast.acme) if row.code == "basic_training"]
+    (internal,) = [
+        row
+        for row in selectors.report_advisers(client=client, external=[], on=TODAY, named=True)
+        if row["role"] == "internal"
+    ]
+    if in_force:
+        assert _codes(client) == ["training_overdue"]
+        assert due == [cast.internal_a1]
+        assert internal["appointed_on"] == appointed.isoformat()
+    else:
+        assert _codes(client) == ["internal_adviser_missing"]
+        assert due == []
+        assert internal["appointed_on"] is None
+    # Not started yet: not in force either.
+    InternalAdviserAppointment.objects.filter(pk=appointment.pk).update(
+        appointed_on=TODAY + datetime.timedelta(days=1), ended_on=None
+    )
+    assert _codes(client) == ["internal_adviser_missing"]
+    assert "basic_training" not in {row.code for row in selectors.firm_due(firm=cast.acme)}
+
+
 def test_from_250_workers_anonymous_reports_must_be_possible(cast):
     client = _belgian(cast, 250)
     _appoint(cast, client)

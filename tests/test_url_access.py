@@ -36,6 +36,8 @@ ORACLE: dict[str, dict[str, set[str]]] = {
     "adviser_b": {"console": {"adviser"}, "b1": {"adviser"}},
     "contact_b1": {"b1": {"contact_person"}},
     "internal_b1": {"b1": {"internal_adviser"}},
+    "prevention_b1": {"b1": {"prevention_adviser"}},
+    "inspector_b1": {"b1": {"inspector"}},
 }
 FIRM_OF = {
     "admin_a": "acme",
@@ -46,8 +48,21 @@ FIRM_OF = {
     "adviser_b": "bravo",
     "internal_b1": "bravo",
     "contact_b1": "bravo",  # b1's published report and signal are "own" for b1's contact person
+    "prevention_b1": "bravo",
+    "inspector_b1": "bravo",
 }
 VISITORS = ["anonymous", "unverified", *ORACLE]
+
+# Routes whose readers are written out here as well, so a change to the view's policy fails the
+# walk instead of moving its expectation along. Belgium's register of acts by third parties: the
+# VP (the assigned adviser) keeps it; the employer's prevention adviser and the inspection read
+# it and its exports; nobody else (not the firm admin, the contact person or an internal VP).
+READERS_BY_HAND: dict[str, set[str]] = {
+    "thirdparty:register": {"adviser", "prevention_adviser", "inspector"},
+    "thirdparty:export": {"adviser", "prevention_adviser", "inspector"},
+    "thirdparty:summary": {"adviser", "prevention_adviser", "inspector"},
+    "thirdparty:add": {"adviser"},
+}
 
 # The status an allowed GET gives, where it is not 200.
 ALLOWED_GET_STATUS = {
@@ -351,6 +366,8 @@ def _expected(
         declared = policy_of(match.func)
         assert declared is not None, f"{route.name} declares no access policy"
         policy, roles = declared
+        if route.name in READERS_BY_HAND:
+            assert {role.value for role in roles} == READERS_BY_HAND[route.name], route.name
     allowed_status = ALLOWED_GET_STATUS.get(route.name, 200)
     on_client_host = context != "console"
     login = f"http://{settings.BASE_DOMAIN}/accounts/login/"

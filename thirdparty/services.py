@@ -21,6 +21,7 @@ from accounts.models import User
 from audit.models import AccessLogEntry
 from audit.services import access_log_write
 from tenants.current import current_client
+from tenants.dates import years_later
 from tenants.models import ClientOrganisation
 from thirdparty.models import RETENTION_YEARS, Declaration
 
@@ -28,14 +29,6 @@ MAX_DESCRIPTION_CHARS = 10_000
 # Control characters other than tab and line breaks: pasted binary, terminal escapes, NUL.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 OBJECT_TYPE = "third_party_register"
-
-
-def years_later(day: datetime.date, years: int) -> datetime.date:
-    """The same day `years` later; 29 February becomes 28 February."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
 
 
 def _text(value: Any, *, field: str) -> str:
