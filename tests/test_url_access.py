@@ -516,11 +516,13 @@ def walk_plan(
     *,
     kinds: tuple[str, ...] = ("own", "foreign"),
     contexts_only: tuple[str, ...] | None = None,
+    routes_only: set[str] | None = None,
     objects: tuple[dict[str, Any], dict[str, Any]] | None = None,
 ) -> list[Planned]:
     """Every URL pattern on the console and each client host, filled for `visitor` with objects
     of their own firm and of the other: the page list of the walk, without requesting it.
-    `contexts_only` limits it to some of "console", "a1", "a2", "b1"; `objects` gives the
+    `contexts_only` limits it to some of "console", "a1", "a2", "b1", `routes_only` to some
+    route names; `objects` gives the
     (own, foreign) objects to fill in, made beforehand (by `_objects_of`)."""
     contexts = [("console", settings.BASE_DOMAIN, settings.PUBLIC_SCHEMA_URLCONF)] + [
         (key, cast.host(getattr(cast, key)), settings.ROOT_URLCONF) for key in ("a1", "a2", "b1")
@@ -537,6 +539,8 @@ def walk_plan(
     plan = []
     for context, host, urlconf in contexts:
         for route in _walk(get_resolver(urlconf).url_patterns):
+            if routes_only is not None and route.name not in routes_only:
+                continue
             parameters = _parameter_names(route)
             for kind in [k for k in ("own", "foreign") if k in kinds] if parameters else ("own",):
                 kwargs = {
@@ -554,13 +558,19 @@ def walk_visits(
     *,
     kinds: tuple[str, ...] = ("own", "foreign"),
     contexts_only: tuple[str, ...] | None = None,
+    routes_only: set[str] | None = None,
     objects: tuple[dict[str, Any], dict[str, Any]] | None = None,
 ):
     """Every URL of `walk_plan`, GET as `visitor`: the page list this walk and the accessibility
     checks (tests/test_accessibility.py) share."""
     sessions: dict[str, Client] = {}
     for planned in walk_plan(
-        visitor, cast, kinds=kinds, contexts_only=contexts_only, objects=objects
+        visitor,
+        cast,
+        kinds=kinds,
+        contexts_only=contexts_only,
+        routes_only=routes_only,
+        objects=objects,
     ):
         if planned.context not in sessions:
             sessions[planned.context] = _client_for(visitor, cast, planned.host)
