@@ -338,7 +338,9 @@ def test_every_page_of_every_role_has_no_axe_violation_at_laptop_and_phone_size(
     (RESULTS / "axe.txt").write_text("\n".join(failures) + "\n")
     (RESULTS / "axe-time.txt").write_text(
         f"{len(pages)} pages, {len(distinct)} distinct, {runs} axe runs ({full_runs} with all "
-        f"rules); top bar at most {tallest_bar}px on a phone; seconds: " + ", ".join(f"{key} {value:.1f}" for key, value in spent.items()) + "\n"
+        f"rules); top bar at most {tallest_bar}px on a phone; seconds: "
+        + ", ".join(f"{key} {value:.1f}" for key, value in spent.items())
+        + "\n"
     )
     assert runs == 2 * len(distinct)
     failures = [failure for failure in failures if not _known(failure)]
