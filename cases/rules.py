@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import re
 from typing import Literal, overload
 
 from django.core.exceptions import ValidationError
@@ -15,6 +16,9 @@ from tenants.dates import years_later
 
 # A conversation summary of a few pages is long; anything far beyond is a paste accident.
 MAX_TEXT_CHARS = 20_000
+# Control characters other than tab and line breaks (pasted binary, terminal escapes): refused
+# in every free text of a case, as the register of acts by third parties does.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_SHORT_TEXT_CHARS = 500
 MAX_CONVERSATION_MINUTES = 8 * 60
 MAX_TIME_ENTRY_MINUTES = 12 * 60
@@ -35,10 +39,13 @@ def add_months(day: datetime.date, months: int) -> datetime.date:
 def text(
     value: str | None, *, field: str, required: bool = False, limit: int = MAX_TEXT_CHARS
 ) -> str:
-    """Strip a free text and refuse it when missing (if required) or longer than `limit`."""
+    """Strip a free text and refuse it when missing (if required), when it holds a control
+    character, or when it is longer than `limit`."""
     value = (value or "").strip()
     if required and not value:
         raise ValidationError({field: _("This field is required.")})
+    if CONTROL_CHARACTERS.search(value):
+        raise ValidationError({field: _("This text contains control characters; remove them.")})
     if len(value) > limit:
         raise ValidationError(
             {

@@ -346,3 +346,20 @@ def test_firm_admin_publishes_an_annual_report_by_keyboard(
 
     assert page.locator("h1").first.inner_text().startswith(f"Jaarverslag {year}")
     assert "Gepubliceerd op" in page.locator("main").inner_text()
+
+    # On a phone the links fold behind "Menu" (static/js/nav.js): open, on to the first link,
+    # and Escape closes it with focus back on the button.
+    page.set_viewport_size({"width": 320, "height": 640})
+    assert page.locator("#main-nav a").first.is_hidden()
+    menu = tab_to(page, named("Menu"))
+    assert menu["tag"] == "button"
+    page.keyboard.press("Enter")
+    assert page.get_attribute(".topbar__menu", "aria-expanded") == "true"
+    page.keyboard.press("Tab")
+    first_link = page.evaluate(FOCUSED)
+    assert first_link["tag"] == "a" and first_link["visible"], first_link
+    assert page.evaluate("document.activeElement.closest('#main-nav') !== null")
+    page.keyboard.press("Escape")
+    assert page.evaluate(FOCUSED)["name"] == "Menu"
+    assert page.get_attribute(".topbar__menu", "aria-expanded") == "false"
+    assert page.locator("#main-nav a").first.is_hidden()
