@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import html
 import io
 
 import pytest
@@ -335,3 +336,47 @@ def test_paps_views_offer_the_handover_and_refuse_hostile_input(cast, client_for
     # A Dutch client's case page does not offer it.
     ClientOrganisation.objects.filter(pk=cast.a1.pk).update(country="NL")
     assert f'action="{url}"' not in http.get(f"/cases/{case.reference}/").content.decode()
+
+
+# --- hostile input: each refusal says what is wrong, in the reader's language -------------------
+
+CONTROL = "This text contains control characters; remove them."
+FUTURE = "This date is in the future."
+
+
+def _page(response) -> str:
+    return html.unescape(response.content.decode())
+
+
+def _english_post(http, url: str, data: dict[str, object], **extra):
+    with translation.override("en"):
+        return http.post(url, data, HTTP_ACCEPT_LANGUAGE="en", **extra)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("paps-note", "bel\x07letje", CONTROL),
+        ("paps-handed_on", "0001-01-01", "This date is before the case was opened"),
+        ("paps-handed_on", "9999-12-31", FUTURE),
+    ],
+)
+def test_paps_hand_over_says_what_is_wrong(cast, client_for, field, value, message):
+    with tenant_context(cast.b1):
+        case = Case.objects.get(reference=cast.case_reference("b1"))
+        consent = services.consent_record(actor=cast.adviser_b, case=case, scope="paps")
+        case.refresh_from_db()
+    http = client_for(cast.b1)
+    sign_in(http, cast.adviser_b)
+    data = {
+        "paps-consent_id": consent.pk,
+        "paps-handed_on": TODAY.isoformat(),
+        "paps-note": "",
+        "paps-version": case.version,
+        field: value,
+    }
+    response = _english_post(http, f"/cases/{case.reference}/paps/", data)
+    assert response.status_code == 400
+    assert message in _page(response)
+    with tenant_context(cast.b1):
+        assert not Referral.objects.filter(case=case).exists()

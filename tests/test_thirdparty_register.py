@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import html
 import io
 import uuid
 
@@ -318,3 +319,55 @@ def test_retention_reaches_suspended_clients_too(cast):
     assert tasks.register_retention_dispatch.apply().get() == 3  # a1, a2 (suspended), b1
     ClientOrganisation.objects.filter(pk=cast.a2.pk).update(wrapped_data_key=b"")
     assert tasks.register_retention_dispatch.apply().get() == 2  # no key, no schema to reach
+
+
+# --- hostile input: each refusal says what is wrong, in the reader's language -------------------
+
+CONTROL = "This text contains control characters; remove them."
+FUTURE = "This date is in the future."
+
+
+def _page(response) -> str:
+    return html.unescape(response.content.decode())
+
+
+def _english_post(http, url: str, data: dict[str, object], **extra):
+    with translation.override("en"):
+        return http.post(url, data, HTTP_ACCEPT_LANGUAGE="en", **extra)
+
+
+FIVE_YEARS = "This date is more than five years ago: the register keeps five years."
+REGISTER_FORM = {
+    "declared_on": TODAY.isoformat(),
+    "kind": "violence",
+    "outsider": "customer",
+    "description": "Een klant sloeg een monteur.",
+}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("description", "bel\x07letje", CONTROL),
+        ("description", "escape \x1b[31m", CONTROL),
+        (
+            "description",
+            "x" * 10_001,
+            "Ensure this value has at most 10000 characters (it has 10001).",
+        ),
+        ("declared_on", "0001-01-01", FIVE_YEARS),
+        ("declared_on", "9999-12-31", FUTURE),
+        ("declared_on", "10000-01-01", "Enter a valid date."),
+        ("facts_on", "0001-01-01", FIVE_YEARS),
+        ("facts_on", (TODAY + datetime.timedelta(days=3650)).isoformat(), FUTURE),
+    ],
+)
+def test_register_form_says_what_is_wrong(cast, client_for, field, value, message):
+    http = client_for(cast.b1)
+    sign_in(http, cast.adviser_b)
+    data = {**REGISTER_FORM, "submission_key": str(uuid.uuid4()), field: value}
+    response = _english_post(http, "/register/add/", data)
+    assert response.status_code == 400
+    assert message in _page(response)
+    with tenant_context(cast.b1):
+        assert Declaration.objects.count() == 1  # the cast's one

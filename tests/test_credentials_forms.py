@@ -1,21 +1,17 @@
-"""Hostile input on the Belgian and credentials forms: each gets a clear message on the page
-(not a 500, not a silent 400) and nothing is written.
-
-The forms: the register of acts by third parties (b1, the cast's Belgian client), the hand-over
-to the PAPS on a Belgian case, and the console's credentials register and internal advisers'
-appointments. Inputs: control characters, oversized text, and dates no person means (the first
-day of the calendar, the last, far in the future).
+"""Hostile input on the console's credentials register and internal advisers' appointments:
+each gets a clear message on the page (not a 500, not a silent 400) and nothing is written.
+Inputs: control characters, oversized text, and dates no person means (the first day of the
+calendar, the last, far in the future). The register of acts by third parties and the PAPS
+hand-over have theirs in test_thirdparty_register.py and test_cases_belgium.py.
 """
 
 from __future__ import annotations
 
 import datetime
 import html
-import uuid
 
 import pytest
 from django.utils import timezone, translation
-from django_tenants.utils import tenant_context
 
 from credentials.models import (
     AdviserCredential,
@@ -24,13 +20,11 @@ from credentials.models import (
 )
 from tenants.models import ClientOrganisation
 from tests.cast import sign_in
-from thirdparty.models import Declaration
 
 TODAY = timezone.localdate()
 CONTROL = "This text contains control characters; remove them."
 DATE_RANGE = "Enter a date within fifty years of today."
 FUTURE = "This date is in the future."
-FIVE_YEARS = "This date is more than five years ago: the register keeps five years."
 
 
 def _page(response) -> str:
@@ -40,79 +34,6 @@ def _page(response) -> str:
 def _english_post(http, url: str, data: dict[str, object], **extra):
     with translation.override("en"):
         return http.post(url, data, HTTP_ACCEPT_LANGUAGE="en", **extra)
-
-
-# --- the register of acts by third parties (b1 is Belgian in the cast) -------------------------
-
-REGISTER = {
-    "declared_on": TODAY.isoformat(),
-    "kind": "violence",
-    "outsider": "customer",
-    "description": "Een klant sloeg een monteur.",
-}
-
-
-@pytest.mark.parametrize(
-    ("field", "value", "message"),
-    [
-        ("description", "bel\x07letje", CONTROL),
-        ("description", "escape \x1b[31m", CONTROL),
-        (
-            "description",
-            "x" * 10_001,
-            "Ensure this value has at most 10000 characters (it has 10001).",
-        ),
-        ("declared_on", "0001-01-01", FIVE_YEARS),
-        ("declared_on", "9999-12-31", FUTURE),
-        ("declared_on", "10000-01-01", "Enter a valid date."),
-        ("facts_on", "0001-01-01", FIVE_YEARS),
-        ("facts_on", (TODAY + datetime.timedelta(days=3650)).isoformat(), FUTURE),
-    ],
-)
-def test_register_form_says_what_is_wrong(cast, client_for, field, value, message):
-    http = client_for(cast.b1)
-    sign_in(http, cast.adviser_b)
-    data = {**REGISTER, "submission_key": str(uuid.uuid4()), field: value}
-    response = _english_post(http, "/register/add/", data)
-    assert response.status_code == 400
-    assert message in _page(response)
-    with tenant_context(cast.b1):
-        assert Declaration.objects.count() == 1  # the cast's one
-
-
-# --- the hand-over to the PAPS on a Belgian case ----------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("field", "value", "message"),
-    [
-        ("paps-note", "bel\x07letje", CONTROL),
-        ("paps-handed_on", "0001-01-01", "This date is before the case was opened"),
-        ("paps-handed_on", "9999-12-31", FUTURE),
-    ],
-)
-def test_paps_hand_over_says_what_is_wrong(cast, client_for, field, value, message):
-    from cases import services
-    from cases.models import Case, Referral
-
-    with tenant_context(cast.b1):
-        case = Case.objects.get(reference=cast.case_reference("b1"))
-        consent = services.consent_record(actor=cast.adviser_b, case=case, scope="paps")
-        case.refresh_from_db()
-    http = client_for(cast.b1)
-    sign_in(http, cast.adviser_b)
-    data = {
-        "paps-consent_id": consent.pk,
-        "paps-handed_on": TODAY.isoformat(),
-        "paps-note": "",
-        "paps-version": case.version,
-        field: value,
-    }
-    response = _english_post(http, f"/cases/{case.reference}/paps/", data)
-    assert response.status_code == 400
-    assert message in _page(response)
-    with tenant_context(cast.b1):
-        assert not Referral.objects.filter(case=case).exists()
 
 
 # --- the credentials register (console) -------------------------------------------------------
