@@ -377,3 +377,51 @@ def test_every_page_of_every_role_is_valid_html(pages, tmp_path):
     assert not errors, f"{len(errors)} errors in {len(distinct)} distinct pages:\n" + "\n".join(
         errors
     )
+
+
+def test_form_fields_name_groups_and_link_errors():
+    """templates/form_fields.html: a group of radio buttons or checkboxes is a fieldset named by
+    its legend; help and errors are linked to their field by aria-describedby; the summary lists
+    each error with a link to its field and takes focus."""
+    from django import forms
+    from django.template.loader import render_to_string
+
+    class Example(forms.Form):
+        channel = forms.ChoiceField(
+            label="Kanaal",
+            choices=[("phone", "Telefoon"), ("mail", "E-mail")],
+            widget=forms.RadioSelect,
+        )
+        themes = forms.MultipleChoiceField(
+            label="Thema's",
+            choices=[("a", "A"), ("b", "B")],
+            widget=forms.CheckboxSelectMultiple,
+        )
+        name = forms.CharField(label="Naam", help_text="Zoals in het dossier.")
+
+    html = render_to_string("form_fields.html", {"form": Example(data={})})
+    for name, legend in (("channel", "Kanaal"), ("themes", "Thema&#x27;s")):
+        group = re.search(
+            rf'<fieldset class="field field--\w+ field--error" aria-describedby="([^"]+)">\s*'
+            rf"<legend>{legend}</legend>(.*?)</fieldset>",
+            html,
+            re.S,
+        )
+        assert group, name
+        assert f"id_{name}_error" in group.group(1).split()
+        assert f'<div class="error" id="id_{name}_error">' in group.group(2)
+        assert 'type="radio"' in group.group(2) or 'type="checkbox"' in group.group(2)
+    name_input = re.search(r'<input type="text" name="name"[^>]*>', html).group(0)
+    described = re.search(r'aria-describedby="([^"]+)"', name_input).group(1).split()
+    assert set(described) == {"id_name_helptext", "id_name_error"}
+    assert 'aria-invalid="true"' in name_input
+    summary = re.search(
+        r'<div class="form-errors" role="alert" tabindex="-1" autofocus.*?</div>', html, re.S
+    )
+    assert summary
+    assert [href for href in re.findall(r'href="#([^"]+)"', summary.group(0))] == [
+        "id_channel_0",
+        "id_themes_0",
+        "id_name",
+    ]
+    assert 'for=""' not in html  # a label attached to nothing
