@@ -379,6 +379,34 @@ def test_every_page_of_every_role_is_valid_html(pages, tmp_path):
     )
 
 
+# Routes that show the very same page where the walk reaches them, so one title is right.
+SAME_PAGE = [
+    # Without an open mailbox both ask for the receipt key (templates/intake/key.html).
+    {"intake:mailbox", "intake:journal"},
+]
+
+
+def test_every_page_of_a_role_has_a_title_of_its_own(pages):
+    """Unique, descriptive page titles (issue 18): no two routes a person reaches share a title
+    (the case page and its edit, close, erase and hand-over pages once did). The same route with
+    other objects (another client's page) is one page here."""
+    titles: dict[tuple[str, str], set[str]] = {}
+    untitled = []
+    for page in pages:
+        match = re.search(r"<title>(.*?)</title>", page.html, re.S)
+        title = " ".join(match.group(1).split()) if match else ""
+        if not title or title.startswith("·"):
+            untitled.append(page.where)
+        titles.setdefault((page.role, title), set()).add(page.route)
+    shared = [
+        f"{role}: {sorted(routes)} all say {title!r}"
+        for (role, title), routes in titles.items()
+        if len(routes) > 1 and routes not in SAME_PAGE
+    ]
+    assert untitled == []
+    assert shared == [], "\n".join(shared)
+
+
 def test_form_fields_name_groups_and_link_errors():
     """templates/form_fields.html: a group of radio buttons or checkboxes is a fieldset named by
     its legend; help and errors are linked to their field by aria-describedby; the summary lists
