@@ -363,3 +363,56 @@ def test_firm_admin_publishes_an_annual_report_by_keyboard(
     assert page.evaluate(FOCUSED)["name"] == "Menu"
     assert page.get_attribute(".topbar__menu", "aria-expanded") == "false"
     assert page.locator("#main-nav a").first.is_hidden()
+
+
+# ---------------------------------------------------------------- the top bar at desktop sizes
+
+# What sticks out of the window or is cut short in the top bar: nav links and buttons whose text
+# does not fit, and a language select too narrow for its own choice (it shrank to "N").
+TOPBAR_PROBLEMS = """() => {
+  const problems = [];
+  const limit = document.documentElement.clientWidth;
+  for (const e of document.querySelectorAll('.topbar__nav a, .topbar__tools button, .topbar__tools select')) {
+    const box = e.getBoundingClientRect();
+    const name = e.tagName.toLowerCase() + ' ' + (e.textContent || '').trim().slice(0, 20);
+    if (box.right > limit + 1 || box.left < -1) problems.push(name + ' outside the window');
+    if (e.tagName !== 'SELECT' && e.scrollWidth > e.clientWidth + 1) problems.push(name + ' cut short');
+  }
+  const select = document.querySelector('.lang-switch select');
+  const probe = document.createElement('span');
+  probe.style.font = getComputedStyle(select).font;
+  probe.style.position = 'absolute';
+  probe.style.whiteSpace = 'nowrap';
+  probe.textContent = select.options[select.selectedIndex].text;
+  document.body.appendChild(probe);
+  const needed = probe.getBoundingClientRect().width;
+  probe.remove();
+  const style = getComputedStyle(select);
+  const room = select.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  if (room + 1 < needed) problems.push('language select ' + Math.round(room) + 'px for ' + Math.round(needed) + 'px');
+  return problems;
+}"""
+
+
+def test_client_host_top_bar_fits_every_desktop_width(
+    people,
+    server,  # noqa: F811
+    chromium_page,  # noqa: F811
+):
+    """Issue 14: on client hosts the navigation overflowed at every desktop width ("Activiteit…",
+    the language select shrank to "N"). The adviser has the longest navigation there; both
+    languages. (The accessibility walk checks phone widths only.)"""
+    live, keys = people
+    page = chromium_page
+    sign_in_by_keyboard(page, server, live.users["adviser"].email, keys["adviser"])
+    page.wait_for_url(re.compile(r"/console/"))
+    for language in ("nl", "en"):
+        page.goto(server.url(live.hosts["own"], "/cases/"))
+        if page.evaluate("document.documentElement.lang") != language:
+            page.select_option("#language-select", language)
+            with page.expect_navigation():
+                page.locator(".lang-switch button").click()
+        assert page.evaluate("document.documentElement.lang") == language
+        for width in (768, 1024, 1280, 1366, 1440, 1920):
+            page.set_viewport_size({"width": width, "height": 800})
+            assert page.evaluate(TOPBAR_PROBLEMS) == [], f"{language} @{width}px"
