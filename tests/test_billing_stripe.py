@@ -631,3 +631,29 @@ def test_signed_but_malformed_events_are_refused_and_logged(
     assert response.status_code == 400
     assert not WebhookEvent.objects.exists()
     assert any(reason in record.getMessage() for record in caplog.records)
+
+
+def test_a_half_configured_install_is_told_which_variable_is_missing(
+    cast, fake, admin_console, webhook_http, settings, caplog
+):
+    """Issue 14: a half-configured install was told the wrong variable. A completed checkout
+    must be read back from Stripe (the event holds no subscription), so it needs the API key;
+    without the webhook secret nothing can be verified. Nothing is recorded either way, so
+    Stripe delivers again once the variable is set."""
+    session = _checkout(admin_console, fake)
+    event = fake.event("checkout.session.completed", fake.complete_checkout(session["id"]))
+    api_key = settings.STRIPE_SECRET_KEY
+    for missing in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"):
+        settings.STRIPE_SECRET_KEY = "" if missing == "STRIPE_SECRET_KEY" else api_key
+        if missing == "STRIPE_WEBHOOK_SECRET":
+            settings.STRIPE_WEBHOOK_SECRET = ""
+        caplog.clear()
+        with caplog.at_level("ERROR", logger="billing"):
+            response = deliver(webhook_http, event)
+        assert response.status_code == 503, missing
+        said = " ".join(record.getMessage() for record in caplog.records)
+        assert f"{missing} is not set." in said
+        other = {"STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"} - {missing}
+        assert other.pop() not in said
+        assert not WebhookEvent.objects.exists()
+        assert not FirmSubscription.objects.exclude(stripe_subscription_id="").exists()
