@@ -257,20 +257,28 @@ def indicators_released(
     return dataclasses.asdict(values)
 
 
+def indicator_years(today: datetime.date) -> list[int]:
+    """The two years whose indicators the dashboard shows: the last two complete released
+    years."""
+    from reports.releases import last_due_quarter
+
+    due = last_due_quarter(today)
+    last = due.year if due.number == 4 else due.year - 1
+    return [last - 1, last]
+
+
 def indicators_current(*, today: datetime.date | None = None) -> list[YearIndicators]:
     """The last two released years of the current client, as their releases froze them (years
     not released yet, or released before indicators existed, show nothing)."""
 
     from reports.models import FigureRelease
-    from reports.releases import client_publications, last_due_quarter
+    from reports.releases import releases_make_due
     from tenants.current import current_client_organisation
 
     today = today or timezone.localdate()
-    due = last_due_quarter(today)
-    last = due.year if due.number == 4 else due.year - 1
-    years = [last - 1, last]
+    years = indicator_years(today)
     client = current_client_organisation()
-    client_publications(years, client=client, today=today)  # releases what is due
+    releases_make_due(years, client=client, today=today)
     frozen = dict(
         FigureRelease.objects.filter(
             scope=FigureRelease.Scope.CLIENT, client=client, year__in=years, quarter=4

@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 
 from cases.models import CaseType
 from reports import frames as report_frames
@@ -456,6 +456,28 @@ def client_release_make(
         )
 
 
+def releases_make_due(years: Iterable[int], *, client: Any, today: datetime.date) -> dict[int, int]:
+    """Make the current client's due releases of these years that are missing; return the
+    newest released quarter of each year that has one. One small query when nothing is due
+    (the releases' JSON is not read: a reader's request asks this every time)."""
+    years = sorted(set(years))
+    due = last_due_quarter(today)
+    newest: dict[int, int] = dict(
+        FigureRelease.objects.filter(
+            scope=FigureRelease.Scope.CLIENT, client=client, year__in=years
+        )
+        .values("year")
+        .annotate(newest=models.Max("quarter"))
+        .values_list("year", "newest")
+    )
+    for year in years:
+        wanted = min(due, Quarter(year, 4)) if year <= due.year else None
+        if wanted is not None and newest.get(year, 0) < wanted.number:
+            client_release_make(client=client, quarter=wanted, today=today)
+            newest[year] = wanted.number
+    return newest
+
+
 def client_publications(
     years: Iterable[int], *, client: Any, today: datetime.date
 ) -> dict[int, Publication]:
@@ -463,27 +485,22 @@ def client_publications(
     from boardroom import selectors
 
     years = sorted(set(years))
-    due = last_due_quarter(today)
+    newest = releases_make_due(years, client=client, today=today)
+    newest_of_year = models.Q(pk__in=[])
+    for year, quarter in newest.items():
+        newest_of_year |= models.Q(year=year, quarter=quarter)
+    published = dict(
+        FigureRelease.objects.filter(
+            newest_of_year, scope=FigureRelease.Scope.CLIENT, client=client
+        ).values_list("year", "published")
+    )
     result: dict[int, Publication] = {}
-    latest = {
-        year: release
-        for year, release in (
-            (release.year, release)
-            for release in FigureRelease.objects.filter(
-                scope=FigureRelease.Scope.CLIENT, client=client, year__in=years
-            ).order_by("year", "quarter")
-        )
-    }
     vocabulary = None
     for year in years:
-        newest = min(due, Quarter(year, 4)) if year <= due.year else None
-        release = latest.get(year)
-        if newest is not None and (release is None or release.quarter < newest.number):
-            release = client_release_make(client=client, quarter=newest, today=today)
-        if release is None:
-            if vocabulary is None:
-                vocabulary = selectors.vocabulary_current()
-            result[year] = pending_publication(year, vocabulary, selectors.threshold_current())
-        else:
-            result[year] = Publication.from_json(release.published)
+        if year in published:
+            result[year] = Publication.from_json(published[year])
+            continue
+        if vocabulary is None:
+            vocabulary = selectors.vocabulary_current()
+        result[year] = pending_publication(year, vocabulary, selectors.threshold_current())
     return result
