@@ -33,6 +33,7 @@ import pandas as pd
 from reports.periods import Period, Quarter, year_quarters
 from reports.suppression import (
     TOTAL,
+    Cells,
     Kind,
     Link,
     Publication,
@@ -323,17 +324,17 @@ def ytd_key(key: str) -> str:
 
 
 def year_to_date_cell(
-    tables: Mapping[str, PublishedTable], key: str, row: str, quarter: Quarter
+    tables: Mapping[str, Cells], key: str, row: str, quarter: Quarter
 ) -> tuple[float, Status | None]:
     """The released cell for 1 January to the end of `quarter` (status None: a known zero)."""
     if quarter.number == 1:
-        table: PublishedTable | None = tables[key]
+        table: Cells | None = tables[key]
         column = quarter.label
     elif quarter.number == 4:
         table, column = tables[key], TOTAL
     else:
         table, column = tables.get(ytd_key(key)), quarter.label
-    if table is None or column not in table.values.columns:
+    if table is None or not table.has_column(column):
         return float("nan"), Status.PENDING  # nothing released for it (an older release)
     if not table.has_cell(row, column):
         return 0.0, None  # a row the release lacks: a category that did not exist then
@@ -341,7 +342,7 @@ def year_to_date_cell(
 
 
 def run_parts(
-    tables: Mapping[str, PublishedTable], key: str, row: str, in_year: Sequence[Quarter]
+    tables: Mapping[str, Cells], key: str, row: str, in_year: Sequence[Quarter]
 ) -> list[tuple[float, Status | None]]:
     """The released cells that make up a run of quarters of one year, for `combine`.
 

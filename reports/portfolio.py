@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -29,10 +29,12 @@ from reports.models import CaseRollup, Dimension, RollupState
 from reports.periods import Period, Quarter
 from reports.suppression import (
     TOTAL,
+    Cells,
     Kind,
     Link,
     Publication,
     PublishedTable,
+    ReleasedCells,
     Status,
     Table,
 )
@@ -211,9 +213,10 @@ _SUMMED = ("cases_by_type", "themes")
 
 def _released(
     client_ids: list[int], years: list[int]
-) -> dict[int, dict[int, dict[str, PublishedTable]]]:
+) -> dict[int, dict[int, dict[str, ReleasedCells]]]:
     """The newest release of each client and year: only the tables the portfolio sums
-    (extracted in SQL, so a thousand clients do not mean a thousand whole releases parsed)."""
+    (extracted in SQL, one row per client and year, and read without pandas, so a thousand
+    clients do not mean thousands of whole releases parsed)."""
     from reports.models import FigureRelease
 
     keys = [name for key in _SUMMED for name in (key, ytd_key(key))]
@@ -221,13 +224,14 @@ def _released(
         FigureRelease.objects.filter(
             scope=FigureRelease.Scope.CLIENT, client_id__in=client_ids, year__in=years
         )
-        .order_by("client_id", "year", "quarter")
+        .order_by("client_id", "year", "-quarter")
+        .distinct("client_id", "year")  # the newest quarter of each year
         .values_list("client_id", "year", *(f"published__tables__{key}" for key in keys))
     )
-    result: dict[int, dict[int, dict[str, PublishedTable]]] = defaultdict(dict)
-    for client_id, year, *tables in rows:  # newest quarter last: it wins
+    result: dict[int, dict[int, dict[str, ReleasedCells]]] = defaultdict(dict)
+    for client_id, year, *tables in rows:
         result[client_id][year] = {
-            key: PublishedTable.from_json(data)
+            key: ReleasedCells(data)
             for key, data in zip(keys, tables, strict=True)
             if data is not None  # a release of the first quarter has no year to date
         }
@@ -235,7 +239,7 @@ def _released(
 
 
 def _cell(
-    tables: dict[int, dict[str, PublishedTable]], key: str, row: str, quarters: list[Quarter]
+    tables: Mapping[int, Mapping[str, Cells]], key: str, row: str, quarters: list[Quarter]
 ) -> tuple[float, Status]:
     """One released client cell for a run of quarters: per year the released cells that make
     up its part of the run (`reports.frames.run_parts`), shown only when each of them is."""
@@ -273,7 +277,7 @@ def _published(
 def portfolio_publication(
     *,
     clients: dict[int, ClientOrganisation],
-    released: dict[int, dict[int, dict[str, PublishedTable]]],
+    released: Mapping[int, Mapping[int, Mapping[str, Cells]]],
     period: Period,
     k: int,
     open_cases: dict[int, int],
@@ -302,7 +306,7 @@ def portfolio_publication(
             str(code)
             for by_year in released.values()
             for tables in by_year.values()
-            for code in tables["themes"].values.index
+            for code in tables["themes"].rows
             if code != TOTAL
         }
     ) or ["other"]

@@ -37,7 +37,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -167,6 +167,13 @@ class PublishedTable:
     def has_cell(self, row: str, column: str) -> bool:
         return (str(row), str(column)) in self._cells  # type: ignore[attr-defined]
 
+    def has_column(self, column: str) -> bool:
+        return column in self.values.columns
+
+    @property
+    def rows(self) -> list[str]:
+        return [str(row) for row in self.values.index]
+
     def display(self) -> pd.DataFrame:
         """Return the table as strings: numbers, "< k" or "x"."""
         return pd.DataFrame(
@@ -228,6 +235,53 @@ class PublishedTable:
         return cls(
             key=data["key"], kind=Kind(data["kind"]), k=int(data["k"]), values=values, status=status
         )
+
+
+_STATUSES = {str(status): status for status in Status}
+
+
+class Cells(Protocol):
+    """What reading released cells needs (`reports.frames.run_parts`, the portfolio): a
+    `PublishedTable`, or `ReleasedCells` where pandas would cost too much."""
+
+    def cell(self, row: str, column: str) -> tuple[float, Status]: ...
+
+    def has_cell(self, row: str, column: str) -> bool: ...
+
+    def has_column(self, column: str) -> bool: ...
+
+    @property
+    def rows(self) -> list[str]: ...
+
+
+class ReleasedCells:
+    """The cells of a published table read straight from its JSON (`PublishedTable.to_json`),
+    without pandas: the same lookups (`cell`, `has_cell`, `has_column`) for a view that reads a
+    few cells of thousands of tables (the portfolio sums two tables of every client's
+    release; building DataFrames for them cost seconds at a thousand clients)."""
+
+    __slots__ = ("_cells", "columns", "key", "rows")
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.key = str(data["key"])
+        self.rows = [str(row) for row in data["rows"]]
+        self.columns = [str(column) for column in data["columns"]]
+        nan = float("nan")
+        self._cells = {
+            (row, column): (nan if value is None else float(value), _STATUSES[status])
+            for row, values, states in zip(self.rows, data["values"], data["status"], strict=True)
+            for column, value, status in zip(self.columns, values, states, strict=True)
+        }
+
+    def cell(self, row: str, column: str) -> tuple[float, Status]:
+        """(value, status) of one cell; the value is NaN when the cell is hidden."""
+        return self._cells[(str(row), str(column))]
+
+    def has_cell(self, row: str, column: str) -> bool:
+        return (str(row), str(column)) in self._cells
+
+    def has_column(self, column: str) -> bool:
+        return column in self.columns
 
 
 @dataclass
