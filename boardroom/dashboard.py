@@ -64,6 +64,8 @@ class Dashboard:
     k: int
     trend: Chart
     charts: list[Chart]
+    # The key `dashboard_build` cached it under: the page caches its rendered charts by it.
+    cache_key: str = ""
 
     def view(self, key: str) -> View:
         if key == "trend":
@@ -84,6 +86,7 @@ def dashboard_build(period: Period) -> Dashboard:
     cached = cache.get(key)
     if cached is None:
         cached = _dashboard_build(period)
+        cached.cache_key = key
         cache.set(key, cached, selectors.PUBLICATION_CACHE_SECONDS)
     return cached
 

@@ -90,6 +90,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         chosen_from=period.first.label,
         chosen_to=period.last.label,
         legend=legend_text(board.k),
+        figures_cache_seconds=selectors.PUBLICATION_CACHE_SECONDS,
         signals=signals,
         query=f"from={period.first.label}&to={period.last.label}",
     )
