@@ -445,23 +445,3 @@ def portfolio_figures(
         rising=rising,
         adviser_names=dict(names),
     )
-
-
-def portfolio_by_querying_schemas(*, firm: Firm, period: Period) -> dict[int, int]:
-    """Count cases per client by visiting every schema: the slow way the rollups replace.
-
-    Used by `bench/reports.py` only, to compare.
-    """
-    from django_tenants.utils import schema_context
-
-    from cases.models import Case
-
-    counts: dict[int, int] = {}
-    for client in ClientOrganisation.objects.filter(
-        firm=firm, status=ClientOrganisation.Status.ACTIVE
-    ):
-        with schema_context(client.schema_name):
-            counts[client.pk] = Case.objects.filter(
-                opened_on__range=(period.starts_on, period.ends_on)
-            ).count()
-    return counts
