@@ -394,14 +394,15 @@ TOPBAR_PROBLEMS = """() => {
 }"""
 
 
-def test_client_host_top_bar_fits_every_desktop_width(
+def test_client_host_top_bar_fits_every_desktop_width_and_a_post_shows_progress(
     people,
     server,  # noqa: F811
     chromium_page,  # noqa: F811
 ):
     """Issue 14: on client hosts the navigation overflowed at every desktop width ("Activiteit…",
-    the language select shrank to "N"). The adviser has the longest navigation there; both
-    languages. (The accessibility walk checks phone widths only.)"""
+    the language select shrank to "N"), and a slow action showed no progress and could be sent
+    twice. The adviser has the longest navigation there; both languages. (The accessibility
+    walk checks phone widths only.)"""
     live, keys = people
     page = chromium_page
     sign_in_by_keyboard(page, server, live.users["adviser"].email, keys["adviser"])
@@ -416,3 +417,23 @@ def test_client_host_top_bar_fits_every_desktop_width(
         for width in (768, 1024, 1280, 1366, 1440, 1920):
             page.set_viewport_size({"width": width, "height": 800})
             assert page.evaluate(TOPBAR_PROBLEMS) == [], f"{language} @{width}px"
+
+    # static/js/forms.js marks a POST form busy at once: its buttons disabled, the clicked one
+    # saying so, a second click sends nothing. The page's own submit is held back here (a
+    # listener on the form cancels the navigation), as a slow server keeps the page waiting.
+    page.evaluate(
+        """() => {
+          window.submits = 0;
+          document.querySelector('.lang-switch').addEventListener('submit', (event) => {
+            window.submits += 1;
+            event.preventDefault();
+          });
+        }"""
+    )
+    switch = page.locator(".lang-switch button")
+    switch.click(no_wait_after=True)
+    page.wait_for_function("() => document.querySelector('.lang-switch button').disabled")
+    assert page.get_attribute(".lang-switch", "aria-busy") == "true"
+    assert switch.inner_text() == page.evaluate("document.body.dataset.busyText")
+    switch.click(force=True, no_wait_after=True)  # a disabled button: nothing is sent again
+    assert page.evaluate("window.submits") == 1
