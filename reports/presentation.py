@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from reports.suppression import TOTAL, Kind, PublishedTable, Status
@@ -70,7 +71,11 @@ def cell_text(table: PublishedTable, row: str, column: str) -> str:
     value = _scaled(value, in_hours(table, row, column))
     if float(value).is_integer():
         return f"{int(value):,}".replace(",", "\N{NARROW NO-BREAK SPACE}")
-    return f"{value:.1f}"
+    # Hours: "1 234,8" in Dutch, "1 234.8" in English: the groups as for whole numbers, the
+    # active language's decimal separator (counts and hours are never negative).
+    whole, tenth = divmod(round(float(value) * 10), 10)
+    grouped = f"{whole:,}".replace(",", "\N{NARROW NO-BREAK SPACE}")
+    return f"{grouped}{formats.get_format('DECIMAL_SEPARATOR')}{tenth}"
 
 
 def view_of(

@@ -90,3 +90,23 @@ def test_the_svg_axis_numbers_are_written_the_dutch_way():
     with translation.override("nl"):
         svg = svg_of(plotly_bar(view, columns=["q1"], names=["Q1"], axis="Cases"), label="x")
     assert ">1.000</text>" in svg and ">1,000</text>" not in svg
+
+
+def test_hours_in_tables_are_written_with_the_readers_decimal_separator():
+    """Issue 14: Dutch pages and PDFs said "12.8" hours; Dutch writes 12,8."""
+    from django.utils import translation
+
+    from reports.presentation import cell_text
+    from reports.suppression import Kind
+
+    minutes = pd.DataFrame({"minutes": [768, 74_070, 600]}, index=["a", "b", "c"])
+    cases = pd.DataFrame({"minutes": [6, 9, 7]}, index=["a", "b", "c"])
+    published = suppress(
+        [Table("hours", minutes, kind=Kind.AMOUNT, guard=cases, column_totals=False)], k=5
+    )["hours"]
+    with translation.override("nl"):
+        dutch = [cell_text(published, row, "minutes") for row in ("a", "b", "c")]
+    with translation.override("en"):
+        english = [cell_text(published, row, "minutes") for row in ("a", "b", "c")]
+    assert dutch == ["12,8", "1\N{NARROW NO-BREAK SPACE}234,5", "10"]
+    assert english == ["12.8", "1\N{NARROW NO-BREAK SPACE}234.5", "10"]
