@@ -35,6 +35,7 @@ KINDS = {
     "activity": gettext_lazy("Activity"),
     "client": gettext_lazy("Client organisation"),
     "third_party_register": gettext_lazy("Register of acts by third parties"),
+    "reports_register": gettext_lazy("Register of reports"),
 }
 
 NOTES = {
@@ -221,6 +222,11 @@ PATTERNS: list[tuple[str, re.Pattern[str], Callable[[Params], str]]] = [
         "declarations_exported",
         re.compile(r"(?P<n>\d+) declaration\(s\) exported as CSV"),
         _count("%(count)s declaration exported as CSV", "%(count)s declarations exported as CSV"),
+    ),
+    (
+        "reports_exported",
+        re.compile(r"(?P<n>\d+) report\(s\) exported as CSV"),
+        _count("%(count)s report exported as CSV", "%(count)s reports exported as CSV"),
     ),
     (
         "declarations_destroyed",

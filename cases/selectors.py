@@ -20,6 +20,7 @@ from audit.services import access_log_write
 from cases.models import (
     Case,
     CaseSettings,
+    CaseType,
     ConsentRecord,
     Conversation,
     FollowUp,
@@ -220,3 +221,114 @@ def access_log_page(*, reference: str = "", page: int | str = 1) -> Page:
 def internal_registrations_of(user: Any) -> QuerySet[InternalRegistration]:
     """The internal adviser's own registrations, newest first."""
     return InternalRegistration.objects.filter(registered_by_id=user.pk).prefetch_related("themes")
+
+
+# --- the register of reports (whistleblower acts) ---------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class RegisterRow:
+    """One report of wrongdoing as the register keeps it: reference and dates, no person."""
+
+    reference: str
+    received_on: datetime.date | None  # never None: the query asks for a report date
+    acknowledgement_due: datetime.date | None
+    acknowledged_on: datetime.date | None
+    feedback_due: datetime.date | None
+    feedback_given_on: datetime.date | None
+    closed_on: datetime.date | None
+
+    def acknowledged_in_time(self) -> bool | None:
+        """True or False once acknowledged; None while open (see `overdue`)."""
+        if self.acknowledged_on is None or self.acknowledgement_due is None:
+            return None
+        return self.acknowledged_on <= self.acknowledgement_due
+
+    def answered_in_time(self) -> bool | None:
+        if self.feedback_given_on is None or self.feedback_due is None:
+            return None
+        return self.feedback_given_on <= self.feedback_due
+
+    def overdue(self, today: datetime.date) -> bool:
+        """A deadline passed with nothing done."""
+        late_acknowledgement = (
+            self.acknowledged_on is None
+            and self.acknowledgement_due is not None
+            and self.acknowledgement_due < today
+        )
+        late_feedback = (
+            self.feedback_given_on is None
+            and self.feedback_due is not None
+            and self.feedback_due < today
+        )
+        return late_acknowledgement or late_feedback
+
+
+REGISTER_COLUMNS = [
+    "reference",
+    "received_on",
+    "acknowledgement_due",
+    "acknowledged_on",
+    "feedback_due",
+    "feedback_given_on",
+    "closed_on",
+]
+
+
+def reports_register_for_user(user: Any) -> list[RegisterRow]:
+    """The client's register of reports of wrongdoing (the Dutch Wbk and the Belgian law of 28
+    November 2022 both ask the employer's channel to keep one): every integrity case with a
+    report date, newest first, with its deadlines. References and dates only: no narrative,
+    no identity, so reading the list is not a read of a case file. One query."""
+    if not user_reads_cases(user):
+        raise Http404
+    rows = (
+        Case.objects.filter(case_type=CaseType.INTEGRITY, report_received_on__isnull=False)
+        .order_by("-report_received_on", "-id")
+        .values_list(
+            "reference",
+            "report_received_on",
+            "acknowledgement_due",
+            "acknowledged_on",
+            "feedback_due",
+            "feedback_given_on",
+            "closed_on",
+        )
+    )
+    return [RegisterRow(*row) for row in rows]
+
+
+def reports_register_csv(user: Any) -> str:
+    """The register as CSV (ISO dates, the case references); logs one EXPORT."""
+    import csv
+    import io
+
+    rows = reports_register_for_user(user)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(REGISTER_COLUMNS)
+    for row in rows:
+        writer.writerow(
+            [
+                row.reference,
+                *(
+                    value.isoformat() if value is not None else ""
+                    for value in (
+                        row.received_on,
+                        row.acknowledgement_due,
+                        row.acknowledged_on,
+                        row.feedback_due,
+                        row.feedback_given_on,
+                        row.closed_on,
+                    )
+                ),
+            ]
+        )
+    access_log_write(
+        actor=user,
+        action=AccessLogEntry.Action.EXPORT,
+        object_type="reports_register",
+        object_reference="register",
+        detail=f"{len(rows)} report(s) exported as CSV",
+    )
+    return out.getvalue()

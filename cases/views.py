@@ -606,3 +606,31 @@ def internal_registrations(request: HttpRequest) -> HttpResponse:
             return redirect("cases:internal")
     registrations = selectors.internal_registrations_of(request.user)[:200]
     return render(request, "cases/internal.html", {"form": form, "registrations": registrations})
+
+
+@allow(Role.ADVISER)
+@require_http_methods(["GET"])
+def reports_register(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    rows = selectors.reports_register_for_user(request.user)
+    return render(
+        request,
+        "cases/reports_register.html",
+        {
+            "rows": rows,
+            "today": today,
+            "overdue": sum(1 for row in rows if row.overdue(today)),
+        },
+    )
+
+
+@allow(Role.ADVISER)
+@require_http_methods(["GET"])
+def reports_register_export(request: HttpRequest) -> HttpResponse:
+    body = selectors.reports_register_csv(request.user)
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    name = f"register-reports-{timezone.localdate().isoformat()}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    return response
