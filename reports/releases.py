@@ -20,11 +20,10 @@ later figure built from what was released. That is what this module does.
   log). A quarter's figures never change after release, so looking before and after a change
   shows the same numbers; a case registered late for a released quarter counts in the year's
   own figures no more (its narrative and everything else stay in the case file).
-- **The firm's portfolio is released per quarter too** (`firm_release_make`): per-client,
-  per-sector and per-adviser counts, each a sum of client cells, suppressed jointly with the
-  client releases of that quarter (`Sum` relations; client cells fixed). A sector of one or two
-  clients cannot be subtracted from a client's dashboard: that subtraction is one of the
-  equations the check already solves.
+- **The firm's portfolio suppresses nothing anew** (`reports.portfolio`): per client a
+  released cell or a sum of released cells, per sector and theme the sum over its clients,
+  shown only when every client cell in it is shown. So a sector of one or two clients cannot be
+  subtracted from a client's dashboard: it is shown only when its parts already were.
 - **Every view is built from released cells** (`reports.frames.period_table` and friends sum
   shown cells only), so the union of everything any audience was ever shown is implied by the
   releases alone. The check runs on that union (the firm's admins, the widest audience, see all
