@@ -135,7 +135,9 @@ def throwaway_keys() -> dict[str, str]:
     }
 
 
-def setup_django(bench_url: str, *, redis_url: str = "") -> None:
+def setup_django(
+    bench_url: str, *, redis_url: str = "", settings_module: str = "saas.settings"
+) -> None:
     """Configure Django in this process on the bench database, as production would run.
 
     Production settings (DEBUG stays off unless the environment turns it on: it would keep
@@ -144,7 +146,7 @@ def setup_django(bench_url: str, *, redis_url: str = "") -> None:
     and tasks queued there, as in production (nothing consumes them).
     """
     os.environ["DATABASE_URL"] = bench_url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "saas.settings"
+    os.environ["DJANGO_SETTINGS_MODULE"] = settings_module
     for name, value in throwaway_keys().items():
         os.environ.setdefault(name, value)
     os.environ.setdefault("LOG_LEVEL", "WARNING")

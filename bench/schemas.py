@@ -1,7 +1,7 @@
 """One server with many client schemas: catalog, creation, requests and backend memory by level.
 
     .venv/bin/python bench/schemas.py [--sizes 1000,5000,10000] [--processes 2] [--samples 7]
-                                      [--touch 1,10,100,1000] [--keep]
+                                      [--touch 1,10,100,1000] [--redis URL] [--migrate] [--keep]
 
 In a database of its own (`vertrouwd_bench_schemas`, on the server DATABASE_URL names or the
 embedded one), grows the number of client schemas level by level with `client_create` (the
@@ -16,7 +16,16 @@ clone path, in --processes processes) and at each level measures, in one process
 
 and at the last level, on a fresh connection, the memory of that one backend
 (`pg_backend_memory_contexts`) after it served the case list of 1, 10, 100, 1,000 different
-clients (--touch). Migration times per level: `bench/migrations.py --tenants N`.
+clients (--touch).
+
+With `--redis URL` the tasks a creation schedules on commit are queued in that Redis database
+(flushed before and after), as production's request does; without it they run in-process,
+inside the timed creation. With `--migrate` every schema also carries the throw-away tenant app
+of `bench/migrations.py`, and at each level its second migration (a column, two indexes and a
+data migration) is applied to all client schemas by `migrate_tenants --processes P` in a fresh
+process, as a deploy would; checked in every schema, then undone with plain SQL (client schemas
+and template) so that the next level grows from the same state. Stock `migrate_schemas` at these
+sizes takes hours; its ratio at 1,000 is `bench/migrations.py`.
 
 Growing costs about one clone per client (a few hundred milliseconds of server CPU each on
 2 cores), so 10,000 takes an hour or more; the table says what each level measured. Prints the
@@ -27,9 +36,12 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
 import statistics
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 from _common import (
     argument_parser,
@@ -201,12 +213,83 @@ def backend_memory(
     return rows
 
 
+class Migrations:
+    """The `--migrate` part: bench/migrations.py's throw-away app, applied and undone per level."""
+
+    def __init__(self, *, processes: int, bench_url: str) -> None:
+        import migrations as bench_migrations
+
+        self.m = bench_migrations
+        self.processes = processes
+        self.app_dir = Path(tempfile.mkdtemp(prefix="vertrouwd-bench-app-"))
+        self.m.write_app(self.app_dir, version=1, processes=processes)
+        sys.path.insert(0, str(self.app_dir))
+        self.bench_url = bench_url
+
+    def runner(self):  # after Django is set up: the keys are in the environment by then
+        return self.m.Bench(
+            tenants=0, processes=self.processes, app_dir=self.app_dir, bench_url=self.bench_url
+        )
+
+    def at_level(self, level: int) -> float:
+        from django.core.cache import cache
+
+        from tenants import migration_runner
+        from tenants.models import ClientOrganisation
+        from tenants.provisioning import TEMPLATE_SCHEMA
+
+        runner = self.runner()
+        self.m.write_app(self.app_dir, version=2, processes=self.processes)
+        seconds = runner.run(
+            f"ours at {level}", ["migrate_tenants", "--processes", str(self.processes)]
+        )
+        runner.check_migrated(f"ours at {level}")
+        runner.reset()
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'ALTER TABLE "{TEMPLATE_SCHEMA}".{self.m.APP}_note DROP COLUMN title_key'
+            )
+            cursor.execute(
+                f'DELETE FROM "{TEMPLATE_SCHEMA}".django_migrations '  # noqa: S608 (fixed names)
+                f"WHERE app = '{self.m.APP}' AND name = '{self.m.NEW_MIGRATION}'"
+            )
+        self.m.write_app(self.app_dir, version=1, processes=self.processes)
+        # Back at the state this process's code expects: record it, and forget cached routes.
+        ClientOrganisation.objects.update(
+            schema_fingerprint=migration_runner.expected_fingerprint()
+        )
+        cache.clear()
+        return seconds
+
+    def close(self) -> None:
+        shutil.rmtree(self.app_dir, ignore_errors=True)
+
+
+def _flush(redis_url: str) -> None:
+    if redis_url:
+        import redis
+
+        redis.Redis.from_url(redis_url).flushdb()
+
+
 def main() -> int:
     parser = argument_parser(__doc__, BENCH_DATABASE)
     parser.add_argument("--sizes", default="1000,5000,10000")
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--samples", type=int, default=7)
     parser.add_argument("--touch", default="1,10,100,1000")
+    parser.add_argument(
+        "--redis",
+        default="",
+        metavar="URL",
+        help="queue the tasks creations schedule in this Redis database (it is flushed), "
+        "e.g. redis://127.0.0.1:6379/13",
+    )
+    parser.add_argument(
+        "--migrate", action="store_true", help="also time migrate_tenants at each level"
+    )
     options = parser.parse_args()
     sizes = sorted(int(size) for size in options.sizes.split(",") if size.strip())
     touch = [int(count) for count in options.touch.split(",") if count.strip()]
@@ -216,40 +299,68 @@ def main() -> int:
     # The refill after each creation is a worker's task in production; not timed here.
     os.environ["SCHEMA_POOL_SIZE"] = "0"
     with bench_database(BENCH_DATABASE, keep=options.keep, citus=options.citus) as bench_url:
-        setup_django(bench_url)
-        from tenants import services
-        from tenants.trail import Operator
+        migrations = (
+            Migrations(processes=options.processes, bench_url=bench_url)
+            if options.migrate
+            else None
+        )
+        try:
+            rows, memory = measure_levels(options, sizes, touch, bench_url, migrations)
+        finally:
+            if migrations is not None:
+                migrations.close()
+            _flush(options.redis)
+    report(options, sizes, rows, memory)
+    return 0
 
-        print(f"Public schema and template in {template_ready():.1f} s (load {load_average()})")
-        services.firm_create(actor=Operator("bench"), slug=FIRM, name="Bench Schemas")
-        measure = Measure()
-        rows = []
-        for level in sizes:
-            seconds = grow(level, options.processes)
-            print(f"Grew to {level} clients in {seconds:.0f} s (load {load_average()})", flush=True)
-            first, last = measure.client_hosts([1, level])
-            pooled, cloned = [], []
-            for _ in range(options.samples):
-                pooled.append(measure.create(pooled=True))
-                cloned.append(measure.create(pooled=False))
-            rows.append(
-                {
-                    "level": level,
-                    "grow_s": seconds,
-                    **catalog(),
-                    "pool": (statistics.median(pooled), p95(pooled)),
-                    "clone": (statistics.median(cloned), p95(cloned)),
-                    "first_ms": measure.request_ms(first, options.samples),
-                    "last_ms": measure.request_ms(last, options.samples),
-                }
-            )
-            print(f"  measured at {level} (load {load_average()})", flush=True)
-        memory = backend_memory(measure, touch, sizes[-1])
 
+def measure_levels(
+    options, sizes: list[int], touch: list[int], bench_url: str, migrations: Migrations | None
+) -> tuple[list[dict], list[tuple[int, float, float]]]:
+    setup_django(
+        bench_url,
+        redis_url=options.redis,
+        settings_module="bench_settings" if migrations else "saas.settings",
+    )
+    _flush(options.redis)
+    from tenants import services
+    from tenants.trail import Operator
+
+    print(f"Public schema and template in {template_ready():.1f} s (load {load_average()})")
+    services.firm_create(actor=Operator("bench"), slug=FIRM, name="Bench Schemas")
+    measure = Measure()
+    rows = []
+    for level in sizes:
+        seconds = grow(level, options.processes)
+        print(f"Grew to {level} clients in {seconds:.0f} s (load {load_average()})", flush=True)
+        first, last = measure.client_hosts([1, level])
+        pooled, cloned = [], []
+        for _ in range(options.samples):
+            pooled.append(measure.create(pooled=True))
+            cloned.append(measure.create(pooled=False))
+        row = {
+            "level": level,
+            "grow_s": seconds,
+            **catalog(),
+            "pool": (statistics.median(pooled), p95(pooled)),
+            "clone": (statistics.median(cloned), p95(cloned)),
+            "first_ms": measure.request_ms(first, options.samples),
+            "last_ms": measure.request_ms(last, options.samples),
+        }
+        if migrations is not None:
+            row["migrate_s"] = migrations.at_level(level)
+        rows.append(row)
+        print(f"  measured at {level} (load {load_average()})", flush=True)
+    return rows, backend_memory(measure, touch, sizes[-1])
+
+
+def report(options, sizes: list[int], rows: list[dict], memory) -> None:
     print()
     print(
         f"{os.cpu_count()} CPUs, load average {load_average()} at the end; times in ms "
-        f"(median, p95 by nearest rank, {options.samples} samples)."
+        f"(median, p95 by nearest rank, {options.samples} samples)"
+        + (", tasks queued in Redis" if options.redis else ", tasks run in-process")
+        + "."
     )
     header = "{:>8} {:>9} {:>11} {:>10} {:>10} {:>9} {:>9} {:>10} {:>9} {:>10} {:>10}"
     print(
@@ -278,11 +389,30 @@ def main() -> int:
         "\nclone/pool per level: "
         + ", ".join(f"{row['level']}: {row['clone'][0] / row['pool'][0]:.1f}x" for row in rows)
     )
+    base = rows[0]
+    print(
+        f"pool at each level / pool at {base['level']}: "
+        + ", ".join(f"{row['level']}: {row['pool'][0] / base['pool'][0]:.2f}x" for row in rows)
+    )
+    print(
+        "growing (clone path, all processes): "
+        + ", ".join(f"to {row['level']}: {row['grow_s']:.0f} s" for row in rows)
+    )
+    if "migrate_s" in base:
+        print(
+            f"\nmigrate_tenants --processes {options.processes}, one migration (column, 2 indexes, "
+            "data) on every client schema:"
+        )
+        print(f"{'clients':>8} {'seconds':>9} {'ms/schema':>10}")
+        for row in rows:
+            schemas = row["level"] + 2 * options.samples * (rows.index(row) + 1)
+            print(
+                f"{row['level']:>8} {row['migrate_s']:>9.1f} {1000 * row['migrate_s'] / schemas:>10.1f}"
+            )
     print(f"\nOne backend's memory after serving N different clients (at {sizes[-1]} clients):")
     print(f"{'clients served':>15} {'CacheMemoryContext MB':>22} {'backend total MB':>17}")
     for count, cache, total in memory:
         print(f"{count:>15} {cache:>22.1f} {total:>17.1f}")
-    return 0
 
 
 if __name__ == "__main__":
