@@ -295,21 +295,23 @@ def year_publication(frames: CaseFrames, year: int, vocabulary: Vocabulary, k: i
 # --- views over published years ----------------------------------------------------------------
 
 
-def combine(parts: list[tuple[float, Status | None]]) -> tuple[float, Status]:
+def combine(parts: Sequence[tuple[float, Status | None]]) -> tuple[float, Status]:
     """A sum of released cells: one cell keeps its mark; a sum is shown only when every part
     is (a sum of shown numbers tells nothing they did not); pending wins over hidden. A part
     with status None is a known zero (a category that did not exist)."""
-    known = [(value, status) for value, status in parts if status is not None]
+    known: list[tuple[float, Status]] = [
+        (value, status) for value, status in parts if status is not None
+    ]
     if not known:
         return 0.0, Status.BELOW_K
     if len(known) == 1 and len(parts) == 1:
-        return known[0]  # type: ignore[return-value]
+        return known[0]
     if any(status == Status.PENDING for _value, status in known):
         return float("nan"), Status.PENDING
     if all(status == Status.SHOWN for _value, status in known):
         return float(sum(value for value, _status in known)), Status.SHOWN
     if len(known) == 1:
-        return known[0]  # type: ignore[return-value]
+        return known[0]
     return float("nan"), Status.HIDDEN
 
 
@@ -352,7 +354,7 @@ def run_parts(
     form is shown is used; both are implied by the release, so neither tells more than it.
     A row the release lacks (a theme added later) is a known zero."""
     table = tables[key]
-    quarters = [
+    quarters: list[tuple[float, Status | None]] = [
         table.cell(row, quarter.label) if table.has_cell(row, quarter.label) else (0.0, None)
         for quarter in in_year
     ]

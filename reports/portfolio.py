@@ -187,13 +187,17 @@ def _summed(
     if cached is not None:
         return cached
     sums = rollup_sums(client_ids=chosen, period=period)
-    open_cases = dict(
-        CaseworkEntry.objects.filter(client_id__in=chosen, adviser_id__isnull=False)
+    open_cases: dict[int, int] = {
+        adviser_id: number
+        for adviser_id, number in CaseworkEntry.objects.filter(
+            client_id__in=chosen, adviser_id__isnull=False
+        )
         .values("adviser_id")
         .annotate(number=Count("pk"))
         .values_list("adviser_id", "number")
-    )
-    minutes = dict(
+        if adviser_id is not None
+    }
+    minutes: dict[int, int] = dict(
         WorkMinutes.objects.filter(
             client_id__in=chosen,
             month__gte=period.starts_on,
@@ -376,13 +380,17 @@ def portfolio_figures(
     if not clients:
         return None
     chosen = clients_qs.values("pk")
-    open_cases = dict(
-        CaseworkEntry.objects.filter(client_id__in=chosen, adviser_id__isnull=False)
+    open_cases: dict[int, int] = {
+        adviser_id: number
+        for adviser_id, number in CaseworkEntry.objects.filter(
+            client_id__in=chosen, adviser_id__isnull=False
+        )
         .values("adviser_id")
         .annotate(number=Count("pk"))
         .values_list("adviser_id", "number")
-    )
-    minutes = dict(
+        if adviser_id is not None
+    }
+    minutes: dict[int, int] = dict(
         WorkMinutes.objects.filter(
             client_id__in=chosen, month__gte=period.starts_on, month__lte=period.ends_on
         )
