@@ -868,3 +868,16 @@ def test_intake_files_texts_and_journal_survive_a_new_data_key_and_the_purge(cas
     with tenant_context(cast.a1):
         assert read_all() == before
     assert AUTHOR.encode() not in before["files"]["brief.docx"]
+
+
+def test_a_mistyped_address_on_any_host_leaves_no_cookie(cast):
+    """A reporter who mistypes an address, on the client's host or the firm's, gets the site's
+    not-found page without the CSRF cookie it used to set for every host for a year."""
+    for host in (_host(cast.a1), settings.BASE_DOMAIN):
+        response = Client(HTTP_HOST=host).get("/no-such-page/")
+        assert response.status_code == 404
+        assert response.cookies == {} and "Set-Cookie" not in response.headers
+    # Signed in, the page keeps its language switch (the cookie is there already).
+    http = Client(HTTP_HOST=settings.BASE_DOMAIN)
+    http.force_login(cast.admin_a)
+    assert 'class="lang-switch"' in http.get("/no-such-page/").content.decode()
