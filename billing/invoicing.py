@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from billing import conf, selectors
 from billing.models import ClientContract
+from tenants.dates import years_later
 from tenants.models import ClientOrganisation, Firm
 
 CENT = Decimal("0.01")
@@ -45,10 +46,7 @@ def period_make(start: datetime.date, end: datetime.date) -> Period:
     """A validated period: ends on or after its start, spans at most five years."""
     if end < start:
         raise ValidationError(_("The period ends before it starts."))
-    try:
-        limit = start.replace(year=start.year + MAX_PERIOD_YEARS)
-    except ValueError:  # 29 February
-        limit = start.replace(year=start.year + MAX_PERIOD_YEARS, day=28)
+    limit = years_later(start, MAX_PERIOD_YEARS)
     if end >= limit:
         raise ValidationError(_("A period can span at most five years."))
     return Period(start, end)
