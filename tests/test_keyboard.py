@@ -378,6 +378,9 @@ TOPBAR_PROBLEMS = """() => {
     if (box.right > limit + 1 || box.left < -1) problems.push(name + ' outside the window');
     if (e.tagName !== 'SELECT' && e.scrollWidth > e.clientWidth + 1) problems.push(name + ' cut short');
   }
+  // The phone's menu button has nothing to fold at these widths (it once showed beside the links).
+  const menu = document.querySelector('.topbar__menu');
+  if (menu && getComputedStyle(menu).display !== 'none') problems.push('menu button shown');
   const select = document.querySelector('.lang-switch select');
   const probe = document.createElement('span');
   probe.style.font = getComputedStyle(select).font;
@@ -417,6 +420,12 @@ def test_client_host_top_bar_fits_every_desktop_width_and_a_post_shows_progress(
         for width in (768, 1024, 1280, 1366, 1440, 1920):
             page.set_viewport_size({"width": width, "height": 800})
             assert page.evaluate(TOPBAR_PROBLEMS) == [], f"{language} @{width}px"
+        # The console's bar too (the menu button showed there beside the links at 1366 px).
+        page.goto(server.url(settings.BASE_DOMAIN, "/console/"))
+        for width in (768, 1366):
+            page.set_viewport_size({"width": width, "height": 800})
+            assert page.evaluate(TOPBAR_PROBLEMS) == [], f"console {language} @{width}px"
+        page.goto(server.url(live.hosts["own"], "/cases/"))
 
     # static/js/forms.js marks a POST form busy at once: its buttons disabled, the clicked one
     # saying so, a second click sends nothing. The page's own submit is held back here (a
