@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 import uuid
 
 import pytest
@@ -388,6 +389,36 @@ def test_third_party_step_cannot_be_done_without_consent_through_the_page(cast, 
     assert response.status_code == 400
     assert "it needs the reporter&#x27;s current consent" in response.content.decode()
     assert _in_a1(cast, lambda: Step.objects.get(pk=step.pk).done_on) is None
+
+
+def test_third_party_step_is_done_with_the_consent_offered_on_the_page(cast, http):
+    """The step's consent list was drawn from the field (which has no choices) instead of its
+    widget: the select was empty and a third-party step could not be marked done."""
+    case = _open(cast)
+    consent = _in_a1(
+        cast, services.consent_record, actor=cast.adviser_a, case=case, scope="talk_to_hr"
+    )
+    step = _in_a1(
+        cast,
+        services.step_add,
+        actor=cast.adviser_a,
+        case=case,
+        description="HR bellen",
+        involves_third_party=True,
+    )
+    browser = http()
+    page = browser.get(f"/cases/{case.reference}/").content.decode()
+    select = re.search(
+        rf'<select name="done-consent_id" id="consent-for-{step.pk}">(.*?)</select>', page
+    )
+    assert select is not None
+    assert re.findall(r'<option value="([^"]*)">', select.group(1)) == ["", str(consent.pk)]
+    response = browser.post(
+        f"/cases/{case.reference}/steps/done/",
+        {"done-step_id": step.pk, "done-consent_id": str(consent.pk)},
+    )
+    assert response.status_code == 302
+    assert _in_a1(cast, lambda: Step.objects.get(pk=step.pk).done_on) == timezone.localdate()
 
 
 def test_two_advisers_editing_at_once_the_second_sees_a_conflict_and_nothing_is_lost(cast, http):
