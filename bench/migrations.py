@@ -3,6 +3,7 @@
     .venv/bin/python bench/migrations.py                      # 1,000 tenants, 2 processes
     .venv/bin/python bench/migrations.py --tenants 200 --processes 2 --keep
     .venv/bin/python bench/migrations.py --methods multiprocessing,ours
+    .venv/bin/python bench/migrations.py --methods ours --tenants 1000 --compare-citus URL
 
 In one run, in a database of its own (`vertrouwd_bench_migrations`, on the embedded PostgreSQL
 under `.data/` when DATABASE_URL is unset, else on the server DATABASE_URL names):
@@ -23,10 +24,17 @@ under `.data/` when DATABASE_URL is unset, else on the server DATABASE_URL names
    migrated data;
 5. prints the times and ratios, checks the goal (ours at least 5x faster than stock standard,
    under 60 s for 1,000 tenants) and drops the database unless --keep. Exits 1 on a missed goal.
+
+With `--compare-citus URL` the same bench runs twice, one after the other, in child processes:
+on the plain server (DATABASE_URL or the embedded one) and on the Citus cluster whose coordinator
+URL names; then one table compares creating a client and the migration on both.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import multiprocessing
 import os
 import shutil
 import subprocess
@@ -154,6 +162,29 @@ def write_app(directory: Path, version: int, processes: int) -> None:
         shutil.rmtree(cache)
 
 
+def _worker_init() -> None:
+    from django.db import connections
+
+    # Forked after Django was set up: never share the parent's connection.
+    for connection in connections.all(initialized_only=True):
+        connection.inc_thread_sharing()
+        connection.close()
+
+
+def _create_one(number: int) -> None:
+    from tenants import services
+    from tenants.models import Firm
+    from tenants.trail import Operator
+
+    services.client_create(
+        actor=Operator("bench"),
+        firm=Firm.objects.get(slug="bench"),
+        slug=f"c{number}",
+        name=f"Client {number}",
+        employee_count=50,
+    )
+
+
 class Bench:
     def __init__(
         self, *, tenants: int, processes: int, app_dir: Path, bench_url: str, citus: bool = False
@@ -184,27 +215,27 @@ class Bench:
 
         django.setup()
 
-    def create_tenants(self) -> None:
+    def create_tenants(self) -> float:
         from tenants import services
         from tenants.trail import Operator
 
         print(f"Public schema and template in {template_ready():.1f} s")
         started = time.perf_counter()
-        firm = services.firm_create(actor=Operator("bench"), slug="bench", name="Bench Advies")
-        for number in range(1, self.tenants + 1):
-            services.client_create(
-                actor=Operator("bench"),
-                firm=firm,
-                slug=f"c{number}",
-                name=f"Client {number}",
-                employee_count=50,
-            )
-            if number % 100 == 0:
-                print(f"  … {number} tenants", file=sys.stderr, flush=True)
-        print(f"Created {self.tenants} tenants in {time.perf_counter() - started:.1f} s")
+        services.firm_create(actor=Operator("bench"), slug="bench", name="Bench Advies")
         from django.db import connections
 
         connections.close_all()
+        # In --processes processes: on Citus a creation mostly waits for the nodes.
+        with multiprocessing.get_context("fork").Pool(
+            self.processes, initializer=_worker_init
+        ) as pool:
+            numbers = range(1, self.tenants + 1)
+            for done, _ in enumerate(pool.imap_unordered(_create_one, numbers, chunksize=5), 1):
+                if done % 100 == 0:
+                    print(f"  … {done} tenants", file=sys.stderr, flush=True)
+        seconds = time.perf_counter() - started
+        print(f"Created {self.tenants} tenants in {seconds:.1f} s ({self.processes} processes)")
+        return seconds
 
     def schemas(self) -> list[str]:
         from tenants.models import ClientOrganisation
@@ -282,7 +313,16 @@ def main() -> int:
         default="standard,multiprocessing,ours",
         help="which to run, in this order (default all three; the ratio needs standard)",
     )
+    parser.add_argument(
+        "--compare-citus",
+        metavar="URL",
+        default="",
+        help="run on the plain server and then on this Citus coordinator; compare both",
+    )
+    parser.add_argument("--result-file", default="", help=argparse.SUPPRESS)
     options = parser.parse_args()
+    if options.compare_citus:
+        return compare_citus(options)
     if options.tenants < 1 or not 1 <= options.processes <= 64:
         parser.error("--tenants must be at least 1 and --processes 1..64")
     chosen = [name.strip() for name in options.methods.split(",") if name.strip()]
@@ -311,7 +351,7 @@ def main() -> int:
             write_app(app_dir, version=1, processes=options.processes)
             print(f"Bench app written to {app_dir} (load average {load_average()})")
             bench.setup_django()
-            bench.create_tenants()
+            created = bench.create_tenants()
             write_app(app_dir, version=2, processes=options.processes)
             print(f"Applying {APP}.{NEW_MIGRATION} to {options.tenants} tenants:")
             times: dict[str, float] = {}
@@ -320,9 +360,57 @@ def main() -> int:
                 bench.check_migrated(label)
                 if index < len(methods) - 1:
                     bench.reset()
+            if options.result_file:
+                Path(options.result_file).write_text(
+                    json.dumps({"create_s": created, "load": load_average(), **times})
+                )
             return report(times, options.tenants, options.processes)
         finally:
             shutil.rmtree(app_dir, ignore_errors=True)
+
+
+def compare_citus(options: argparse.Namespace) -> int:
+    """The same bench on the plain server, then on Citus, each in a child process; one table."""
+    results = {}
+    for where, extra in (("plain PostgreSQL", []), ("Citus", ["--citus", options.compare_citus])):
+        with tempfile.NamedTemporaryFile(suffix=".json") as result:
+            command = [
+                sys.executable,
+                __file__,
+                "--methods",
+                options.methods,
+                "--tenants",
+                str(options.tenants),
+                "--processes",
+                str(options.processes),
+                "--result-file",
+                result.name,
+                *extra,
+            ]
+            print(f"== {where}", flush=True)
+            done = subprocess.run(command, check=False)
+            text = Path(result.name).read_text()
+            if not text:
+                raise SystemExit(f"The run on {where} failed (exit {done.returncode}).")
+            results[where] = json.loads(text)
+    plain, citus = results["plain PostgreSQL"], results["Citus"]
+    n = options.tenants
+    print()
+    print(
+        f"{n} client schemas, {options.processes} processes, {os.cpu_count()} CPUs; load at the "
+        f"end of each run: plain {plain['load']}, Citus {citus['load']}"
+    )
+    print(f"{'':<44}{'plain':>12}{'Citus':>12}{'Citus / plain':>15}")
+    rows = [("creating the clients (clone), s", "create_s", 1.0)]
+    rows += [
+        (f"{label}: migration, s", label, 1.0)
+        for label in plain
+        if label not in ("create_s", "load")
+    ]
+    for label, key, scale in rows:
+        a, b = plain[key] * scale, citus[key] * scale
+        print(f"{label:<44}{a:>12.1f}{b:>12.1f}{b / a:>14.2f}x")
+    return 0
 
 
 def report(times: dict[str, float], tenants: int, processes: int) -> int:
