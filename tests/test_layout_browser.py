@@ -159,7 +159,27 @@ def _firm_at_work() -> tuple[LiveFirm, dict, dict]:
                     duration_minutes=480,
                     summary="Gesprek over de situatie op de afdeling.",
                 )
+            cases.conversation_plan(
+                actor=adviser, case=case, on=timezone.localdate() + datetime.timedelta(days=3)
+            )
             cases.note_add(actor=adviser, case=case, text="Terugbellen na het overleg.")
+            # An integrity report whose receipt is to be acknowledged: the case list's longest
+            # theme and its longest "next" (Ontvangst bevestigen uiterlijk …).
+            report = cases.case_open(
+                actor=adviser,
+                case_type="integrity",
+                themes=[Theme.objects.get(code="integrity")],
+                reporter_role="employee",
+                accused_relation="manager",
+                channel="phone",
+                opened_on=start,
+            )
+            cases.case_update(
+                actor=adviser,
+                case=report,
+                expected_version=report.version,
+                report_received_on=timezone.localdate(),
+            )
             cases.consent_record(actor=adviser, case=case, scope="talk_to_hr")
             cases.step_add(
                 actor=adviser, case=case, description="Gesprek met HR", involves_third_party=True
@@ -220,15 +240,28 @@ def test_invoicing_shows_each_total_and_its_actions_at_laptop_sizes(
         page.screenshot(path=RESULTS / f"layout-invoicing-{language}.png", full_page=True)
 
 
-def test_case_page_labels_are_whole_at_laptop_and_phone_size(
+def test_case_list_fits_a_laptop_and_case_page_labels_are_whole(
     firm_at_work,
     server,  # noqa: F811
     chromium_page,  # noqa: F811
 ):
-    """No label on the adviser's case page is cut or broken inside a word (the case's tiles
-    broke "vertrouwenspersoon" on a phone), with every folded form open."""
+    """The case list's seven columns fit 1366 px without scrolling inside their box (the "next"
+    column was cut off); no label on the adviser's case page is cut or broken inside a word (the
+    case's tiles broke "vertrouwenspersoon" on a phone), with every folded form open."""
     live, keys, ids = firm_at_work
     page = _sign_in(chromium_page.context, server, live.users["adviser"].email, keys["adviser"])
+    page.set_viewport_size(LAPTOP)
+    page.goto(server.url(live.hosts["own"], "/cases/"))
+    for language in ("nl", "en"):
+        _language(page, language)
+        for size in (LAPTOP, SMALL_LAPTOP):
+            page.set_viewport_size(size)
+            where = f"{language} {size['width']}x{size['height']}"
+            wrap = page.locator(".table-wrap")
+            assert wrap.evaluate("e => e.scrollWidth - e.clientWidth") == 0, where
+            assert page.evaluate(BROKEN_LABELS) == [], where
+        assert page.locator("td.cell-next .status").count() == 1
+        page.screenshot(path=RESULTS / f"layout-case-list-{language}.png", full_page=True)
     page.goto(server.url(live.hosts["own"], f"/cases/{ids['case']}/"))
     page.evaluate("document.querySelectorAll('main details').forEach(d => { d.open = true; })")
     for language in ("nl", "en"):
