@@ -331,3 +331,27 @@ def test_sparring_identifier_warning_fits_a_phone_and_send_anyway_completes(
             assert text in page.locator("main").inner_text()
         finally:
             context.close()
+
+
+def test_reporter_page_reads_well_on_a_laptop(
+    firm_at_work,
+    server,  # noqa: F811
+    chromium_page,  # noqa: F811
+):
+    """The employee's intake page at 1366 px: its two lists (what an adviser does and does not
+    do) stood in columns of a few words inside a 30rem page; now each has room, nothing is cut
+    or broken, and the page keeps to its width at 390 px."""
+    live, _keys, _ids = firm_at_work
+    page = chromium_page
+    for language in ("nl", "en"):
+        page.set_viewport_size(LAPTOP)
+        page.goto(server.url(live.hosts["own"], f"/intake/{language}/"))
+        assert page.evaluate("document.documentElement.lang") == language
+        widths = page.locator("main .columns > div").evaluate_all(
+            "divs => divs.map(d => d.getBoundingClientRect().width)"
+        )
+        assert len(widths) == 2 and min(widths) >= 280, (language, widths)
+        assert page.evaluate(BROKEN_LABELS) == [], language
+        page.set_viewport_size(PHONE)
+        assert page.evaluate(SIDEWAYS) == 0, language
+        assert page.evaluate(BROKEN_LABELS) == [], language
