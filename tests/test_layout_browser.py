@@ -323,57 +323,60 @@ def test_sparring_identifier_warning_fits_a_phone_and_send_anyway_completes(
     server,  # noqa: F811
     chromium_page,  # noqa: F811
 ):
-    """The internal adviser (390x844, Dutch) and the external adviser (360x740, English) answer
-    with a phone number and an e-mail address in the text: the warning is one column within the
-    screen, its checkbox is drawn in the window and takes the tap, and the message is sent."""
+    """The internal adviser (390x844) and the external adviser (360x740), in Dutch and English,
+    answer with a phone number and an e-mail address in the text: the warning is one column
+    within the screen, its checkbox is drawn in the window and takes the tap, and the message is
+    sent."""
     live, keys, ids = firm_at_work
     browser = chromium_page.context.browser
-    for person, size, language in (
-        ("internal", PHONE, "nl"),
-        ("sparring_adviser", SMALL_PHONE, "en"),
-    ):
+    for person, size in (("internal", PHONE), ("sparring_adviser", SMALL_PHONE)):
         context = browser.new_context(locale="nl-NL", viewport=size, is_mobile=True, has_touch=True)
         try:
             page = _sign_in(context, server, live.users[person].email, keys[person])
-            thread = server.url(live.hosts["own"], f"/sparring/{ids['thread']}/")
-            page.goto(thread)
-            _language(page, language)
-            text = f"Bel {person} op 06-12345678 of mail melder@example.com."
-            page.fill("textarea[name=body]", text)
-            with page.expect_navigation():
-                page.locator("form:has(textarea[name=body]) button[type=submit]").click()
-
-            warning = page.locator("#identifiers")
-            assert warning.is_visible()
-            assert page.evaluate(SIDEWAYS) == 0
-            # One column: the text and the checkbox line up under each other, none squeezed.
-            body = warning.locator(".notice__body").bounding_box()
-            assert body is not None and body["width"] > size["width"] * 0.6
-            checkbox = warning.locator("input[name=send_anyway]")
-            checkbox.scroll_into_view_if_needed()
-            assert checkbox.evaluate(IN_VIEW) == []
-            box = checkbox.bounding_box()
-            assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= size["height"]
-            # What a tap at its centre hits is the checkbox (or its label), nothing on top of it.
-            hit = page.evaluate(
-                "([x, y]) => { const e = document.elementFromPoint(x, y);"
-                " return e.name || e.tagName.toLowerCase(); }",
-                [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2],
-            )
-            assert hit in {"send_anyway", "label"}
-            checkbox.tap()
-            assert checkbox.is_checked()
-            page.screenshot(
-                path=RESULTS / f"layout-sparring-warning-{size['width']}-{language}.png",
-                full_page=True,
-            )
-            with page.expect_navigation():
-                page.locator("form:has(textarea[name=body]) button[type=submit]").click()
-            page.wait_for_url(re.compile(rf"/sparring/{ids['thread']}/"))
-            assert page.locator("#identifiers").count() == 0
-            assert text in page.locator("main").inner_text()
+            for language in ("nl", "en"):
+                _warned_and_sent_anyway(page, server, live, ids, person, size, language)
         finally:
             context.close()
+
+
+def _warned_and_sent_anyway(page, server, live, ids, person, size, language) -> None:  # noqa: F811
+    thread = server.url(live.hosts["own"], f"/sparring/{ids['thread']}/")
+    page.goto(thread)
+    _language(page, language)
+    text = f"Bel {person} ({language}) op 06-12345678 of mail melder@example.com."
+    page.fill("textarea[name=body]", text)
+    with page.expect_navigation():
+        page.locator("form:has(textarea[name=body]) button[type=submit]").click()
+
+    warning = page.locator("#identifiers")
+    assert warning.is_visible()
+    assert page.evaluate(SIDEWAYS) == 0
+    # One column: the text and the checkbox line up under each other, none squeezed.
+    body = warning.locator(".notice__body").bounding_box()
+    assert body is not None and body["width"] > size["width"] * 0.6
+    checkbox = warning.locator("input[name=send_anyway]")
+    checkbox.scroll_into_view_if_needed()
+    assert checkbox.evaluate(IN_VIEW) == []
+    box = checkbox.bounding_box()
+    assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= size["height"]
+    # What a tap at its centre hits is the checkbox (or its label), nothing on top of it.
+    hit = page.evaluate(
+        "([x, y]) => { const e = document.elementFromPoint(x, y);"
+        " return e.name || e.tagName.toLowerCase(); }",
+        [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2],
+    )
+    assert hit in {"send_anyway", "label"}
+    checkbox.tap()
+    assert checkbox.is_checked()
+    page.screenshot(
+        path=RESULTS / f"layout-sparring-warning-{size['width']}-{language}.png",
+        full_page=True,
+    )
+    with page.expect_navigation():
+        page.locator("form:has(textarea[name=body]) button[type=submit]").click()
+    page.wait_for_url(re.compile(rf"/sparring/{ids['thread']}/"))
+    assert page.locator("#identifiers").count() == 0
+    assert text in page.locator("main").inner_text()
 
 
 def test_reporter_page_reads_well_on_a_laptop(
