@@ -394,6 +394,16 @@ def _as(user, client) -> Client:
     return http
 
 
+def test_the_intake_list_is_in_the_top_bar_of_everyone_who_reads_it(cast):
+    """Issue 14 walk: the intake list (open and closed contacts) had no link anywhere; an
+    internal adviser, to whom employees write too, had no way to it but an e-mail's link."""
+    link = '<a href="/intake/work/"'
+    for user in (cast.adviser_a, cast.internal_a1, cast.admin_a):
+        assert link in _as(user, cast.a1).get("/").content.decode(), user.email
+        assert _as(user, cast.a1).get("/intake/work/").status_code == 200, user.email
+    assert link not in _as(cast.contact_a1, cast.a1).get("/").content.decode()
+
+
 def test_excluded_adviser_gets_404_everywhere_and_sees_no_trace(cast):
     jpeg = jpeg_with_gps()
     receipt = _submit(
