@@ -122,6 +122,8 @@ class InviteForm(forms.Form):
         label=_("Client organisation"),
         queryset=None,
         required=False,
+        # Not Django's "---------": what choosing nothing means.
+        empty_label=_("None: a role in the firm"),
         help_text=_("Only for contact persons and internal advisers."),
     )
 

@@ -742,6 +742,11 @@ def test_the_invite_form_preselects_no_role(cast, console):
     select = select[: select.index("</select>")]
     assert re.search(r'<option value="" selected>', select)
     assert 'firm_admin" selected' not in select
+    # Choosing no client organisation says what it means (it read Django's "---------").
+    clients = body[body.index('name="client"') :]
+    clients = clients[: clients.index("</select>")]
+    assert '<option value="" selected>Geen: een rol in het bureau</option>' in clients
+    assert "---" not in clients
 
 
 # --- sessions, caching, logging ---------------------------------------------------------------
