@@ -152,6 +152,31 @@ def get(port: int, path: str, host: str = "vertrouwd.localhost") -> tuple[int, d
         return error.code, dict(error.headers), error.read()
 
 
+def _accept_queue(port: int) -> int | None:
+    """Connections waiting in the accept queue of the listener on 127.0.0.1:port (Linux: the
+    rx_queue column of a LISTEN row in /proc/net/tcp), or None when it cannot be read."""
+    wanted = f"0100007F:{port:04X}"
+    try:
+        rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    except OSError:
+        return None
+    for row in rows:
+        fields = row.split()
+        if fields[1] == wanted and fields[3] == "0A":  # 0A: LISTEN
+            return int(fields[4].split(":")[1], 16)
+    return None
+
+
+def _wait_until_accepted(port: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    time.sleep(0.05)
+    while (waiting := _accept_queue(port)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if waiting is None:
+        time.sleep(0.5)  # no /proc: fall back to a generous pause
+    time.sleep(0.1)  # accepted; let the worker's thread start reading the half-sent headers
+
+
 def test_web_role_serves_probes_and_hashed_static_files_then_stops_gracefully(web, static_root):
     process, port = web
     assert get(port, "/healthz")[:1] == (200,)
@@ -179,7 +204,10 @@ def test_web_role_serves_probes_and_hashed_static_files_then_stops_gracefully(we
     # A request in flight when SIGTERM arrives: headers half sent, the rest after the signal.
     with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
         connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: vertrouwd.localhost\r\n")
-        time.sleep(0.3)  # let the worker pick the connection up before the signal
+        # The signal must come after the worker has accepted the connection (one still in the
+        # listen queue is reset when the listener closes, as it should be). A fixed 0.3 s was not
+        # always enough on a loaded CI machine; the kernel's accept queue says when it is taken.
+        _wait_until_accepted(port)
         process.send_signal(signal.SIGTERM)
         time.sleep(0.5)
         connection.sendall(b"Connection: close\r\n\r\n")
