@@ -191,6 +191,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "saas.context_processors.navigation",
             ],
+            # `local_date` in every template without a load tag (saas/templatetags/dates.py).
+            "builtins": ["saas.templatetags.dates"],
         },
     }
 ]

@@ -321,3 +321,34 @@ def test_no_translation_is_stale(po, tmp_path):
         have = {(e.msgctxt, e.msgid) for e in entries}
         missing = sorted(f"{context or ''} {msgid!r}" for context, msgid in wanted - have)
         assert missing == [], f"{len(missing)} messages have no Dutch entry:\n" + "\n".join(missing)
+
+
+def test_dates_in_dutch_write_the_month_in_lower_case_and_in_english_with_a_capital():
+    """Issue 14 walk: Dutch pages said "26 Nov 2026" (Django's `M` capitalises in every language)."""
+    import datetime as dt
+
+    from django.template import Context, Template
+    from django.utils import timezone, translation
+
+    moment = timezone.make_aware(dt.datetime(2026, 11, 25, 14, 5))
+    template = Template(
+        '{{ day|local_date:"j M Y" }}|{{ moment|local_date:"D j M Y H:i" }}|'
+        '{{ day|local_date:"j \\M M" }}'
+    )
+    context = Context({"day": dt.date(2026, 11, 26), "moment": moment})
+    with translation.override("nl"):
+        assert template.render(context) == "26 nov 2026|wo 25 nov 2026 14:05|26 M nov"
+    with translation.override("en"):
+        assert template.render(context) == "26 Nov 2026|Wed 25 Nov 2026 14:05|26 M Nov"
+
+
+def test_no_template_writes_a_short_month_with_djangos_date_filter():
+    """One owner for how a short month is written: `local_date` (saas/templatetags/dates.py)."""
+    base = Path(settings.BASE_DIR)
+    offenders = [
+        f"{path.relative_to(base)}: {match.group(0)}"
+        for path in base.glob("**/templates/**/*.*")
+        if ".venv" not in path.parts
+        for match in re.finditer(r'\|date:"[^"]*(?<!\\)M[^"]*"', path.read_text())
+    ]
+    assert not offenders, offenders
