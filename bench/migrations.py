@@ -235,7 +235,23 @@ class Bench:
                     print(f"  … {done} tenants", file=sys.stderr, flush=True)
         seconds = time.perf_counter() - started
         print(f"Created {self.tenants} tenants in {seconds:.1f} s ({self.processes} processes)")
+        if self.citus:
+            print(f"Client schemas per node: {self.placement()}")
         return seconds
+
+    def placement(self) -> str:
+        """How many client schemas each Citus node holds (a distributed schema is one colocation
+        group whose shards all live on one node)."""
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nodename || ':' || nodeport, count(DISTINCT colocation_id) "
+                "FROM citus_shards WHERE citus_table_type = 'schema' "
+                "AND split_part(table_name::text, '.', 1) = ANY(%s) GROUP BY 1 ORDER BY 1",
+                [self.schemas()],
+            )
+            return ", ".join(f"{node}: {count}" for node, count in cursor.fetchall()) or "none"
 
     def schemas(self) -> list[str]:
         from tenants.models import ClientOrganisation
