@@ -27,7 +27,9 @@ under `.data/` when DATABASE_URL is unset, else on the server DATABASE_URL names
 
 With `--compare-citus URL` the same bench runs twice, one after the other, in child processes:
 on the plain server (DATABASE_URL or the embedded one) and on the Citus cluster whose coordinator
-URL names; then one table compares creating a client and the migration on both.
+URL names; then one table compares creating a client and the migration on both. On Citus
+(`--citus URL` or the second half of `--compare-citus`) it also prints how many client schemas
+each worker holds, so the migration is known to have run across the nodes.
 """
 
 from __future__ import annotations
