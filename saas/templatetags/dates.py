@@ -9,6 +9,7 @@ months in lower case, uses Django's `b` (the lower-case short name) for `M`.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django import template
 from django.template.defaultfilters import date as django_date
@@ -17,24 +18,16 @@ from django.utils import translation
 register = template.Library()
 
 LOWER_CASE_MONTHS = frozenset({"nl"})
+_UNESCAPED_M = re.compile(r"(?<!\\)M")
 
 
 def month_format(format_string: str, language: str | None) -> str:
     """`format_string` with every unescaped `M` as `b` where `language` writes months in lower
-    case; unchanged otherwise. A backslash escapes the next character, as in Django's formats."""
+    case; unchanged otherwise. "Unescaped" as Django's own format parser reads it (no backslash
+    just before: `django.utils.dateformat.re_formatchars`)."""
     if (language or "").split("-")[0] not in LOWER_CASE_MONTHS:
         return format_string
-    out, escaped = [], False
-    for char in format_string:
-        if escaped:
-            out.append(char)
-            escaped = False
-        elif char == "\\":
-            out.append(char)
-            escaped = True
-        else:
-            out.append("b" if char == "M" else char)
-    return "".join(out)
+    return _UNESCAPED_M.sub("b", format_string)
 
 
 @register.filter(expects_localtime=True, is_safe=False)
